@@ -1,0 +1,108 @@
+import logging
+
+from celery import current_app
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from patients.decorators import clinician_required
+from patients.models import Role
+from patients.selectors import care_team_for_patient, patient_get, people_for_admin
+from sessions.models import SessionStatus
+from sessions.selectors import (
+    care_sessions_awaiting_outcome,
+    care_sessions_for_user,
+    care_sessions_past,
+    care_sessions_upcoming,
+    caseload_with_next_session,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def home(request):
+    role = request.user.role
+    if role == Role.PATIENT:
+        return _patient_home(request)
+    if role == Role.CLINICIAN:
+        return _clinician_home(request)
+    if role == Role.CLINIC_ADMIN:
+        return _admin_home(request)
+    return render(request, "no_role.html", status=403)
+
+
+def _patient_home(request):
+    upcoming = list(care_sessions_upcoming(user=request.user)[:5])
+    context = {
+        "next_session": upcoming[0] if upcoming else None,
+        "upcoming": upcoming[1:],
+        "recent": care_sessions_past(user=request.user)[:5],
+    }
+    return render(request, "alliance/home_patient.html", context)
+
+
+def _clinician_home(request):
+    context = {
+        "caseload": caseload_with_next_session(user=request.user),
+        "awaiting_outcome": care_sessions_awaiting_outcome(user=request.user).filter(clinician=request.user.clinician)[
+            :20
+        ],
+    }
+    return render(request, "alliance/home_clinician.html", context)
+
+
+def _admin_home(request):
+    everyone = list(people_for_admin(user=request.user))
+    patients = [p for p in everyone if p.role == Role.PATIENT]
+    clinicians = [p for p in everyone if p.role == Role.CLINICIAN]
+    context = {
+        "clinic": request.user.clinic,
+        "patients": patients,
+        "clinicians": clinicians,
+        "without_care_team": [p for p in patients if p.is_active and p.care_team_size == 0],
+        "not_joined": [p for p in everyone if p.is_active and not p.has_joined],
+        "counts": care_sessions_for_user(user=request.user).aggregate(
+            upcoming=Count("pk", filter=Q(status=SessionStatus.SCHEDULED, starts_at__gt=timezone.now())),
+        ),
+    }
+    return render(request, "alliance/home_admin.html", context)
+
+
+@clinician_required
+def patient_detail(request, pk):
+    patient = patient_get(user=request.user, pk=pk)
+    context = {
+        "patient": patient,
+        "care_team": care_team_for_patient(patient=patient),
+        "upcoming": care_sessions_upcoming(user=request.user).filter(patient=patient)[:10],
+        "past": care_sessions_past(user=request.user).filter(patient=patient)[:20],
+    }
+    return render(request, "alliance/patient_detail.html", context)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness for load balancers: says which part is down, and nothing else."""
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any failure at all means "not ok"; the log has the detail
+        logger.exception("healthz: database check failed")
+        checks["database"] = "error"
+    try:
+        with current_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+    except Exception:
+        logger.exception("healthz: broker check failed")
+        checks["broker"] = "error"
+    status = 200 if all(value == "ok" for value in checks.values()) else 503
+    return JsonResponse(checks, status=status)

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Alliance administration"
+admin.site.site_title = "Alliance administration"
+
+urlpatterns = [
+    path("", include("alliance.urls")),
+    path("", include("patients.urls")),
+    path("accounts/", include("patients.accounts_urls")),
+    path("sessions/", include("sessions.urls")),
+    path("admin/", admin.site.urls),
+]

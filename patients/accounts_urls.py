@@ -1,0 +1,19 @@
+"""Django's own sign-in, password change and password reset views, with email as the user name.
+
+These names stay un-namespaced (``login``, ``password_reset_done`` …) because Django's views
+reverse them that way.
+"""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from patients.forms import EmailAuthenticationForm
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("", include("django.contrib.auth.urls")),
+]

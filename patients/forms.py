@@ -1,0 +1,108 @@
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+
+from patients.models import Clinician, Profession, Role
+
+
+def apply_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names, or at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+INVITABLE_ROLES = [
+    (Role.PATIENT, "A patient"),
+    (Role.CLINICIAN, "A clinician"),
+    (Role.CLINIC_ADMIN, "Another clinic admin"),
+]
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    regions = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/")
+    names = sorted(name for name in zoneinfo.available_timezones() if name.startswith(regions))
+    return [("", "My clinic's time zone"), ("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": (
+            "That email address and password don't match an account we know. Please check them and try "
+            "again. If you have forgotten your password, you can reset it below."
+        ),
+        "inactive": "This account is not active. Please contact your clinic.",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget.attrs.update({"autocomplete": "email", "inputmode": "email"})
+        self.fields["username"].max_length = 254
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(label="Who are you inviting?", choices=INVITABLE_ROLES, widget=forms.RadioSelect)
+    full_name = forms.CharField(label="Full name", max_length=150)
+    email = forms.EmailField(label="Email address", max_length=254)
+    profession = forms.ChoiceField(
+        label="Profession (for clinicians)", choices=[("", "Choose…"), *Profession.choices], required=False
+    )
+    clinicians = forms.ModelMultipleChoiceField(
+        label="Care team (for patients)",
+        queryset=Clinician.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The clinicians who will treat this patient. You can change this later.",
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].widget.attrs["autocomplete"] = "off"
+        self.fields["clinicians"].queryset = Clinician.objects.filter(
+            clinic=clinic, user__is_active=True
+        ).select_related("user")
+        self.fields["clinicians"].label_from_instance = lambda c: f"{c.user.full_name} ({c.get_profession_display()})"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.CLINICIAN and not cleaned.get("profession"):
+            self.add_error("profession", "Please choose the clinician's profession.")
+        return cleaned
+
+
+class CareTeamAddForm(forms.Form):
+    clinician = forms.ModelChoiceField(label="Add a clinician", queryset=Clinician.objects.none())
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = (
+            Clinician.objects.filter(clinic_id=patient.clinic_id, user__is_active=True)
+            .exclude(care_team_memberships__patient=patient)
+            .select_related("user")
+        )
+        self.fields["clinician"].label_from_instance = lambda c: f"{c.user.full_name} ({c.get_profession_display()})"
+
+
+class AcceptInvitationForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Choose a password"
+        self.fields["new_password2"].label = "Type the same password again"
+
+
+class AccountForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        required=False,
+        help_text="Appointment times and reminders use this time zone.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()

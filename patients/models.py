@@ -1,0 +1,277 @@
+"""People and who cares for whom.
+
+One account is one person. Their role comes from a profile: a ``Patient``, a ``Clinician`` or a
+``ClinicAdmin`` membership, each tied to one ``Clinic``. A patient's care team is the set of
+clinicians linked to them through ``CareTeamMembership``; only those clinicians see the patient.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+
+
+def validate_timezone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError("Choose a time zone from the list, such as Europe/London.")
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(
+        max_length=64, default=settings.ALLIANCE_DEFAULT_TIMEZONE, validators=[validate_timezone]
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def normalize_email(self, email):
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email=self.normalize_email(username))
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with their email address."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    full_name = models.CharField(max_length=150)
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="Leave blank to use the clinic's time zone.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Can use the Django admin site.")
+    date_joined = models.DateTimeField(default=now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def first_name(self) -> str:
+        return self.get_short_name()
+
+    @property
+    def patient_profile(self) -> Patient | None:
+        return getattr(self, "patient", None)
+
+    @property
+    def clinician_profile(self) -> Clinician | None:
+        return getattr(self, "clinician", None)
+
+    @property
+    def clinic_admin_profile(self) -> ClinicAdmin | None:
+        return getattr(self, "clinic_admin", None)
+
+    @property
+    def role(self) -> str | None:
+        """The person's role, or None (a superuser without a profile, or no profile yet)."""
+        if not self.is_authenticated or not self.pk:
+            return None
+        if self.patient_profile is not None:
+            return Role.PATIENT
+        if self.clinician_profile is not None:
+            return Role.CLINICIAN
+        if self.clinic_admin_profile is not None:
+            return Role.CLINIC_ADMIN
+        return None
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else "No role"
+
+    @property
+    def clinic(self) -> Clinic | None:
+        profile = self.patient_profile or self.clinician_profile or self.clinic_admin_profile
+        return profile.clinic if profile is not None else None
+
+    @property
+    def has_joined(self) -> bool:
+        """True once the person has set a password through their invitation."""
+        return self.has_usable_password()
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        name = self.timezone or (self.clinic.timezone if self.clinic else settings.ALLIANCE_DEFAULT_TIMEZONE)
+        return zoneinfo.ZoneInfo(name)
+
+
+class Patient(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    clinicians = models.ManyToManyField("Clinician", through="CareTeamMembership", related_name="patients", blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["user__full_name"]
+
+    def __str__(self) -> str:
+        return self.user.full_name
+
+
+class Profession(models.TextChoices):
+    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
+    PAIN_SPECIALIST = "pain_specialist", "Pain specialist"
+    PSYCHOLOGIST = "psychologist", "Psychologist"
+    GP = "gp", "GP"
+    NURSE = "nurse", "Nurse"
+    OCCUPATIONAL_THERAPIST = "occupational_therapist", "Occupational therapist"
+    OTHER = "other", "Other"
+
+
+class Clinician(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="clinician")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clinicians")
+    profession = models.CharField(max_length=32, choices=Profession.choices, default=Profession.OTHER)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["user__full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(profession__in=Profession.values), name="clinician_profession_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.user.full_name
+
+
+class ClinicAdmin(models.Model):
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="clinic_admin")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="admins")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["user__full_name"]
+
+    def __str__(self) -> str:
+        return self.user.full_name
+
+
+class CareTeamMembership(models.Model):
+    """A clinician treats a patient. Both belong to the same clinic (checked in the service)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
+    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="care_team_memberships")
+    added_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "clinician"], name="care_team_once_per_clinician"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinician} treats {self.patient}"
+
+
+class Invitation(models.Model):
+    """A single-use link through which an invited person sets their password.
+
+    Only a hash of the token is stored, so a copy of the database cannot be used to take over an
+    account that has not been claimed yet.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="invitation_expires_after_creation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user.email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now()
+
+
+class LoginSession(models.Model):
+    """Which login sessions belong to whom, so deactivating an account can end them all."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"Login session of {self.user}"

@@ -1,0 +1,148 @@
+"""Writes about appointments: schedule, reschedule, cancel, and record whether one happened."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import dateformat, timezone
+
+from patients.models import CareTeamMembership, Clinician, Patient, Role, User
+from sessions.models import CareSession, SessionMode, SessionStatus
+
+MIN_DURATION, MAX_DURATION = 5, 480
+
+
+def _check_can_manage(*, by: User, patient: Patient) -> None:
+    """Clinicians on the patient's care team, and admins of the patient's clinic, manage appointments."""
+    role = by.role
+    if role == Role.CLINIC_ADMIN and by.clinic_admin.clinic_id == patient.clinic_id:
+        return
+    if role == Role.CLINICIAN and CareTeamMembership.objects.filter(patient=patient, clinician=by.clinician).exists():
+        return
+    raise PermissionDenied
+
+
+def _validate_slot(
+    *,
+    patient: Patient,
+    clinician: Clinician,
+    starts_at: datetime,
+    duration_minutes: int,
+    mode: str,
+    exclude_pk: int | None = None,
+) -> None:
+    errors: dict[str, str] = {}
+    if starts_at is None or timezone.is_naive(starts_at):
+        errors["starts_at"] = "Please choose a date and time."
+    elif starts_at <= timezone.now():
+        errors["starts_at"] = "Please choose a time in the future."
+    if not (MIN_DURATION <= duration_minutes <= MAX_DURATION):
+        errors["duration_minutes"] = f"A session lasts between {MIN_DURATION} and {MAX_DURATION} minutes."
+    if mode not in SessionMode.values:
+        errors["mode"] = "Choose in person, video or phone."
+    if clinician.clinic_id != patient.clinic_id:
+        errors["clinician"] = "Choose a clinician from the patient's clinic."
+    elif not CareTeamMembership.objects.filter(patient=patient, clinician=clinician).exists():
+        errors["clinician"] = (
+            f"{clinician.user.full_name} is not on {patient.user.full_name}'s care team. "
+            "A clinic admin can add them first."
+        )
+    if not clinician.user.is_active:
+        errors["clinician"] = "This clinician's account is deactivated."
+    if not patient.user.is_active:
+        errors["patient"] = "This patient's account is deactivated."
+    if errors:
+        raise ValidationError(errors)
+
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    nearby = CareSession.objects.filter(
+        clinician=clinician,
+        status=SessionStatus.SCHEDULED,
+        starts_at__lt=ends_at,
+        starts_at__gt=starts_at - timedelta(minutes=MAX_DURATION),
+    ).select_related("patient__user")
+    if exclude_pk is not None:
+        nearby = nearby.exclude(pk=exclude_pk)
+    for other in nearby:
+        if other.ends_at > starts_at:
+            when = dateformat.format(timezone.localtime(other.starts_at), r"H:i \o\n l j F")
+            raise ValidationError(
+                {
+                    "starts_at": (
+                        f"{clinician.user.full_name} already has a session at {when} that overlaps this time. "
+                        "Please choose another time."
+                    )
+                }
+            )
+
+
+def care_session_schedule(
+    *,
+    by: User,
+    patient: Patient,
+    clinician: Clinician,
+    starts_at: datetime,
+    duration_minutes: int = 45,
+    mode: str = SessionMode.IN_PERSON,
+) -> CareSession:
+    _check_can_manage(by=by, patient=patient)
+    with transaction.atomic():
+        _validate_slot(
+            patient=patient, clinician=clinician, starts_at=starts_at, duration_minutes=duration_minutes, mode=mode
+        )
+        return CareSession.objects.create(
+            patient=patient,
+            clinician=clinician,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            mode=mode,
+            created_by=by,
+        )
+
+
+def care_session_reschedule(
+    *, by: User, care_session: CareSession, starts_at: datetime, duration_minutes: int, mode: str
+) -> CareSession:
+    _check_can_manage(by=by, patient=care_session.patient)
+    if not care_session.can_change:
+        raise ValidationError("Only a scheduled session can be moved.")
+    with transaction.atomic():
+        _validate_slot(
+            patient=care_session.patient,
+            clinician=care_session.clinician,
+            starts_at=starts_at,
+            duration_minutes=duration_minutes,
+            mode=mode,
+            exclude_pk=care_session.pk,
+        )
+        care_session.starts_at = starts_at
+        care_session.duration_minutes = duration_minutes
+        care_session.mode = mode
+        care_session.save(update_fields=["starts_at", "duration_minutes", "mode", "updated_at"])
+    return care_session
+
+
+def care_session_cancel(*, by: User, care_session: CareSession, reason: str = "") -> CareSession:
+    _check_can_manage(by=by, patient=care_session.patient)
+    if not care_session.can_change:
+        raise ValidationError("This session is no longer scheduled, so it cannot be cancelled.")
+    care_session.status = SessionStatus.CANCELLED
+    care_session.cancelled_reason = (reason or "").strip()[:500]
+    care_session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    return care_session
+
+
+def care_session_record_outcome(*, by: User, care_session: CareSession, status: str) -> CareSession:
+    """Record that a session happened, or that it didn't. Neither is anyone's fault to record."""
+    _check_can_manage(by=by, patient=care_session.patient)
+    if status not in (SessionStatus.DONE, SessionStatus.MISSED):
+        raise ValidationError({"status": "Choose whether the session happened."})
+    if care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE, SessionStatus.MISSED):
+        raise ValidationError("A cancelled session cannot be marked as happened.")
+    if care_session.starts_at > timezone.now():
+        raise ValidationError("This session hasn't started yet.")
+    care_session.status = status
+    care_session.save(update_fields=["status", "updated_at"])
+    return care_session
