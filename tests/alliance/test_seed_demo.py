@@ -1,0 +1,84 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from patients.models import CareTeamMembership, Clinic, Patient, User
+from sessions.models import CareSession, SessionStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def _counts():
+    return (
+        User.objects.count(),
+        Patient.objects.count(),
+        CareTeamMembership.objects.count(),
+        CareSession.objects.count(),
+    )
+
+
+def test_seed_demo_creates_the_named_accounts_and_is_idempotent():
+    output = _seed("--password", "a-demo-password-for-tests")
+    first = _counts()
+    _seed("--password", "a-demo-password-for-tests")
+    assert _counts() == first
+    assert "patient1@demo.test" in output and "a-demo-password-for-tests" in output
+    assert Clinic.objects.count() == 2
+    emails = set(User.objects.values_list("email", flat=True))
+    assert {
+        "admin@demo.test",
+        "clinician1@demo.test",
+        "clinician2@demo.test",
+        "admin@second.demo.test",
+        "clinician@second.demo.test",
+        "patient@second.demo.test",
+    } <= emails
+    assert {f"patient{i}@demo.test" for i in range(1, 7)} <= emails
+    names = list(User.objects.values_list("full_name", flat=True))
+    assert len(names) == len(set(names)), "every person has a distinct name"
+    assert User.objects.get(email="patient1@demo.test").check_password("a-demo-password-for-tests")
+
+
+def test_demo_care_teams_follow_the_contract():
+    _seed()
+
+    def team(email):
+        return set(
+            CareTeamMembership.objects.filter(patient__user__email=email).values_list(
+                "clinician__user__email", flat=True
+            )
+        )
+
+    assert "clinician1@demo.test" in team("patient1@demo.test")
+    assert "clinician2@demo.test" not in team("patient1@demo.test")
+    assert "clinician2@demo.test" in team("patient2@demo.test")
+    assert "clinician1@demo.test" not in team("patient2@demo.test")
+
+
+def test_demo_has_past_and_upcoming_appointments_for_everyone():
+    _seed("--weeks", "6")
+    from django.utils import timezone
+
+    now = timezone.now()
+    for patient in Patient.objects.all():
+        assert CareSession.objects.filter(patient=patient, starts_at__lt=now).exists(), patient
+        assert CareSession.objects.filter(
+            patient=patient, starts_at__gt=now, status=SessionStatus.SCHEDULED
+        ).exists(), patient
+
+
+def test_seed_demo_scales():
+    _seed("--patients", "30", "--weeks", "12")
+    assert Patient.objects.filter(clinic__name="Riverside Pain Service").count() == 30
+
+
+def test_seed_demo_refuses_a_weak_password():
+    with pytest.raises(CommandError, match="--password"):
+        _seed("--password", "short")

@@ -1,0 +1,102 @@
+"""The named cast every test can use.
+
+- alice: a patient at Riverside; bob is on her care team.
+- frank: another patient at Riverside; carol is on his care team, bob is not.
+- bob: alice's clinician. carol: a clinician at Riverside, not on alice's team.
+- dave: Riverside's clinic admin. erin: the admin of another clinic (Northgate), with her own
+  clinician (heidi) and patient (grace).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from patients.models import Clinic, ClinicAdmin, Clinician, Patient, User
+from sessions.models import CareSession
+from tests.factories import (
+    PASSWORD,
+    CareSessionFactory,
+    CareTeamFactory,
+    ClinicAdminFactory,
+    ClinicFactory,
+    ClinicianFactory,
+    PatientFactory,
+    UserFactory,
+)
+
+
+@dataclass
+class Cast:
+    riverside: Clinic
+    northgate: Clinic
+    alice: Patient
+    frank: Patient
+    bob: Clinician
+    carol: Clinician
+    dave: ClinicAdmin
+    erin: ClinicAdmin
+    heidi: Clinician
+    grace: Patient
+    alice_session: CareSession
+    frank_session: CareSession
+    grace_session: CareSession
+
+    password: str = PASSWORD
+
+    def user(self, name: str) -> User | None:
+        """The account behind a cast name, or None for "anonymous"."""
+        if name == "anonymous":
+            return None
+        return getattr(self, name).user
+
+
+def make_cast() -> Cast:
+    riverside = ClinicFactory(name="Riverside Pain Service")
+    northgate = ClinicFactory(name="Northgate Physiotherapy")
+    alice = PatientFactory(user=UserFactory(email="alice@example.org", full_name="Alice Archer"), clinic=riverside)
+    frank = PatientFactory(user=UserFactory(email="frank@example.org", full_name="Frank Foster"), clinic=riverside)
+    bob = ClinicianFactory(user=UserFactory(email="bob@example.org", full_name="Bob Baker"), clinic=riverside)
+    carol = ClinicianFactory(user=UserFactory(email="carol@example.org", full_name="Carol Clarke"), clinic=riverside)
+    dave = ClinicAdminFactory(user=UserFactory(email="dave@example.org", full_name="Dave Dixon"), clinic=riverside)
+    erin = ClinicAdminFactory(user=UserFactory(email="erin@example.org", full_name="Erin Evans"), clinic=northgate)
+    heidi = ClinicianFactory(user=UserFactory(email="heidi@example.org", full_name="Heidi Hall"), clinic=northgate)
+    grace = PatientFactory(user=UserFactory(email="grace@example.org", full_name="Grace Green"), clinic=northgate)
+    CareTeamFactory(patient=alice, clinician=bob)
+    CareTeamFactory(patient=frank, clinician=carol)
+    CareTeamFactory(patient=grace, clinician=heidi)
+    soon = timezone.now() + timedelta(days=1)
+    return Cast(
+        riverside=riverside,
+        northgate=northgate,
+        alice=alice,
+        frank=frank,
+        bob=bob,
+        carol=carol,
+        dave=dave,
+        erin=erin,
+        heidi=heidi,
+        grace=grace,
+        alice_session=CareSessionFactory(patient=alice, clinician=bob, starts_at=soon),
+        frank_session=CareSessionFactory(patient=frank, clinician=carol, starts_at=soon),
+        grace_session=CareSessionFactory(patient=grace, clinician=heidi, starts_at=soon),
+    )
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return make_cast()
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` gives a test client signed in as that user (or anonymous for None)."""
+
+    def _client(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _client

@@ -1,0 +1,232 @@
+"""The permission matrix: every URL name × every role → the status it must answer.
+
+A URL that is added without rows here fails ``test_every_url_pattern_has_rows``. A role that may
+not use a page gets 403; an object outside the person's reach (another patient, another care
+team, another clinic) gets 404, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from patients.models import User
+from patients.services import invitation_create
+from tests.conftest import Cast, make_cast
+from tests.factories import CareSessionFactory
+
+ROLES = ("anonymous", "alice", "frank", "bob", "carol", "dave", "erin")
+
+# Shorthands for the common shapes of a row. Anonymous visitors are sent to sign in (302).
+EVERYONE = dict.fromkeys(ROLES, 200)
+SIGNED_IN = {**EVERYONE, "anonymous": 302}
+ADMINS_ONLY = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 200}
+STAFF_ONLY = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 200, "dave": 200, "erin": 200}
+
+
+@dataclass
+class Row:
+    name: str
+    expect: dict[str, int]
+    method: str = "get"
+    kwargs: Callable[[Cast], dict] = lambda cast: {}
+    data: Callable[[Cast], dict] = lambda cast: {}
+    query: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def _invited_person(cast: Cast) -> User:
+    issued = invitation_create(
+        clinic=cast.riverside,
+        created_by=cast.dave.user,
+        email="new.patient@example.org",
+        full_name="Nina New",
+        role="patient",
+        clinicians=[cast.bob],
+    )
+    return issued.invitation.user
+
+
+def _invitation_token(cast: Cast) -> dict:
+    issued = invitation_create(
+        clinic=cast.riverside,
+        created_by=cast.dave.user,
+        email="invitee@example.org",
+        full_name="Ivy Invitee",
+        role="patient",
+    )
+    return {"token": issued.token}
+
+
+def _past_alice_session(cast: Cast) -> dict:
+    past = CareSessionFactory(patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(hours=2))
+    return {"pk": past.pk}
+
+
+ALICE = lambda cast: {"pk": cast.alice.pk}  # noqa: E731
+ALICE_USER = lambda cast: {"pk": cast.alice.user.pk}  # noqa: E731
+ALICE_SESSION = lambda cast: {"pk": cast.alice_session.pk}  # noqa: E731
+
+# Who may touch alice's things: her own care team (bob) and her clinic's admin (dave).
+ALICE_STAFF_PAGE = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 404, "dave": 200, "erin": 404}
+ALICE_ADMIN_POST = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 302, "erin": 404}
+
+ROWS = [
+    # --- public and account pages
+    Row("alliance:healthz", EVERYONE),
+    Row("login", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
+    Row("logout", dict.fromkeys(ROLES, 302), method="post"),
+    Row("password_reset", EVERYONE),
+    Row("password_reset_done", EVERYONE),
+    Row("password_reset_confirm", EVERYONE, kwargs=lambda cast: {"uidb64": "MQ", "token": "not-a-real-token"}),
+    Row("password_reset_complete", EVERYONE),
+    Row("password_change", SIGNED_IN),
+    Row("password_change_done", SIGNED_IN),
+    Row("patients:invitation-accept", EVERYONE, kwargs=_invitation_token),
+    Row("patients:account", SIGNED_IN),
+    # --- home pages: each role has its own
+    Row("alliance:home", SIGNED_IN),
+    # --- a clinician's page about one patient: their care team only
+    Row(
+        "alliance:patient",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 404, "dave": 403, "erin": 403},
+        kwargs=ALICE,
+    ),
+    # --- clinic admin pages
+    Row("patients:people", ADMINS_ONLY),
+    Row("patients:invite", ADMINS_ONLY),
+    Row(
+        "patients:person",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=ALICE_USER,
+    ),
+    Row(
+        "patients:care-team-add",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=ALICE_USER,
+        data=lambda cast: {"clinician": cast.carol.pk},
+    ),
+    Row(
+        "patients:care-team-remove",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=lambda cast: {"pk": cast.alice.user.pk, "clinician_pk": cast.bob.pk},
+    ),
+    Row("patients:deactivate", ALICE_ADMIN_POST, method="post", kwargs=ALICE_USER),
+    Row("patients:reactivate", ALICE_ADMIN_POST, method="post", kwargs=ALICE_USER),
+    Row(
+        "patients:resend-invitation",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=lambda cast: {"pk": _invited_person(cast).pk},
+    ),
+    # --- appointments
+    Row("care_sessions:list", SIGNED_IN),
+    Row("care_sessions:new", STAFF_ONLY),
+    Row(
+        "care_sessions:detail",
+        {"anonymous": 302, "alice": 200, "frank": 404, "bob": 200, "carol": 404, "dave": 200, "erin": 404},
+        kwargs=ALICE_SESSION,
+    ),
+    Row("care_sessions:reschedule", ALICE_STAFF_PAGE, kwargs=ALICE_SESSION),
+    Row("care_sessions:cancel", ALICE_STAFF_PAGE, kwargs=ALICE_SESSION),
+    Row("care_sessions:outcome", ALICE_STAFF_PAGE, kwargs=_past_alice_session),
+]
+
+ROWS_BY_NAME = {row.name: row for row in ROWS}
+
+
+def _url_names(resolver: URLResolver | None = None, namespace: str = "") -> set[str]:
+    resolver = resolver or get_resolver()
+    names = set()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _url_names(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_url_pattern_has_rows():
+    ours = {name for name in _url_names() if not name.startswith("admin:")}
+    missing = sorted(ours - set(ROWS_BY_NAME))
+    assert not missing, f"Add permission-matrix rows for: {missing}"
+    stale = sorted(set(ROWS_BY_NAME) - ours)
+    assert not stale, f"Rows for URLs that no longer exist: {stale}"
+    for row in ROWS:
+        assert set(row.expect) == set(ROLES), f"{row.name} must name every role"
+
+
+CASES = [(row.name, role) for row in ROWS for role in ROLES]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_permission_matrix(client, name, role):
+    cast = make_cast()
+    row = ROWS_BY_NAME[name]
+    url = reverse(name, kwargs=row.kwargs(cast)) + row.query
+    data = row.data(cast)
+    user = cast.user(role)
+    if user is not None:
+        client.force_login(user)
+    response = getattr(client, row.method)(url, data)
+    expected = row.expect[role]
+    assert response.status_code == expected, f"{row.method.upper()} {url} as {role}"
+    if role == "anonymous" and expected == 302 and name not in {"logout"}:
+        assert response["Location"].startswith(reverse("login")), "anonymous visitors are sent to sign in"
+
+
+def _admin_patterns():
+    """Every named URL of the Django admin, with placeholder arguments."""
+    placeholders = {"app_label": "patients", "object_id": "1", "id": "1", "content_type_id": "1", "url": "x"}
+    admin_resolver = next(
+        entry for entry in get_resolver().url_patterns if isinstance(entry, URLResolver) and entry.namespace == "admin"
+    )
+
+    def walk(resolver):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                yield from walk(entry)
+            elif entry.name:
+                params = entry.pattern.regex.groupindex
+                yield f"admin:{entry.name}", {key: placeholders[key] for key in params}
+
+    return sorted(dict(walk(admin_resolver)).items())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "kwargs"), _admin_patterns(), ids=[n for n, _ in _admin_patterns()])
+def test_django_admin_is_for_superusers_only(client, name, kwargs):
+    """None of the product's roles is staff: the admin site sends them all to its sign-in page."""
+    cast = make_cast()
+    url = reverse(name, kwargs=kwargs)
+    for role in ROLES:
+        client.logout()
+        user = cast.user(role)
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        if name == "admin:login":
+            assert response.status_code == 200, role
+            assert "not authorized" in response.content.decode() or role == "anonymous"
+        else:
+            assert response.status_code == 302, f"{url} as {role}"
+            # Signing out of the admin sends a non-staff person to the admin index, which then asks them to sign in.
+            target = reverse("admin:index") if name == "admin:logout" and role != "anonymous" else "/login/"
+            assert target in response["Location"]
+
+
+@pytest.mark.django_db
+def test_superuser_reaches_the_django_admin(client):
+    superuser = User.objects.create_superuser(email="root@example.org", password="x" * 20, full_name="Root")
+    client.force_login(superuser)
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:patients_patient_changelist")).status_code == 200
