@@ -1,0 +1,39 @@
+"""The instruments Alliance ships, as JSON definitions (see ``alliance.scoring``).
+
+``builtin_sync`` makes the database match these files: a new instrument is created, and a
+changed definition becomes a new version, so responses keep the version they were given on.
+Migrations call it; after editing a file, add a migration that calls it again.
+"""
+
+import json
+from pathlib import Path
+
+from alliance.scoring import definition_validate
+
+FOLDER = Path(__file__).parent
+
+
+def builtin_definitions() -> list[dict]:
+    return [definition_validate(json.loads(path.read_text())) for path in sorted(FOLDER.glob("*.json"))]
+
+
+def builtin_sync(Instrument, InstrumentVersion) -> int:
+    """Create or version the built-in instruments; returns how many versions were added."""
+    added = 0
+    for definition in builtin_definitions():
+        instrument, _ = Instrument.objects.get_or_create(
+            clinic=None,
+            key=definition["key"],
+            defaults={
+                "name": definition["name"],
+                "respondent": definition["respondent"],
+                "purpose": definition["purpose"],
+            },
+        )
+        latest = InstrumentVersion.objects.filter(instrument=instrument).order_by("-number").first()
+        if latest is None or latest.definition != definition:
+            InstrumentVersion.objects.create(
+                instrument=instrument, number=(latest.number + 1) if latest else 1, definition=definition
+            )
+            added += 1
+    return added

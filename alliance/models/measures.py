@@ -1,0 +1,175 @@
+"""Measures as data: instruments, their versions, responses and check-ins."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Clinic, Patient, User
+from sessions.models import CareSession
+
+
+class Respondent(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+
+
+class Purpose(models.TextChoices):
+    ALLIANCE = "alliance", "Alliance"
+    PAIN = "pain", "Pain"
+    OTHER = "other", "Other"
+
+
+class Instrument(models.Model):
+    """A questionnaire. Built-in ones have no clinic; a clinic's own (e.g. a licensed WAI-SR) has one."""
+
+    clinic = models.ForeignKey(Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="instruments")
+    key = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    respondent = models.CharField(max_length=16, choices=Respondent.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    is_active = models.BooleanField(
+        default=True, help_text="For a clinic's own instrument: used instead of the built-in one of the same kind."
+    )
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "key"], name="instrument_key_unique_per_clinic"),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(clinic__isnull=True), name="instrument_key_unique_builtin"
+            ),
+            models.CheckConstraint(condition=Q(respondent__in=Respondent.values), name="instrument_respondent_valid"),
+            models.CheckConstraint(condition=Q(purpose__in=Purpose.values), name="instrument_purpose_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.clinic_id is None
+
+
+class InstrumentVersion(models.Model):
+    """One immutable version of an instrument's definition (see ``alliance.scoring``)."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["instrument", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="instrument_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.name} v{self.number}"
+
+    @property
+    def items(self) -> list[dict]:
+        return self.definition["items"]
+
+
+class ImmutableModel(models.Model):
+    """Rows that are written once. A correction is a new row, never an edit."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError(f"A {type(self).__name__} is never edited after it is submitted; submit a new one.")
+        super().save(*args, **kwargs)
+
+
+class Response(ImmutableModel):
+    """One person's answers to one instrument version about one patient, scored when submitted."""
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="responses")
+    # Denormalised from the version so the database can enforce "once per session".
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
+    care_session = models.ForeignKey(
+        CareSession, null=True, blank=True, on_delete=models.PROTECT, related_name="responses"
+    )
+    respondent = models.ForeignKey(User, on_delete=models.PROTECT, related_name="responses_given")
+    respondent_role = models.CharField(max_length=16, choices=Respondent.choices)
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+    total = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    subscales = models.JSONField(default=dict, blank=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+
+    class Meta:
+        ordering = ["submitted_at"]
+        indexes = [models.Index(fields=["patient", "instrument", "submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "care_session", "respondent"],
+                condition=Q(care_session__isnull=False, supersedes__isnull=True),
+                name="response_once_per_session_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(respondent_role=Respondent.PATIENT) | Q(care_session__isnull=False),
+                name="clinician_rating_needs_a_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(respondent_role__in=Respondent.values), name="response_respondent_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.name} for {self.patient} at {self.submitted_at:%Y-%m-%d}"
+
+
+class Answer(ImmutableModel):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    item_key = models.CharField(max_length=64)
+    value = models.SmallIntegerField(null=True, blank=True, help_text="Empty when the item was skipped.")
+
+    class Meta:
+        ordering = ["response", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "item_key"], name="answer_once_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_key}={self.value}"
+
+
+class CheckIn(ImmutableModel):
+    """A patient's check-in: the alliance items, the pain check, and anything to raise next time."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checkins")
+    care_session = models.ForeignKey(
+        CareSession, null=True, blank=True, on_delete=models.PROTECT, related_name="checkins"
+    )
+    alliance_response = models.OneToOneField(Response, on_delete=models.PROTECT, related_name="checkin_alliance")
+    pain_response = models.OneToOneField(
+        Response, null=True, blank=True, on_delete=models.PROTECT, related_name="checkin_pain"
+    )
+    note = models.TextField(
+        blank=True, max_length=2000, help_text="Anything the patient wants to raise next time; agenda-ready."
+    )
+    submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "care_session"],
+                condition=Q(care_session__isnull=False),
+                name="checkin_once_per_patient_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in by {self.patient} at {self.submitted_at:%Y-%m-%d %H:%M}"

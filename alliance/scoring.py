@@ -1,0 +1,281 @@
+"""Instrument definitions and the one scoring function.
+
+An instrument is data: a JSON definition with items, a response scale, subscales, a scoring rule
+and alert thresholds. ``definition_validate`` turns an untrusted definition (for example one a
+clinic admin pastes in for a licensed questionnaire) into a clean one or a list of plain-language
+problems. ``score`` turns answers into a total and subscale scores, the same way everywhere.
+
+Scoring rules
+-------------
+- ``method`` is ``"sum"`` or ``"mean"``.
+- An item may be ``"reverse": true``; its value is mirrored on the scale before scoring.
+- Missing answers: a total needs at least ``min_answered`` answers (default: every item). With
+  fewer, the total is ``None``. With some missing, a sum is prorated (the mean of the answered
+  items times the number of items), so a skipped item neither lowers nor raises the total.
+- A subscale needs at least half of its items answered (and at least one), and follows the same
+  method and proration.
+- Scores are rounded to two decimal places, half away from zero.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+RESPONDENTS = ("patient", "clinician")
+PURPOSES = ("alliance", "pain", "other")
+DIRECTIONS = ("higher_is_better", "lower_is_better")
+METHODS = ("sum", "mean")
+THRESHOLD_KEYS = ("total_below", "item_at_or_below", "drop_by", "mismatch_by")
+MAX_ITEMS = 100
+MAX_TEXT = 500
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be used; ``problems`` lists every reason in plain language."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _text(value, where: str, problems: list[str], *, required: bool = True, limit: int = MAX_TEXT) -> str:
+    if value is None or value == "":
+        if required:
+            problems.append(f"{where} is missing.")
+        return ""
+    if not isinstance(value, str):
+        problems.append(f"{where} must be text.")
+        return ""
+    value = value.strip()
+    if len(value) > limit:
+        problems.append(f"{where} is longer than {limit} characters.")
+    return value
+
+
+def _number(value, where: str, problems: list[str]) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        problems.append(f"{where} must be a number.")
+        return None
+    return value
+
+
+def definition_validate(raw) -> dict:
+    """Check a definition and return it normalised, or raise ``DefinitionError``."""
+    problems: list[str] = []
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(["The definition must be a JSON object, starting with {."])
+
+    key = raw.get("key")
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        problems.append('"key" must be a short identifier of lower-case letters, digits, "-" or "_".')
+    name = _text(raw.get("name"), '"name"', problems, limit=200)
+    respondent = raw.get("respondent", "patient")
+    if respondent not in RESPONDENTS:
+        problems.append('"respondent" must be "patient" or "clinician".')
+    purpose = raw.get("purpose", "other")
+    if purpose not in PURPOSES:
+        problems.append('"purpose" must be "alliance", "pain" or "other".')
+    direction = raw.get("direction", "higher_is_better")
+    if direction not in DIRECTIONS:
+        problems.append('"direction" must be "higher_is_better" or "lower_is_better".')
+    licence = _text(raw.get("licence"), '"licence"', problems, required=False, limit=1000)
+    instructions = _text(raw.get("instructions"), '"instructions"', problems, required=False, limit=1000)
+
+    scale_raw = raw.get("scale")
+    if not isinstance(scale_raw, Mapping):
+        problems.append('"scale" must be an object with "min" and "max".')
+        scale_raw = {}
+    smin = _number(scale_raw.get("min"), '"scale.min"', problems)
+    smax = _number(scale_raw.get("max"), '"scale.max"', problems)
+    if smin is not None and smax is not None:
+        if not (isinstance(smin, int) and isinstance(smax, int)):
+            problems.append('"scale.min" and "scale.max" must be whole numbers.')
+        elif smax <= smin:
+            problems.append('"scale.max" must be greater than "scale.min".')
+        elif smax - smin > 100:
+            problems.append("The scale may have at most 101 points.")
+    scale = {
+        "min": smin,
+        "max": smax,
+        "low_label": _text(scale_raw.get("low_label"), '"scale.low_label"', problems, required=False, limit=100),
+        "high_label": _text(scale_raw.get("high_label"), '"scale.high_label"', problems, required=False, limit=100),
+    }
+
+    items_raw = raw.get("items")
+    items: list[dict] = []
+    if not isinstance(items_raw, list) or not items_raw:
+        problems.append('"items" must be a list with at least one item.')
+        items_raw = []
+    if len(items_raw) > MAX_ITEMS:
+        problems.append(f"An instrument may have at most {MAX_ITEMS} items.")
+        items_raw = items_raw[:MAX_ITEMS]
+    seen: set[str] = set()
+    for index, item in enumerate(items_raw, start=1):
+        where = f"Item {index}"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where} must be an object.")
+            continue
+        item_key = item.get("key")
+        if not isinstance(item_key, str) or not KEY_RE.match(item_key):
+            problems.append(f'{where}: "key" must be a short identifier of lower-case letters, digits, "-" or "_".')
+        elif item_key in seen:
+            problems.append(f'{where}: the key "{item_key}" is used twice.')
+        else:
+            seen.add(item_key)
+        items.append(
+            {
+                "key": item_key,
+                "text": _text(item.get("text"), f'{where}: "text"', problems),
+                "low_label": _text(item.get("low_label"), f'{where}: "low_label"', problems, required=False, limit=100)
+                or scale["low_label"],
+                "high_label": _text(
+                    item.get("high_label"), f'{where}: "high_label"', problems, required=False, limit=100
+                )
+                or scale["high_label"],
+                "reverse": bool(item.get("reverse", False)),
+            }
+        )
+
+    subscales_raw = raw.get("subscales", {})
+    subscales: dict[str, list[str]] = {}
+    if not isinstance(subscales_raw, Mapping):
+        problems.append('"subscales" must be an object of name → list of item keys.')
+        subscales_raw = {}
+    for sub_key, members in subscales_raw.items():
+        if not isinstance(sub_key, str) or not KEY_RE.match(sub_key):
+            problems.append(f'Subscale "{sub_key}": its name must be a short identifier.')
+            continue
+        if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+            problems.append(f'Subscale "{sub_key}" must list at least one item key.')
+            continue
+        unknown = [m for m in members if m not in seen]
+        if unknown:
+            problems.append(f'Subscale "{sub_key}" names items that do not exist: {", ".join(unknown)}.')
+        subscales[sub_key] = list(dict.fromkeys(members))
+
+    scoring_raw = raw.get("scoring", {})
+    if not isinstance(scoring_raw, Mapping):
+        problems.append('"scoring" must be an object.')
+        scoring_raw = {}
+    method = scoring_raw.get("method", "sum")
+    if method not in METHODS:
+        problems.append('"scoring.method" must be "sum" or "mean".')
+    min_answered = scoring_raw.get("min_answered", len(items))
+    if (
+        isinstance(min_answered, bool)
+        or not isinstance(min_answered, int)
+        or not 1 <= min_answered <= max(len(items), 1)
+    ):
+        problems.append(f'"scoring.min_answered" must be a whole number from 1 to {max(len(items), 1)}.')
+
+    thresholds_raw = raw.get("thresholds", {})
+    thresholds: dict[str, float] = {}
+    if not isinstance(thresholds_raw, Mapping):
+        problems.append('"thresholds" must be an object.')
+        thresholds_raw = {}
+    for name_, value in thresholds_raw.items():
+        if name_ not in THRESHOLD_KEYS:
+            problems.append(f'Unknown threshold "{name_}"; use {", ".join(THRESHOLD_KEYS)}.')
+            continue
+        number = _number(value, f'Threshold "{name_}"', problems)
+        if number is not None:
+            if name_ in ("drop_by", "mismatch_by") and number <= 0:
+                problems.append(f'Threshold "{name_}" must be greater than 0.')
+            thresholds[name_] = number
+
+    counterpart = raw.get("counterpart")
+    if counterpart is not None and (not isinstance(counterpart, str) or not KEY_RE.match(counterpart)):
+        problems.append('"counterpart" must be the key of another instrument.')
+
+    if problems:
+        raise DefinitionError(problems)
+    return {
+        "key": key,
+        "name": name,
+        "respondent": respondent,
+        "purpose": purpose,
+        "direction": direction,
+        "licence": licence,
+        "instructions": instructions,
+        "counterpart": counterpart,
+        "scale": scale,
+        "items": items,
+        "subscales": subscales,
+        "scoring": {"method": method, "min_answered": min_answered},
+        "thresholds": thresholds,
+    }
+
+
+@dataclass(frozen=True)
+class Score:
+    total: Decimal | None
+    subscales: dict[str, Decimal | None] = field(default_factory=dict)
+    answered: int = 0
+    missing: tuple[str, ...] = ()
+
+
+def _round(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _combine(values: list[int], n_items: int, method: str) -> Decimal:
+    mean = Decimal(sum(values)) / Decimal(len(values))
+    return _round(mean if method == "mean" else mean * n_items)
+
+
+def answers_validate(definition: dict, answers: Mapping[str, int | None]) -> dict[str, int | None]:
+    """Keep only the instrument's items; refuse values off the scale. Raises ``ValueError``."""
+    low, high = definition["scale"]["min"], definition["scale"]["max"]
+    clean: dict[str, int | None] = {}
+    known = {item["key"] for item in definition["items"]}
+    unknown = set(answers) - known
+    if unknown:
+        raise ValueError(f"Answers for items this instrument does not have: {', '.join(sorted(unknown))}.")
+    for item in definition["items"]:
+        value = answers.get(item["key"])
+        if value is None:
+            clean[item["key"]] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"The answer to “{item['text']}” must be a whole number from {low} to {high}.")
+        clean[item["key"]] = value
+    return clean
+
+
+def score(definition: dict, answers: Mapping[str, int | None]) -> Score:
+    """Score answers against a (validated) definition. See the module docstring for the rules."""
+    answers = answers_validate(definition, answers)
+    low, high = definition["scale"]["min"], definition["scale"]["max"]
+    method = definition["scoring"]["method"]
+    scored: dict[str, int] = {}
+    for item in definition["items"]:
+        value = answers[item["key"]]
+        if value is not None:
+            scored[item["key"]] = (low + high - value) if item["reverse"] else value
+    missing = tuple(item["key"] for item in definition["items"] if answers[item["key"]] is None)
+    n_items = len(definition["items"])
+    total = (
+        _combine(list(scored.values()), n_items, method)
+        if len(scored) >= definition["scoring"]["min_answered"] and scored
+        else None
+    )
+    subscales: dict[str, Decimal | None] = {}
+    for sub_key, members in definition["subscales"].items():
+        values = [scored[m] for m in members if m in scored]
+        needed = max(1, math.ceil(len(members) / 2))
+        subscales[sub_key] = _combine(values, len(members), method) if len(values) >= needed else None
+    return Score(total=total, subscales=subscales, answered=len(scored), missing=missing)
+
+
+def total_range(definition: dict) -> tuple[Decimal, Decimal]:
+    """The lowest and highest total this instrument can give."""
+    low, high = definition["scale"]["min"], definition["scale"]["max"]
+    if definition["scoring"]["method"] == "mean":
+        return Decimal(low), Decimal(high)
+    n = len(definition["items"])
+    return Decimal(low * n), Decimal(high * n)

@@ -1,0 +1,170 @@
+"""Alert rules, and the clinician acknowledging and resolving an alert.
+
+The rules run when a rating is submitted, with thresholds from the instrument's own definition:
+- the total is below ``total_below``;
+- any single answer is at or below ``item_at_or_below``;
+- the patient's total dropped by at least ``drop_by`` since their previous response;
+- the patient's and the clinician's totals for the same session differ by at least ``mismatch_by``
+  (taken from the patient's instrument).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from alliance.models import Alert, AlertKind, Instrument, Respondent, Response
+from patients.models import User
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.1f}"
+
+
+def _previous(response: Response) -> Response | None:
+    return (
+        Response.objects.filter(
+            patient_id=response.patient_id,
+            instrument_id=response.instrument_id,
+            respondent_role=Respondent.PATIENT,
+            submitted_at__lt=response.submitted_at,
+            superseded_by__isnull=True,
+        )
+        .exclude(pk=response.pk)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+
+
+def _counterpart(response: Response) -> tuple[Response, Response] | None:
+    """(patient's response, clinician's response) for the same session, if both exist."""
+    if response.care_session_id is None:
+        return None
+    counterpart_key = response.version.definition.get("counterpart")
+    if not counterpart_key:
+        return None
+    counterpart_instruments = Instrument.objects.filter(key=counterpart_key).values("pk")
+    other_role = Respondent.CLINICIAN if response.respondent_role == Respondent.PATIENT else Respondent.PATIENT
+    other = (
+        Response.objects.filter(
+            care_session_id=response.care_session_id,
+            instrument__in=counterpart_instruments,
+            respondent_role=other_role,
+            superseded_by__isnull=True,
+        )
+        .select_related("version")
+        .order_by("-submitted_at")
+        .first()
+    )
+    if other is None:
+        return None
+    return (response, other) if response.respondent_role == Respondent.PATIENT else (other, response)
+
+
+def alerts_evaluate(*, response: Response) -> list[Alert]:
+    """Raise the alerts this response calls for. Runs inside the submitting transaction."""
+    definition = response.version.definition
+    thresholds = definition.get("thresholds", {})
+    who = "The patient's" if response.respondent_role == Respondent.PATIENT else "Your"
+    raised: list[Alert] = []
+
+    def raise_alert(kind: str, detail: str) -> None:
+        raised.append(
+            Alert.objects.create(
+                patient_id=response.patient_id,
+                care_session_id=response.care_session_id,
+                response=response,
+                kind=kind,
+                detail=detail[:500],
+            )
+        )
+
+    total = response.total
+    if total is not None and "total_below" in thresholds and total < Decimal(str(thresholds["total_below"])):
+        raise_alert(
+            AlertKind.LOW_TOTAL,
+            f"{who} {definition['name'].lower()} total is {_fmt(total)}, below {thresholds['total_below']}.",
+        )
+
+    if "item_at_or_below" in thresholds:
+        limit = Decimal(str(thresholds["item_at_or_below"]))
+        texts = {item["key"]: item["text"] for item in definition["items"]}
+        low = [
+            f"“{texts[a.item_key]}” {a.value}"
+            for a in response.answers.all()
+            if a.value is not None and a.value <= limit
+        ]
+        if low:
+            raise_alert(
+                AlertKind.LOW_ITEM, f"{who} answers at or below {thresholds['item_at_or_below']}: " + "; ".join(low)
+            )
+
+    if response.respondent_role == Respondent.PATIENT and "drop_by" in thresholds and total is not None:
+        previous = _previous(response)
+        if previous is not None and previous.total is not None:
+            drop = previous.total - total
+            if drop >= Decimal(str(thresholds["drop_by"])):
+                raise_alert(
+                    AlertKind.DROP,
+                    f"Down from {_fmt(previous.total)} to {_fmt(total)} since the check-in on "
+                    f"{timezone.localtime(previous.submitted_at):%d %b}.",
+                )
+
+    pair = _counterpart(response)
+    if pair is not None:
+        patient_response, clinician_response = pair
+        limit = patient_response.version.definition.get("thresholds", {}).get("mismatch_by")
+        if (
+            limit is not None
+            and patient_response.total is not None
+            and clinician_response.total is not None
+            and abs(patient_response.total - clinician_response.total) >= Decimal(str(limit))
+        ):
+            alert, created = Alert.objects.get_or_create(
+                care_session_id=response.care_session_id,
+                kind=AlertKind.MISMATCH,
+                defaults={
+                    "patient_id": response.patient_id,
+                    "response": response,
+                    "detail": (
+                        f"For the same session the patient's total is {_fmt(patient_response.total)} and "
+                        f"the clinician's is {_fmt(clinician_response.total)}."
+                    ),
+                },
+            )
+            if created:
+                raised.append(alert)
+    return raised
+
+
+def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
+    """Record that a clinician has seen the alert. Acknowledging twice changes nothing."""
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": "Please keep the note under 2,000 characters."})
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at, alert.acknowledged_by, alert.acknowledge_note = timezone.now(), by, note
+            alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledge_note"])
+    return alert
+
+
+def alert_resolve(*, alert: Alert, by: User, note: str = "") -> Alert:
+    """Record that the conversation has happened. Resolving also acknowledges."""
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": "Please keep the note under 2,000 characters."})
+    with transaction.atomic():
+        alert = Alert.objects.select_for_update().get(pk=alert.pk)
+        if alert.resolved_at is not None:
+            return alert
+        now = timezone.now()
+        if alert.acknowledged_at is None:
+            alert.acknowledged_at, alert.acknowledged_by = now, by
+        alert.resolved_at, alert.resolved_by, alert.resolve_note = now, by, note
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolve_note"])
+    return alert

@@ -1,0 +1,126 @@
+"""The patient's check-in and the clinician's mirror rating."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alliance.models import Alert, CheckIn, Purpose, Respondent, Response
+from alliance.services.alerts import alerts_evaluate
+from alliance.services.measures import instrument_current, response_submit
+from patients.models import CareTeamMembership, Clinician, Patient
+from sessions.models import CareSession, SessionStatus
+
+NOTE_LIMIT = 2000
+
+
+class AlreadyCheckedIn(Exception):
+    """This patient has already checked in for this appointment; nothing was changed."""
+
+    def __init__(self, checkin: CheckIn):
+        super().__init__("already checked in")
+        self.checkin = checkin
+
+
+class AlreadyRated(Exception):
+    """This clinician has already rated this session; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    checkin: CheckIn
+    alerts: list[Alert]
+
+
+def checkin_submit(
+    *,
+    patient: Patient,
+    care_session: CareSession | None,
+    alliance_answers: Mapping[str, int | None],
+    pain_answers: Mapping[str, int | None],
+    note: str = "",
+) -> CheckInResult:
+    """Store a check-in, score it and raise any alerts, all or nothing."""
+    note = (note or "").strip()
+    if len(note) > NOTE_LIMIT:
+        raise ValidationError({"note": f"Please keep this under {NOTE_LIMIT:,} characters."})
+    if care_session is not None:
+        if care_session.patient_id != patient.pk:
+            raise PermissionDenied
+        if care_session.status in (SessionStatus.CANCELLED, SessionStatus.MISSED):
+            raise ValidationError("That appointment isn't going ahead, so this check-in can stand on its own.")
+        existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first()
+        if existing is not None:
+            raise AlreadyCheckedIn(existing)
+    alliance_version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="patient")
+    pain_version = instrument_current(clinic=patient.clinic, purpose=Purpose.PAIN, respondent="patient")
+    try:
+        with transaction.atomic():
+            alliance = response_submit(
+                version=alliance_version,
+                patient=patient,
+                respondent=patient.user,
+                respondent_role=Respondent.PATIENT,
+                answers=alliance_answers,
+                care_session=care_session,
+            )
+            pain = None
+            if any(value is not None for value in pain_answers.values()):
+                pain = response_submit(
+                    version=pain_version,
+                    patient=patient,
+                    respondent=patient.user,
+                    respondent_role=Respondent.PATIENT,
+                    answers=pain_answers,
+                    care_session=care_session,
+                )
+            checkin = CheckIn.objects.create(
+                patient=patient, care_session=care_session, alliance_response=alliance, pain_response=pain, note=note
+            )
+            alerts = alerts_evaluate(response=alliance)
+    except IntegrityError:
+        # Two submissions raced (a double tap): the first one stands.
+        existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first()
+        if existing is None:
+            raise
+        raise AlreadyCheckedIn(existing) from None
+    return CheckInResult(checkin=checkin, alerts=alerts)
+
+
+def clinician_rating_submit(
+    *, clinician: Clinician, care_session: CareSession, answers: Mapping[str, int | None]
+) -> tuple[Response, list[Alert]]:
+    """The clinician's side of the same four aspects, for one session they were part of."""
+    patient = care_session.patient
+    if not CareTeamMembership.objects.filter(patient=patient, clinician=clinician).exists():
+        raise PermissionDenied
+    if care_session.status == SessionStatus.CANCELLED:
+        raise ValidationError("This session was cancelled, so there's nothing to rate.")
+    if care_session.starts_at > timezone.now():
+        raise ValidationError("You can rate this session once it has started.")
+    version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="clinician")
+    if Response.objects.filter(
+        instrument_id=version.instrument_id,
+        care_session=care_session,
+        respondent=clinician.user,
+        supersedes__isnull=True,
+    ).exists():
+        raise AlreadyRated
+    try:
+        with transaction.atomic():
+            response = response_submit(
+                version=version,
+                patient=patient,
+                respondent=clinician.user,
+                respondent_role=Respondent.CLINICIAN,
+                answers=answers,
+                care_session=care_session,
+            )
+            alerts = alerts_evaluate(response=response)
+    except IntegrityError:
+        raise AlreadyRated from None
+    return response, alerts
