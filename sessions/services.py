@@ -146,3 +146,50 @@ def care_session_record_outcome(*, by: User, care_session: CareSession, status: 
     care_session.status = status
     care_session.save(update_fields=["status", "updated_at"])
     return care_session
+
+
+def agenda_item_add(
+    *,
+    patient: Patient,
+    text: str,
+    source: str,
+    raised_by: User | None,
+    source_ref: str = "",
+    care_session: CareSession | None = None,
+):
+    """Put something on the patient's agenda: the given session, or their next one.
+
+    Items from the record carry a ``source_ref``; adding the same one again returns the existing
+    item instead of a duplicate. Returns the item.
+    """
+    from sessions.models import AgendaItem, AgendaSource
+
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Please say what you'd like to talk about."})
+    if len(text) > 1000:
+        raise ValidationError({"text": "Please keep this under 1,000 characters."})
+    if source not in AgendaSource.values:
+        raise ValidationError({"source": "Unknown source."})
+    if care_session is None:
+        care_session = (
+            CareSession.objects.filter(patient=patient, status=SessionStatus.SCHEDULED, starts_at__gt=timezone.now())
+            .order_by("starts_at")
+            .first()
+        )
+    elif care_session.patient_id != patient.pk:
+        raise PermissionDenied
+    if source_ref:
+        existing = AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref).first()
+        if existing is not None:
+            return existing
+    last = AgendaItem.objects.filter(patient=patient, care_session=care_session).order_by("-position").first()
+    return AgendaItem.objects.create(
+        patient=patient,
+        care_session=care_session,
+        text=text,
+        source=source,
+        source_ref=source_ref,
+        raised_by=raised_by,
+        position=(last.position + 1) if last else 0,
+    )

@@ -13,7 +13,8 @@ from alliance.models import Alert, CheckIn, Purpose, Respondent, Response
 from alliance.services.alerts import alerts_evaluate
 from alliance.services.measures import instrument_current, response_submit
 from patients.models import CareTeamMembership, Clinician, Patient
-from sessions.models import CareSession, SessionStatus
+from sessions.models import AgendaSource, CareSession, SessionStatus
+from sessions.services import agenda_item_add
 
 NOTE_LIMIT = 2000
 
@@ -82,6 +83,15 @@ def checkin_submit(
                 patient=patient, care_session=care_session, alliance_response=alliance, pain_response=pain, note=note
             )
             alerts = alerts_evaluate(response=alliance)
+            if note:
+                agenda_item_add(
+                    patient=patient,
+                    text=note,
+                    source=AgendaSource.CHECKIN_NOTE,
+                    source_ref=f"checkin:{checkin.pk}",
+                    raised_by=patient.user,
+                    care_session=care_session,
+                )
     except IntegrityError:
         # Two submissions raced (a double tap): the first one stands.
         existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first()

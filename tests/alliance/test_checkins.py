@@ -51,6 +51,10 @@ def test_checkin_is_scored_and_stored_with_one_row_per_item(cast):
     assert checkin.alliance_response.answers.count() == 4
     assert checkin.note == "Is it silly to ask about my sleep?"
     assert result.alerts == []
+    agenda = list(cast.alice_session.agenda_items.all())
+    assert [(item.text, item.source, item.raised_by) for item in agenda] == [
+        ("Is it silly to ask about my sleep?", "checkin_note", cast.alice.user)
+    ]
 
 
 def test_second_checkin_for_the_same_appointment_changes_nothing(cast):
