@@ -68,7 +68,9 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
     """Raise the alerts this response calls for. Runs inside the submitting transaction."""
     definition = response.version.definition
     thresholds = definition.get("thresholds", {})
-    who = "The patient's" if response.respondent_role == Respondent.PATIENT else "Your"
+    by_patient = response.respondent_role == Respondent.PATIENT
+    who = "The patient's" if by_patient else f"{response.respondent.full_name}'s"
+    what = f"{definition['name'].lower()} total" if by_patient else "rating total"
     raised: list[Alert] = []
 
     def raise_alert(kind: str, detail: str) -> None:
@@ -79,6 +81,7 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
                 response=response,
                 kind=kind,
                 detail=detail[:500],
+                raised_at=response.submitted_at,
             )
         )
 
@@ -86,14 +89,14 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
     if total is not None and "total_below" in thresholds and total < Decimal(str(thresholds["total_below"])):
         raise_alert(
             AlertKind.LOW_TOTAL,
-            f"{who} {definition['name'].lower()} total is {_fmt(total)}, below {thresholds['total_below']}.",
+            f"{who} {what} is {_fmt(total)}, below {thresholds['total_below']}.",
         )
 
     if "item_at_or_below" in thresholds:
         limit = Decimal(str(thresholds["item_at_or_below"]))
-        texts = {item["key"]: item["text"] for item in definition["items"]}
+        labels = {item["key"]: item.get("label") or item["text"] for item in definition["items"]}
         low = [
-            f"“{texts[a.item_key]}” {a.value}"
+            f"{labels[a.item_key]} {a.value}"
             for a in response.answers.all()
             if a.value is not None and a.value <= limit
         ]
@@ -129,6 +132,7 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
                 defaults={
                     "patient_id": response.patient_id,
                     "response": response,
+                    "raised_at": response.submitted_at,
                     "detail": (
                         f"For the same session the patient's total is {_fmt(patient_response.total)} and "
                         f"the clinician's is {_fmt(clinician_response.total)}."

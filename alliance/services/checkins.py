@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -44,8 +45,13 @@ def checkin_submit(
     alliance_answers: Mapping[str, int | None],
     pain_answers: Mapping[str, int | None],
     note: str = "",
+    submitted_at: datetime | None = None,
 ) -> CheckInResult:
-    """Store a check-in, score it and raise any alerts, all or nothing."""
+    """Store a check-in, score it and raise any alerts, all or nothing.
+
+    ``submitted_at`` is only for loading history (demo data, imports); a live check-in is "now".
+    """
+    submitted_at = submitted_at or timezone.now()
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
         raise ValidationError({"note": f"Please keep this under {NOTE_LIMIT:,} characters."})
@@ -68,6 +74,7 @@ def checkin_submit(
                 respondent_role=Respondent.PATIENT,
                 answers=alliance_answers,
                 care_session=care_session,
+                submitted_at=submitted_at,
             )
             pain = None
             if any(value is not None for value in pain_answers.values()):
@@ -78,9 +85,15 @@ def checkin_submit(
                     respondent_role=Respondent.PATIENT,
                     answers=pain_answers,
                     care_session=care_session,
+                    submitted_at=submitted_at,
                 )
             checkin = CheckIn.objects.create(
-                patient=patient, care_session=care_session, alliance_response=alliance, pain_response=pain, note=note
+                patient=patient,
+                care_session=care_session,
+                alliance_response=alliance,
+                pain_response=pain,
+                note=note,
+                submitted_at=submitted_at,
             )
             alerts = alerts_evaluate(response=alliance)
             if note:
@@ -102,7 +115,11 @@ def checkin_submit(
 
 
 def clinician_rating_submit(
-    *, clinician: Clinician, care_session: CareSession, answers: Mapping[str, int | None]
+    *,
+    clinician: Clinician,
+    care_session: CareSession,
+    answers: Mapping[str, int | None],
+    submitted_at: datetime | None = None,
 ) -> tuple[Response, list[Alert]]:
     """The clinician's side of the same four aspects, for one session they were part of."""
     patient = care_session.patient
@@ -129,6 +146,7 @@ def clinician_rating_submit(
                 respondent_role=Respondent.CLINICIAN,
                 answers=answers,
                 care_session=care_session,
+                submitted_at=submitted_at,
             )
             alerts = alerts_evaluate(response=response)
     except IntegrityError:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from alliance.models import Answer, Instrument, InstrumentVersion, Respondent, Response
 from alliance.scoring import DefinitionError, answers_validate, definition_validate, score
@@ -90,6 +92,7 @@ def response_submit(
     answers: Mapping[str, int | None],
     care_session: CareSession | None = None,
     supersedes: Response | None = None,
+    submitted_at: datetime | None = None,
 ) -> Response:
     """Score and store a response with one row per item. Call inside the caller's transaction."""
     try:
@@ -111,6 +114,7 @@ def response_submit(
         total=result.total,
         subscales={key: (str(value) if value is not None else None) for key, value in result.subscales.items()},
         supersedes=supersedes,
+        submitted_at=submitted_at or timezone.now(),
     )
     Answer.objects.bulk_create(Answer(response=response, item_key=key, value=value) for key, value in clean.items())
     return response
