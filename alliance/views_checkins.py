@@ -10,11 +10,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance import charts
 from alliance.forms import AlertNoteForm, CheckInForm, InstrumentImportForm, RatingForm
-from alliance.models import Purpose
+from alliance.models import Purpose, Respondent
 from alliance.selectors import checkins as selectors
 from alliance.services.alerts import alert_acknowledge, alert_resolve
 from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_submit, clinician_rating_submit
-from alliance.services.measures import instrument_current, instrument_import
+from alliance.services.measures import instrument_current, instrument_import, instruments_current
 from alliance.summaries import change_sentence
 from patients.decorators import clinic_admin_required, clinician_required, patient_required
 from patients.forms import apply_errors
@@ -27,17 +27,22 @@ from sessions.selectors import care_session_get
 @require_http_methods(["GET", "POST"])
 def checkin(request):
     patient = request.user.patient
-    target = selectors.checkin_target_session(patient=patient)
-    if request.method == "POST" and request.POST.get("session"):
-        # The page may have been open while the appointment changed; trust only the patient's own.
-        posted = care_session_get(user=request.user, pk=request.POST["session"])
-        target = posted
+    if request.method == "POST" and "session" in request.POST:
+        # A check-in belongs to the appointment the page was shown for (only the patient's own can
+        # be named), or stands alone if none was, as the page told them.
+        posted = request.POST["session"]
+        target = care_session_get(user=request.user, pk=posted) if posted else None
+    else:
+        target = selectors.checkin_target_session(patient=patient)
     existing = selectors.checkin_for_session(patient=patient, care_session=target)
     if existing is not None:
         return render(request, "alliance/checkin_already.html", {"checkin": existing})
-    alliance_version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="patient")
-    pain_version = instrument_current(clinic=patient.clinic, purpose=Purpose.PAIN, respondent="patient")
-    form = CheckInForm(request.POST or None, alliance_version=alliance_version, pain_version=pain_version)
+    versions = instruments_current(
+        clinic=patient.clinic, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
+    )
+    form = CheckInForm(
+        request.POST or None, alliance_version=versions[Purpose.ALLIANCE], pain_version=versions[Purpose.PAIN]
+    )
     if request.method == "POST" and form.is_valid():
         try:
             result = checkin_submit(
@@ -46,6 +51,7 @@ def checkin(request):
                 alliance_answers=form.answers("alliance"),
                 pain_answers=form.answers("pain"),
                 note=form.cleaned_data["note"],
+                versions=versions,
             )
         except AlreadyCheckedIn as already:
             return render(request, "alliance/checkin_already.html", {"checkin": already.checkin})
@@ -58,8 +64,7 @@ def checkin(request):
         "target": target,
         "alliance_groups": form.groups("alliance"),
         "pain_groups": form.groups("pain"),
-        "alliance_version": alliance_version,
-        "pain_version": pain_version,
+        "alliance_version": versions[Purpose.ALLIANCE],
     }
     return render(request, "alliance/checkin.html", context, status=400 if form.errors else 200)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -18,32 +18,34 @@ from sessions.models import CareSession, SessionStatus
 
 
 def checkin_target_session(*, patient: Patient) -> CareSession | None:
-    """The appointment a check-in now belongs to: the next one, else one that started in the last day."""
+    """The appointment a check-in now belongs to: the next one, else one that started in the last day.
+
+    One query: this runs on every visit to the patient's home and check-in pages.
+    """
     now = timezone.now()
-    upcoming = (
-        CareSession.objects.filter(patient=patient, status=SessionStatus.SCHEDULED, starts_at__gt=now)
-        .select_related("clinician__user")
-        .order_by("starts_at")
-        .first()
-    )
-    if upcoming is not None:
-        return upcoming
-    return (
-        CareSession.objects.filter(
-            patient=patient,
-            status__in=(SessionStatus.SCHEDULED, SessionStatus.DONE),
-            starts_at__lte=now,
-            starts_at__gt=now - timedelta(days=1),
+    candidates = list(
+        CareSession.objects.filter(patient=patient)
+        .filter(
+            Q(status=SessionStatus.SCHEDULED, starts_at__gt=now)
+            | Q(
+                status__in=(SessionStatus.SCHEDULED, SessionStatus.DONE),
+                starts_at__lte=now,
+                starts_at__gt=now - timedelta(days=1),
+            )
         )
-        .exclude(checkins__isnull=False)
+        .annotate(has_checkin=Exists(CheckIn.objects.filter(care_session=OuterRef("pk"))))
         .select_related("clinician__user")
-        .order_by("-starts_at")
-        .first()
+        .order_by("starts_at")[:20]
     )
+    upcoming = [s for s in candidates if s.starts_at > now]
+    if upcoming:
+        return upcoming[0]
+    recent = [s for s in candidates if not s.has_checkin]
+    return recent[-1] if recent else None
 
 
 def checkin_for_session(*, patient: Patient, care_session: CareSession | None) -> CheckIn | None:
-    if care_session is None:
+    if care_session is None or getattr(care_session, "has_checkin", True) is False:
         return None
     return CheckIn.objects.filter(patient=patient, care_session=care_session).first()
 
