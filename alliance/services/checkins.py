@@ -19,7 +19,7 @@ from alliance.services.measures import (
     response_submit,
     responses_save,
 )
-from patients.models import CareTeamMembership, Clinician, Patient
+from patients.models import CareTeamMembership, Clinician, Patient, User
 from sessions.models import AgendaSource, CareSession, SessionStatus
 from sessions.services import agenda_item_add
 
@@ -168,4 +168,26 @@ def clinician_rating_submit(
             alerts = alerts_evaluate(response=response, answers=answers)
     except IntegrityError:
         raise AlreadyRated from None
+    return response, alerts
+
+
+def response_correct(
+    *, original: Response, by: User, answers: Mapping[str, int | None]
+) -> tuple[Response, list[Alert]]:
+    """Correct a response by submitting a new one that supersedes it. The original is kept as it was."""
+    if original.respondent_id != by.pk:
+        raise PermissionDenied
+    if Response.objects.filter(supersedes=original).exists():
+        raise ValidationError("This has already been corrected; correct the newest version instead.")
+    with transaction.atomic():
+        response = response_submit(
+            version=original.version,
+            patient=original.patient,
+            respondent=by,
+            respondent_role=original.respondent_role,
+            answers=answers,
+            care_session=original.care_session,
+            supersedes=original,
+        )
+        alerts = alerts_evaluate(response=response, answers=answers)
     return response, alerts

@@ -87,7 +87,7 @@ def instrument_current(*, clinic: Clinic, purpose: str, respondent: str) -> Inst
     return instruments_current(clinic=clinic, respondent=respondent, purposes=(purpose,))[purpose]
 
 
-def instrument_import(*, clinic: Clinic, by: User, text: str, activate: bool) -> InstrumentVersion:
+def instrument_import(*, clinic: Clinic, by: User | None, text: str, activate: bool) -> InstrumentVersion:
     """Add a clinic's own instrument, or a new version of one, from a JSON definition."""
     if len(text.encode()) > MAX_DEFINITION_BYTES:
         raise ValidationError({"definition": "That definition is too large (the limit is 200 KB)."})
