@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AllianceConfig(AppConfig):
     name = "alliance"
     verbose_name = "Alliance"
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from alliance.dbfunctions import register_sqlite
+
+        connection_created.connect(register_sqlite, dispatch_uid="alliance-sqlite-percentile")

@@ -173,6 +173,17 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
+# Reports and exports. Export files hold patient data: they are never served as media, only through
+# a permission-checked view, and are deleted EXPORT_FILE_HOURS after they are ready.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT") or MEDIA_ROOT / "exports")
+EXPORT_FILE_HOURS = env_int("EXPORT_FILE_HOURS", 72, minimum=1, maximum=24 * 90)
+# Exports up to this many rows stream straight back in the request; bigger ones run as a task.
+EXPORT_STREAM_MAX_ROWS = env_int("EXPORT_STREAM_MAX_ROWS", 10_000, minimum=0)
+# How often (in rows) a running export reports its progress.
+EXPORT_PROGRESS_ROWS = env_int("EXPORT_PROGRESS_ROWS", 5_000, minimum=1)
+# Below this many patients a report shows "too few to compare" instead of a percentage or average.
+REPORT_MIN_PATIENTS = env_int("REPORT_MIN_PATIENTS", 5, minimum=1)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
@@ -225,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-login-sessions": {
         "task": "patients.tasks.login_sessions_clear_expired",
         "schedule": crontab(minute=17, hour=3),
+    },
+    "delete-expired-export-files": {
+        "task": "alliance.tasks.exports_expire",
+        "schedule": crontab(minute="5,35"),
     },
 }
 

@@ -1,6 +1,7 @@
 """Alliance's models, one module per part of the product."""
 
 from alliance.models.alerts import Alert, AlertKind, AlertStatus
+from alliance.models.exports import Export, ExportDataset, ExportDelivery, ExportFormat, ExportStatus
 from alliance.models.measures import Answer, CheckIn, Instrument, InstrumentVersion, Purpose, Respondent, Response
 
 __all__ = [
@@ -9,6 +10,11 @@ __all__ = [
     "AlertStatus",
     "Answer",
     "CheckIn",
+    "Export",
+    "ExportDataset",
+    "ExportDelivery",
+    "ExportFormat",
+    "ExportStatus",
     "Instrument",
     "InstrumentVersion",
     "Purpose",

@@ -1,0 +1,121 @@
+"""CSV through PostgreSQL's COPY: the dataset's own query, formatted in SQL, straight to the file.
+
+Rows never pass through Python objects, which makes this several times faster than a cursor loop
+(see bench/export.py) with memory that does not grow. Each column kind is formatted exactly as
+``alliance.exports.base.format_csv_value`` and ``neutralise`` do it in Python:
+
+- text that could start a formula gets a leading apostrophe; empty text is written as nothing;
+- date-times are ISO 8601 in the clinic's time zone, with the offset (``SET LOCAL TIME ZONE``);
+- yes/no is ``true``/``false``;
+- pseudonyms come from a temporary table of HMACs made in Python for the clinic's people, because
+  PostgreSQL has no HMAC without the pgcrypto extension.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from alliance.exports.base import FORMULA_TRIGGERS, Dataset, Kind, Who, csv_line, pseudonym
+from patients.models import User
+
+PEOPLE_TABLE = "alliance_export_people"
+
+
+def _literal(char: str) -> str:
+    return f"chr({ord(char)})" if not char.isprintable() else "'" + char.replace("'", "''") + "'"
+
+
+TRIGGERS_SQL = ", ".join(_literal(char) for char in FORMULA_TRIGGERS)
+
+
+def _format(kind: Kind, ref: str, index: int) -> str:
+    if kind is Kind.TEXT:
+        return f"NULLIF(CASE WHEN left({ref}, 1) IN ({TRIGGERS_SQL}) THEN '''' || {ref} ELSE {ref} END, '')"
+    if kind is Kind.CODE:
+        return f"NULLIF({ref}, '')"
+    if kind is Kind.DATETIME:
+        return f"""to_char({ref}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')"""
+    if kind is Kind.BOOL:
+        return f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
+    if kind is Kind.PSEUDONYM:
+        return f"p{index}.pseudonym"
+    return f"{ref}::text"
+
+
+class _RowCounter:
+    """The file COPY writes into: psycopg2 hands over one row per ``write``."""
+
+    def __init__(self, out: BinaryIO, progress, every: int):
+        self.out, self.progress, self.every = out, progress, every
+        self.rows = 0
+
+    def write(self, data) -> int:
+        self.out.write(data)
+        self.rows += 1
+        if self.progress is not None and self.rows % self.every == 0:
+            self.progress(self.rows)
+        return len(data)
+
+
+def copy_sql(dataset: Dataset) -> tuple[str, list]:
+    """The SELECT that COPY runs: the dataset's query, each column formatted as the CSV needs it."""
+    columns = dataset.columns()
+    inner, params = dataset.values(sort_keys=True).order_by().query.sql_with_params()
+    selects, joins = [], []
+    for index, column in enumerate(columns):
+        ref = f'q."c{index}"'
+        selects.append(_format(column.kind, ref, index))
+        if column.kind is Kind.PSEUDONYM:
+            field = "patient" if column.who is Who.PATIENT else "staff"
+            # Only names this module makes up go into the SQL; every value is a parameter.
+            joins.append(
+                f"LEFT JOIN (SELECT user_id, {field} AS pseudonym FROM {PEOPLE_TABLE}) p{index} "  # noqa: S608
+                f"ON p{index}.user_id = {ref}"
+            )
+    order = ", ".join(f'q."o{index}"' for index in range(len(dataset.ordering)))
+    sql = f"SELECT {', '.join(selects)} FROM ({inner}) q {' '.join(joins)} ORDER BY {order}"  # noqa: S608
+    return sql, list(params)
+
+
+def _load_people(cursor, dataset: Dataset) -> None:
+    clinic = dataset.filters.clinic
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {PEOPLE_TABLE} (user_id bigint PRIMARY KEY, patient text, staff text) ON COMMIT DROP"
+    )
+    ids = (
+        User.objects.filter(Q(patient__clinic=clinic) | Q(clinician__clinic=clinic) | Q(clinic_admin__clinic=clinic))
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=5000)
+    )
+    key = dataset.context.pseudonym_key
+    batch = io.StringIO()
+    for count, user_id in enumerate(ids, start=1):
+        patient, staff = pseudonym(user_id, Who.PATIENT, key=key), pseudonym(user_id, Who.STAFF, key=key)
+        batch.write(f"{user_id}\t{patient}\t{staff}\n")
+        if count % 5000 == 0:
+            batch.seek(0)
+            cursor.copy_expert(f"COPY {PEOPLE_TABLE} FROM STDIN", batch)
+            batch = io.StringIO()
+    batch.seek(0)
+    cursor.copy_expert(f"COPY {PEOPLE_TABLE} FROM STDIN", batch)
+    cursor.execute(f"ANALYZE {PEOPLE_TABLE}")
+
+
+def copy_csv(dataset: Dataset, out: BinaryIO, *, progress=None, every: int = 5000) -> int:
+    """Write the dataset as CSV through COPY; returns the number of rows."""
+    columns = dataset.columns()
+    out.write(csv_line([column.name for column in columns]).encode())
+    sql, params = copy_sql(dataset)
+    counter = _RowCounter(out, progress, every)
+    # The time zone and the temporary table live only as long as this transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [dataset.filters.clinic.timezone])
+        if any(column.kind is Kind.PSEUDONYM for column in columns):
+            _load_people(cursor, dataset)
+        statement = cursor.mogrify(sql, params).decode()
+        cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", counter)
+    return counter.rows

@@ -1,0 +1,70 @@
+"""The filters shared by reports and exports: a date range, a clinician, a questionnaire.
+
+Dates are whole days in the clinic's time zone, both ends included: "1 to 31 January" means from
+midnight at the start of 1 January to midnight at the end of 31 January, clinic time.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from alliance.models import Instrument
+from patients.models import Clinic, Clinician
+
+
+@dataclass(frozen=True)
+class DataFilters:
+    clinic: Clinic
+    date_from: date
+    date_to: date
+    clinician: Clinician | None = None
+    instrument: Instrument | None = None
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.clinic.timezone)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.date_from, time.min, tzinfo=self.tz)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the range (exclusive)."""
+        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=self.tz)
+
+    def describe(self) -> str:
+        parts = [f"{self.date_from:%-d %b %Y} to {self.date_to:%-d %b %Y}"]
+        parts.append(self.clinician.user.full_name if self.clinician else "all clinicians")
+        parts.append(self.instrument.name if self.instrument else "all questionnaires")
+        return " · ".join(parts)
+
+    def as_json(self) -> dict:
+        return {
+            "date_from": self.date_from.isoformat(),
+            "date_to": self.date_to.isoformat(),
+            "clinician_id": self.clinician.pk if self.clinician else None,
+            "instrument_id": self.instrument.pk if self.instrument else None,
+        }
+
+    def as_query(self) -> dict:
+        """The same filters as GET parameters, for links between report pages."""
+        query = {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat()}
+        if self.clinician:
+            query["clinician"] = str(self.clinician.pk)
+        if self.instrument:
+            query["instrument"] = str(self.instrument.pk)
+        return query
+
+
+def default_range(*, clinic: Clinic, today: date | None = None) -> tuple[date, date]:
+    """The last twelve calendar months, this one included, up to today."""
+    today = today or timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(clinic.timezone)).date()
+    month, year = today.month - 11, today.year
+    if month < 1:
+        month, year = month + 12, year - 1
+    return date(year, month, 1), today
