@@ -237,8 +237,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "patients.tasks.login_sessions_clear_expired",
         "schedule": crontab(minute=17, hour=3),
     },
-    "delete-expired-export-files": {
-        "task": "alliance.tasks.exports_expire",
+    "export-housekeeping": {
+        "task": "alliance.tasks.exports_housekeeping",
         "schedule": crontab(minute="5,35"),
     },
 }

@@ -74,8 +74,12 @@ class PainChange:
     median: float | None = None
     q1: float | None = None
     q3: float | None = None
+    much: Decimal = Decimal(2)
+    little: Decimal = Decimal(1)
 
-    def buckets(self, *, much: Decimal, little: Decimal) -> list[tuple[str, Share]]:
+    @property
+    def buckets(self) -> list[tuple[str, Share]]:
+        much, little = self.much, self.little
         return [
             (f"Better by {_num(much)} points or more", Share(self.much_better, self.patients)),
             (f"Better by {_num(little)} to {_num(much)} points", Share(self.better, self.patients)),
@@ -415,6 +419,8 @@ def _pain_figures(scope: ReportScope, by: str) -> dict[object, PainChange]:
             median=float(median) if median is not None else None,
             q1=float(q1) if q1 is not None else None,
             q3=float(q3) if q3 is not None else None,
+            much=much,
+            little=little,
         )
     return result
 
@@ -440,7 +446,7 @@ def _figures(scope: ReportScope, by: str, keys: list, labels: dict) -> list[Figu
                 key=key,
                 label=labels.get(key, ""),
                 min_patients=scope.min_patients,
-                pain=pain.get(key, PainChange()),
+                pain=pain.get(key, PainChange(much=scope.pain_much, little=scope.pain_little)),
                 **values,
             )
         )

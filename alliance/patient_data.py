@@ -1,0 +1,375 @@
+"""A patient's own data: everything Alliance holds about them, as JSON and as a FHIR Bundle.
+
+This answers the UK GDPR rights of access (Article 15) and portability (Article 20). What goes into
+the download is a registry, not a hand-written list of queries:
+
+- ``include(Model, patient="path__to__patient")`` or ``include(Model, user="path__to__user")`` puts
+  every row of that model that leads to the patient (or their account) into the download, under a
+  plain-language title;
+- ``exempt(Model, reason="…")`` records, with the reason, a model that links to people but holds
+  nothing about this patient (a clinician's profile, a questionnaire's wording).
+
+``tests/alliance/test_patient_data.py`` walks every installed model's foreign keys: a model that can
+reach a ``Patient`` or a ``User`` and is in neither list fails the test, so a new model linked to a
+patient cannot ship without a decision about the download. Adding one is one line below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import BinaryIO
+
+from django.apps import apps
+from django.contrib.admin.models import LogEntry
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from alliance.exports.fhir import People, checkin_entries, full_url, instant, write_bundle
+from alliance.models import Alert, Answer, CheckIn, Export, Instrument, InstrumentVersion, Response
+from patients.models import CareTeamMembership, ClinicAdmin, Clinician, Invitation, LoginSession, Patient, User
+from sessions.models import AgendaItem, CareSession, SessionStatus
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Source:
+    model: type[models.Model]
+    title: str
+    about: str
+    patient: str | None = None
+    user: str | None = None
+    omit: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.label_lower
+
+    def lookups(self) -> list[str]:
+        return [path for path in (self.patient, self.user) if path]
+
+    def q(self, patient: Patient) -> Q:
+        q = Q()
+        if self.patient:
+            q |= Q(**{self.patient: patient.pk})
+        if self.user:
+            q |= Q(**{self.user: patient.user_id})
+        return q
+
+
+@dataclass(frozen=True)
+class Exempt:
+    model: type[models.Model]
+    reason: str
+
+
+SOURCES: dict[type[models.Model], Source] = {}
+EXEMPT: dict[type[models.Model], Exempt] = {}
+
+
+def include(model, *, title: str, about: str, patient: str | None = None, user: str | None = None, omit=()) -> None:
+    if not (patient or user):
+        raise ValueError(f"{model.__name__}: say how its rows lead to the patient or to their account")
+    SOURCES[model] = Source(model, title, about, patient=patient, user=user, omit=tuple(omit))
+
+
+def exempt(model, *, reason: str) -> None:
+    if not reason.strip():
+        raise ValueError(f"{model.__name__}: an exemption needs a reason")
+    EXEMPT[model] = Exempt(model, reason)
+
+
+# --- the registry: one line per model ----------------------------------------------------------------
+
+include(
+    User, title="Your account", about="Your name, email address and account settings.", user="pk", omit=("password",)
+)
+include(Patient, title="You as a patient", about="Which clinic you are with and since when.", patient="pk")
+include(
+    CareTeamMembership,
+    title="Your care team",
+    about="The clinicians who care for you, and since when.",
+    patient="patient",
+)
+include(
+    Invitation,
+    title="Invitations",
+    about="When your clinic invited you to Alliance.",
+    user="user",
+    omit=("token_hash",),
+)
+include(
+    LoginSession,
+    title="Times you signed in",
+    about="When each of your signed-in sessions started.",
+    user="user",
+    omit=("session_key",),
+)
+include(CareSession, title="Your appointments", about="Every appointment, past and booked.", patient="patient")
+include(
+    AgendaItem, title="Things to talk about", about="What you and your care team put on the agenda.", patient="patient"
+)
+include(
+    CheckIn, title="Your check-ins", about="When you checked in and anything you wanted to raise.", patient="patient"
+)
+include(
+    Response,
+    title="Questionnaire answers and scores",
+    about="Every questionnaire answered about you, by you or by your clinician, with its scores.",
+    patient="patient",
+)
+include(
+    Answer, title="Individual answers", about="Each answer given, question by question.", patient="response__patient"
+)
+include(
+    Alert,
+    title="Prompts for your care team",
+    about="When a check-in suggested your care team should talk something through with you, and what happened.",
+    patient="patient",
+)
+include(Export, title="Your downloads", about="When you downloaded your data from Alliance.", user="requested_by")
+
+exempt(
+    Clinician,
+    reason="A clinician's profile. One account has one role, so it is never a patient's own; "
+    "the clinicians who care for the patient are named in their care team and appointments.",
+)
+exempt(ClinicAdmin, reason="A clinic admin's profile; never a patient's own (one role per account).")
+exempt(
+    Instrument,
+    reason="A questionnaire's definition, written by Alliance or the clinic. The wording of every "
+    "question the patient answered is in the download's questionnaires section.",
+)
+exempt(InstrumentVersion, reason="As Instrument: the wording is included for every version the patient answered.")
+exempt(
+    LogEntry,
+    reason="The Django admin's history of changes made by superusers (support staff), who never hold a patient role.",
+)
+
+
+# --- walking the models -------------------------------------------------------------------------------
+
+PEOPLE = (Patient, User)
+
+
+def paths_to_people(model: type[models.Model], *, depth: int = 4) -> list[str]:
+    """Every chain of forward relations from ``model`` to a ``Patient`` or a ``User``."""
+    found: list[str] = []
+
+    def walk(current, prefix: str, seen: tuple, remaining: int) -> None:
+        for field in current._meta.get_fields():
+            forward = field.is_relation and not field.auto_created
+            if not (forward and (field.many_to_one or field.one_to_one or field.many_to_many)):
+                continue
+            target = field.related_model
+            if target is None or target in seen:
+                continue
+            path = f"{prefix}{field.name}"
+            if target in PEOPLE:
+                found.append(path)
+            elif remaining > 1:
+                walk(target, f"{path}__", (*seen, target), remaining - 1)
+
+    if model in PEOPLE:
+        return ["pk"]
+    walk(model, "", (model,), depth)
+    return found
+
+
+def unregistered_models() -> list[str]:
+    """Models that lead to a patient or a user but are neither included nor exempt."""
+    missing = []
+    for model in apps.get_models():
+        if model in SOURCES or model in EXEMPT:
+            continue
+        if paths_to_people(model):
+            missing.append(model._meta.label)
+    return sorted(missing)
+
+
+# --- the JSON download -----------------------------------------------------------------------------------
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _columns(source: Source) -> tuple[list[str], dict, dict]:
+    """Field names to read, extra names for people, and choice labels, for one source."""
+    names, extra, labels = [], {}, {}
+    for field in source.model._meta.concrete_fields:
+        if field.name in source.omit:
+            continue
+        names.append(field.attname)
+        if field.choices:
+            labels[field.attname] = dict(field.flatchoices)
+        if field.is_relation and field.related_model is User:
+            extra[f"{field.name}_name"] = F(f"{field.name}__full_name")
+        elif field.is_relation and field.related_model is Clinician:
+            extra[f"{field.name}_name"] = F(f"{field.name}__user__full_name")
+    return names, extra, labels
+
+
+def source_rows(source: Source, patient: Patient) -> Iterator[dict]:
+    names, extra, labels = _columns(source)
+    qs = source.model._default_manager.filter(source.q(patient))
+    if len(source.lookups()) > 1:
+        qs = qs.distinct()  # two ways to the patient may both match a row
+    qs = qs.order_by("pk").values(*names, **extra)
+    for row in qs.iterator(chunk_size=500):
+        out = {}
+        for name, value in row.items():
+            out[name] = _plain(value)
+            if name in labels and value in labels[name]:
+                out[f"{name}_label"] = str(labels[name][value])
+        yield out
+
+
+def _questionnaires(patient: Patient) -> list[dict]:
+    versions = (
+        InstrumentVersion.objects.filter(pk__in=Response.objects.filter(patient=patient).values("version"))
+        .select_related("instrument")
+        .order_by("instrument__key", "number")
+    )
+    return [
+        {
+            "version_id": version.pk,
+            "key": version.instrument.key,
+            "name": version.instrument.name,
+            "version": version.number,
+            "scale": version.definition.get("scale"),
+            "items": [{"key": item["key"], "text": item["text"]} for item in version.definition["items"]],
+        }
+        for version in versions
+    ]
+
+
+def patient_data_json(*, patient: Patient, out: BinaryIO) -> int:
+    """Write the JSON download to ``out``, section by section; returns how many rows it holds."""
+
+    def dump(value) -> bytes:
+        return json.dumps(value, ensure_ascii=False, indent=1).encode()
+
+    head = {
+        "format": "alliance-patient-data",
+        "format_version": FORMAT_VERSION,
+        "generated_at": _plain(timezone.now()),
+        "clinic": patient.clinic.name,
+        "what_this_is": (
+            "Everything Alliance holds about you, one section per kind of record. Times are in UTC. "
+            "Codes such as status values come with a label in plain words next to them."
+        ),
+    }
+    out.write(dump(head)[:-2] + b',\n "questionnaires": ' + dump(_questionnaires(patient)) + b',\n "sections": [')
+    total = 0
+    for index, source in enumerate(SOURCES.values()):
+        out.write(
+            (b"\n" if index == 0 else b",\n")
+            + dump({"key": source.key, "title": source.title, "about": source.about})[:-2]
+            + b',\n "rows": ['
+        )
+        for count, row in enumerate(source_rows(source, patient)):
+            out.write((b"\n" if count == 0 else b",\n") + dump(row))
+            total += 1
+        out.write(b"]}")
+    out.write(b"\n]}\n")
+    return total
+
+
+# --- the FHIR download ----------------------------------------------------------------------------------
+
+APPOINTMENT_STATUS = {
+    SessionStatus.SCHEDULED: "booked",
+    SessionStatus.DONE: "fulfilled",
+    SessionStatus.CANCELLED: "cancelled",
+    SessionStatus.MISSED: "noshow",
+}
+
+
+def _fhir_entries(patient: Patient) -> Iterator[dict]:
+    people = People(identified=True)
+    user = patient.user
+    clinic_url = full_url("Organization", patient.clinic_id)
+    yield {
+        "fullUrl": clinic_url,
+        "resource": {"resourceType": "Organization", "id": str(patient.clinic_id), "name": patient.clinic.name},
+    }
+    for entry in people.entries("Patient", user.pk, user.full_name, user.email):
+        entry["resource"]["managingOrganization"] = {"reference": clinic_url}
+        yield entry
+    subject = people.reference("Patient", user.pk)
+    team = list(CareTeamMembership.objects.filter(patient=patient).select_related("clinician__user"))
+    participants = []
+    for membership in team:
+        clinician = membership.clinician.user
+        yield from people.entries("Practitioner", clinician.pk, clinician.full_name, clinician.email)
+        participants.append(
+            {
+                "member": people.reference("Practitioner", clinician.pk),
+                "period": {"start": instant(membership.added_at)},
+            }
+        )
+    if participants:
+        yield {
+            "fullUrl": full_url("CareTeam", patient.pk),
+            "resource": {
+                "resourceType": "CareTeam",
+                "id": str(patient.pk),
+                "status": "active",
+                "subject": subject,
+                "participant": participants,
+                "managingOrganization": [{"reference": clinic_url}],
+            },
+        }
+    for session in CareSession.objects.filter(patient=patient).select_related("clinician__user").order_by("starts_at"):
+        clinician = session.clinician.user
+        yield from people.entries("Practitioner", clinician.pk, clinician.full_name, clinician.email)
+        resource = {
+            "resourceType": "Appointment",
+            "id": str(session.pk),
+            "status": APPOINTMENT_STATUS[session.status],
+            "start": instant(session.starts_at),
+            "end": instant(session.ends_at),
+            "minutesDuration": session.duration_minutes,
+            "participant": [
+                {"actor": subject, "status": "accepted"},
+                {"actor": people.reference("Practitioner", clinician.pk), "status": "accepted"},
+            ],
+        }
+        if session.status == SessionStatus.CANCELLED and session.cancelled_reason:
+            resource["cancelationReason"] = {"text": session.cancelled_reason}
+        yield {"fullUrl": full_url("Appointment", session.pk), "resource": resource}
+    yield from checkin_entries(Response.objects.filter(patient=patient), people=people)
+    for alert in Alert.objects.filter(patient=patient).order_by("raised_at", "pk"):
+        period = {"start": instant(alert.raised_at)}
+        if alert.resolved_at:
+            period["end"] = instant(alert.resolved_at)
+        yield {
+            "fullUrl": full_url("Flag", alert.pk),
+            "resource": {
+                "resourceType": "Flag",
+                "id": str(alert.pk),
+                "status": "inactive" if alert.resolved_at else "active",
+                "code": {"text": alert.get_kind_display()},
+                "subject": subject,
+                "period": period,
+            },
+        }
+
+
+def patient_data_fhir(*, patient: Patient, out: BinaryIO) -> int:
+    """Write the FHIR Bundle download to ``out``; returns how many resources it holds."""
+    return write_bundle(
+        out, _fhir_entries(patient), bundle_id=f"alliance-patient-{patient.pk}", timestamp=timezone.now()
+    )

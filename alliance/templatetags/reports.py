@@ -1,0 +1,77 @@
+"""Small filters for showing report figures: a percentage always comes with its counts."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.filter
+def share(value, noun: str = "") -> str:
+    """A Share as "75% (3 of 4 sessions)", or "none yet (0 of 0)" when there is nothing to divide."""
+    if value is None:
+        return ""
+    noun = f" {noun}" if noun else ""
+    if value.percent is None:
+        return f"– (0 of 0{noun})"
+    return f"{value.percent}% ({value.count:,} of {value.total:,}{noun})"
+
+
+@register.filter
+def score(value, places: int = 1) -> str:
+    """A score or average to one decimal place, dropping ".0"; "–" when there is none."""
+    if value is None:
+        return "–"
+    number = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
+    text = f"{number:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace("-", "−")
+
+
+@register.filter
+def signed(value) -> str:
+    """A change with its sign: "+1.5", "−2", "0"."""
+    text = score(value)
+    if text not in ("–", "0") and not text.startswith("−"):
+        return f"+{text}"
+    return text
+
+
+@register.filter
+def duration_hours(value) -> str:
+    """Hours as words a person reads at a glance: "45 minutes", "6.5 hours", "3.2 days"."""
+    if value is None:
+        return "–"
+    hours = Decimal(str(value))
+    if hours < 1:
+        minutes = int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if hours < 48:
+        return f"{score(hours)} hours"
+    return f"{score(hours / 24)} days"
+
+
+@register.simple_tag
+def too_few(minimum: int):
+    return format_html(
+        '<span class="too-few">Too few to compare</span> '
+        '<span class="text-muted small">(fewer than {} patients)</span>',
+        minimum,
+    )
+
+
+@register.filter
+def filesize(value) -> str:
+    if value is None:
+        return "–"
+    size = float(value)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return ""
