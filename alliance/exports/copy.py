@@ -83,6 +83,9 @@ def copy_sql(dataset: Dataset) -> tuple[str, list]:
 
 def _load_people(cursor, dataset: Dataset) -> None:
     clinic = dataset.filters.clinic
+    # Dropped first: inside an outer transaction (a test, or two exports in one request) ON COMMIT
+    # has not come round yet.
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{PEOPLE_TABLE}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {PEOPLE_TABLE} (user_id bigint PRIMARY KEY, patient text, staff text) ON COMMIT DROP"
     )
@@ -114,8 +117,11 @@ def copy_csv(dataset: Dataset, out: BinaryIO, *, progress=None, every: int = 500
     # The time zone and the temporary table live only as long as this transaction.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [dataset.filters.clinic.timezone])
-        if any(column.kind is Kind.PSEUDONYM for column in columns):
+        people = any(column.kind is Kind.PSEUDONYM for column in columns)
+        if people:
             _load_people(cursor, dataset)
         statement = cursor.mogrify(sql, params).decode()
         cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", counter)
+        if people:
+            cursor.execute(f"DROP TABLE pg_temp.{PEOPLE_TABLE}")
     return counter.rows

@@ -52,7 +52,8 @@ def duration_hours(value) -> str:
         minutes = int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     if hours < 48:
-        return f"{score(hours)} hours"
+        text = score(hours)
+        return f"{text} hour{'' if text == '1' else 's'}"
     return f"{score(hours / 24)} days"
 
 
