@@ -13,8 +13,9 @@ Riverside, January to March 2025 (London is on GMT until 30 March, so local time
 Alerts the rules raise (thresholds: total below 28, an answer at or below 4, a drop of 6, a mismatch of 8):
 alice 10 Feb drop; frank 15 Jan low total; priya 20 Mar low total and drop; sam 20 Feb low total and
 low answer; and a mismatch on alice's 10 Jan session, where bob rated 28 against her 36.
-Acknowledged after 2 h (alice's drop, resolved after 26 h), 4 h (frank's), 1 h (priya's low total,
-resolved at once), 10 h (sam's low total) and 30 min (the mismatch); the other two are still open.
+The session's clinician acknowledged them after 2 h (alice's drop, resolved after 26 h), 4 h
+(frank's), 1 h (priya's low total, resolved at once), 10 h (sam's low total) and 30 min (the
+mismatch); the other two are still open.
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ def build_quarter(cast: Cast) -> Quarter:
     CareTeamFactory(patient=q.priya, clinician=cast.bob)
     CareTeamFactory(patient=q.sam, clinician=cast.carol)
 
-    def session(name, patient, clinician, when, status=SessionStatus.DONE):
-        q.sessions[name] = CareSessionFactory(patient=patient, clinician=clinician, starts_at=when, status=status)
+    def session(name, patient, clinician, when, status=SessionStatus.DONE, reason=""):
+        q.sessions[name] = CareSessionFactory(
+            patient=patient, clinician=clinician, starts_at=when, status=status, cancelled_reason=reason
+        )
         return q.sessions[name]
 
     def checkin(name, patient, care_session, alliance, pain_answers, when, note=""):
@@ -102,7 +105,7 @@ def build_quarter(cast: Cast) -> Quarter:
     s = session("frank-jan", c.frank, c.carol, at(1, 15))
     checkin("frank-jan", c.frank, s, four(5), pain(4), at(1, 15, 8))
     session("frank-feb", c.frank, c.carol, at(2, 15))  # happened, no check-in
-    session("frank-mar", c.frank, c.carol, at(3, 15), status=SessionStatus.CANCELLED)
+    session("frank-mar", c.frank, c.carol, at(3, 15), status=SessionStatus.CANCELLED, reason="Clinic closed, snow")
     checkin("frank-standalone", c.frank, None, four(7), pain(5), at(3, 1, 9))
 
     s = session("priya-jan", q.priya, c.bob, at(1, 20))
@@ -130,11 +133,14 @@ def build_quarter(cast: Cast) -> Quarter:
 
     def handle(name, session_name, kind, *, acknowledged=None, resolved=None):
         found = alert(name, session_name, kind)
+        clinician = q.sessions[session_name].clinician.user
         changes = {}
         if acknowledged is not None:
-            changes.update(acknowledged_at=found.raised_at + acknowledged, acknowledged_by=c.bob.user)
+            changes.update(
+                acknowledged_at=found.raised_at + acknowledged, acknowledged_by=clinician, acknowledge_note="Seen"
+            )
         if resolved is not None:
-            changes.update(resolved_at=found.raised_at + resolved, resolved_by=c.bob.user)
+            changes.update(resolved_at=found.raised_at + resolved, resolved_by=clinician, resolve_note="We talked")
         Alert.objects.filter(pk=found.pk).update(**changes)
         found.refresh_from_db()
 
