@@ -276,6 +276,7 @@ def export_run(*, export_id: int) -> RunOutcome:
             rows_expected=rows,
             file_path=str(relative),
             file_size=final.stat().st_size,
+            finished_at=now,
             expires_at=now + timedelta(hours=settings.EXPORT_FILE_HOURS),
         )
     )
