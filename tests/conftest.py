@@ -105,3 +105,11 @@ def client_for(client):
         return client
 
     return _client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _export_files_in_a_temporary_folder(tmp_path_factory):
+    """Export files written by tests go to a temporary folder, never under var/."""
+    from django.conf import settings
+
+    settings.EXPORT_ROOT = tmp_path_factory.mktemp("exports")

@@ -112,6 +112,24 @@ def _riverside_instrument(cast: Cast) -> dict:
     return {"pk": version.instrument_id}
 
 
+def _riverside_export(cast: Cast) -> dict:
+    """A finished export of Riverside's sessions, asked for by dave, with its file ready."""
+    from alliance.models import Export
+    from alliance.services.exports import export_run
+
+    export = Export.objects.create(
+        clinic=cast.riverside,
+        requested_by=cast.dave.user,
+        dataset="sessions",
+        format="csv",
+        identified=False,
+        filters={"date_from": "2025-01-01", "date_to": "2025-12-31"},
+        delivery="file",
+    )
+    export_run(export_id=export.pk)
+    return {"pk": export.pk}
+
+
 ALICE = lambda cast: {"pk": cast.alice.pk}  # noqa: E731
 ALICE_USER = lambda cast: {"pk": cast.alice.user.pk}  # noqa: E731
 ALICE_SESSION = lambda cast: {"pk": cast.alice_session.pk}  # noqa: E731
@@ -206,6 +224,24 @@ ROWS = [
     Row("alliance:instruments", ADMINS_ONLY),
     Row("alliance:instrument-import", ADMINS_ONLY),
     Row("alliance:instrument", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_instrument),
+    # --- reports and exports (issue 6). Each admin sees their own clinic's reports; Riverside's
+    # export records and files are dave's alone (erin: 404); clinicians and patients cannot export.
+    Row("alliance:reports", ADMINS_ONLY),
+    Row("alliance:report-clinicians", ADMINS_ONLY),
+    Row("alliance:report-trends", ADMINS_ONLY),
+    Row("alliance:exports", ADMINS_ONLY),
+    Row(
+        "alliance:export-new",
+        ADMINS_ONLY,
+        method="post",
+        data=lambda cast: {"dataset": "sessions", "format": "csv", "identified": "no"},
+    ),
+    Row("alliance:export", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_export),
+    Row("alliance:export-progress", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_export),
+    Row("alliance:export-download", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_export),
+    Row("alliance:my-data", PATIENTS_ONLY),
+    Row("alliance:my-data-json", PATIENTS_ONLY),
+    Row("alliance:my-data-fhir", PATIENTS_ONLY),
 ]
 
 ROWS_BY_NAME = {row.name: row for row in ROWS}
