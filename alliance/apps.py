@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AllianceConfig(AppConfig):
     name = "alliance"
     verbose_name = "Alliance"
+
+    def ready(self):
+        from alliance import reminders
+
+        reminders.register()

@@ -20,7 +20,10 @@ from sessions.selectors import (
     care_sessions_past,
     care_sessions_upcoming,
     caseload_with_next_session,
+    home_plan_items,
+    latest_record_for_patient,
 )
+from sessions.services.plans import patient_today
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +41,13 @@ def home(request):
 
 def _patient_home(request):
     upcoming = list(care_sessions_upcoming(user=request.user)[:5])
+    patient = request.user.patient
     context = {
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
         "recent": care_sessions_past(user=request.user)[:5],
+        "plan_items": home_plan_items(patient=patient, today=patient_today(patient=patient))[1],
+        "last_record": latest_record_for_patient(patient=patient),
     }
     return render(request, "alliance/home_patient.html", context)
 

@@ -1,0 +1,73 @@
+"""Writes. Each module is one part of the product; ``from sessions import services`` offers them all."""
+
+from sessions.services.agenda import (
+    EntryInput,
+    agenda_attach_waiting,
+    agenda_carry_forward,
+    agenda_item_add,
+    agenda_item_move,
+    agenda_item_park,
+    agenda_item_raise,
+    session_record_items,
+    session_record_save,
+    session_takeaway_save,
+)
+from sessions.services.appointments import (
+    care_session_cancel,
+    care_session_record_outcome,
+    care_session_reschedule,
+    care_session_schedule,
+)
+from sessions.services.plans import (
+    home_plan_current,
+    home_plan_revise,
+    plan_item_add,
+    plan_item_change,
+    plan_item_remove,
+    practice_log_record,
+    worth_rating_record,
+)
+from sessions.services.reminders import (
+    reminder_deliver,
+    reminder_kind_turn_off,
+    reminder_preference_for,
+    reminder_preference_save,
+    reminders_deliver_batch,
+    reminders_dispatch,
+    reminders_plan,
+    unsubscribe_check,
+    unsubscribe_token,
+)
+
+__all__ = [
+    "EntryInput",
+    "agenda_attach_waiting",
+    "agenda_carry_forward",
+    "agenda_item_add",
+    "agenda_item_move",
+    "agenda_item_park",
+    "agenda_item_raise",
+    "care_session_cancel",
+    "care_session_record_outcome",
+    "care_session_reschedule",
+    "care_session_schedule",
+    "home_plan_current",
+    "home_plan_revise",
+    "plan_item_add",
+    "plan_item_change",
+    "plan_item_remove",
+    "practice_log_record",
+    "reminder_deliver",
+    "reminder_kind_turn_off",
+    "reminder_preference_for",
+    "reminder_preference_save",
+    "reminders_deliver_batch",
+    "reminders_dispatch",
+    "reminders_plan",
+    "session_record_items",
+    "session_record_save",
+    "session_takeaway_save",
+    "unsubscribe_check",
+    "unsubscribe_token",
+    "worth_rating_record",
+]
