@@ -68,12 +68,64 @@ def _past_alice_session(cast: Cast) -> dict:
     return {"pk": past.pk}
 
 
+def _alice_agenda_item(cast: Cast) -> dict:
+    from sessions.services import agenda_item_add
+
+    item = agenda_item_add(
+        patient=cast.alice,
+        text="My sleep",
+        source="patient",
+        raised_by=cast.alice.user,
+        care_session=cast.alice_session,
+    )
+    return {"pk": item.pk}
+
+
+def _alice_recorded_session(cast: Cast) -> dict:
+    from sessions.services import session_record_save
+
+    past = CareSessionFactory(patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(hours=2))
+    session_record_save(by=cast.bob.user, care_session=past, summary="We talked.", next_steps="", entries=[])
+    return {"pk": past.pk}
+
+
+def _alice_plan_item(cast: Cast) -> dict:
+    from sessions.services import home_plan_revise
+
+    plan = home_plan_revise(
+        by=cast.bob.user,
+        patient=cast.alice,
+        items=[{"title": "Morning walk", "description": "Walk to the corner", "how_often": "Most days"}],
+    )
+    return {"pk": plan.items.get().pk}
+
+
+def _alice_unsubscribe(cast: Cast) -> dict:
+    from sessions.services import unsubscribe_token
+
+    return {"token": unsubscribe_token(user=cast.alice.user, kind="checkin")}
+
+
 ALICE = lambda cast: {"pk": cast.alice.pk}  # noqa: E731
 ALICE_USER = lambda cast: {"pk": cast.alice.user.pk}  # noqa: E731
 ALICE_SESSION = lambda cast: {"pk": cast.alice_session.pk}  # noqa: E731
 
 # Who may touch alice's things: her own care team (bob) and her clinic's admin (dave).
 ALICE_STAFF_PAGE = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 404, "dave": 200, "erin": 404}
+# The shared agenda and home plan: the patient and her care team; admins see counts elsewhere, not contents.
+ALICE_PARTNERS = {"anonymous": 302, "alice": 200, "frank": 404, "bob": 200, "carol": 404, "dave": 403, "erin": 403}
+ALICE_PARTNERS_POST = {**ALICE_PARTNERS, "alice": 302, "bob": 302}
+ALICE_CLINICIAN_PAGE = {
+    "anonymous": 302,
+    "alice": 403,
+    "frank": 403,
+    "bob": 200,
+    "carol": 404,
+    "dave": 403,
+    "erin": 403,
+}
+ALICE_CLINICIAN_POST = {**ALICE_CLINICIAN_PAGE, "bob": 302}
+ALICE_ONLY_PAGE = {"anonymous": 302, "alice": 200, "frank": 404, "bob": 403, "carol": 403, "dave": 403, "erin": 403}
 ALICE_ADMIN_POST = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 302, "erin": 404}
 
 ROWS = [
@@ -137,6 +189,41 @@ ROWS = [
     Row("care_sessions:reschedule", ALICE_STAFF_PAGE, kwargs=ALICE_SESSION),
     Row("care_sessions:cancel", ALICE_STAFF_PAGE, kwargs=ALICE_SESSION),
     Row("care_sessions:outcome", ALICE_STAFF_PAGE, kwargs=_past_alice_session),
+    # --- the shared agenda and the session record
+    Row("care_sessions:agenda", ALICE_PARTNERS, kwargs=ALICE_SESSION),
+    Row("care_sessions:record", ALICE_CLINICIAN_PAGE, kwargs=_past_alice_session),
+    Row("care_sessions:takeaway", ALICE_ONLY_PAGE, kwargs=_alice_recorded_session),
+    Row(
+        "care_sessions:agenda-move",
+        ALICE_PARTNERS_POST,
+        method="post",
+        kwargs=_alice_agenda_item,
+        data=lambda cast: {"direction": "up"},
+    ),
+    Row("care_sessions:agenda-park", ALICE_CLINICIAN_POST, method="post", kwargs=_alice_agenda_item),
+    # --- home plans
+    Row("care_sessions:plan", ALICE_PARTNERS, kwargs=ALICE),
+    Row("care_sessions:plan-versions", ALICE_PARTNERS, kwargs=ALICE),
+    Row("care_sessions:plan-item-edit", ALICE_CLINICIAN_PAGE, kwargs=_alice_plan_item),
+    Row("care_sessions:plan-item-remove", ALICE_CLINICIAN_POST, method="post", kwargs=_alice_plan_item),
+    Row(
+        "care_sessions:plan-item-rate",
+        {**ALICE_ONLY_PAGE, "alice": 302},
+        method="post",
+        kwargs=_alice_plan_item,
+        data=lambda cast: {f"rate-{cast.alice.home_plans.get().items.get().pk}-score": "7"},
+    ),
+    Row("care_sessions:practice-log", ALICE_ONLY_PAGE, kwargs=_alice_plan_item),
+    # --- reminders: your own choices and record; the clinic's record for its admins; a public opt-out
+    Row("care_sessions:reminders", SIGNED_IN),
+    Row("care_sessions:reminder-preferences", SIGNED_IN),
+    Row("care_sessions:reminders-clinic", ADMINS_ONLY),
+    Row(
+        "care_sessions:reminders-person",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=ALICE_USER,
+    ),
+    Row("care_sessions:unsubscribe", EVERYONE, kwargs=_alice_unsubscribe),
 ]
 
 ROWS_BY_NAME = {row.name: row for row in ROWS}
