@@ -165,8 +165,10 @@ def _next_agenda(ctx, patient, rng) -> None:
         .order_by("starts_at")
         .first()
     )
-    if upcoming is None or AgendaItem.objects.filter(care_session=upcoming).exists():
-        return
+    raised_by_hand = (AgendaSource.PATIENT, AgendaSource.CLINICIAN)
+    if upcoming is None or AgendaItem.objects.filter(care_session=upcoming, source__in=raised_by_hand).exists():
+        return  # already seeded; check-in notes pushed by the record don't count
+    start = AgendaItem.objects.filter(care_session=upcoming).count()
     last_done = CareSession.objects.filter(patient=patient, status=SessionStatus.DONE).order_by("-starts_at").first()
     rows = [
         AgendaItem(
@@ -175,7 +177,7 @@ def _next_agenda(ctx, patient, rng) -> None:
             text=rng.choice(PATIENT_ITEMS),
             source=AgendaSource.PATIENT,
             raised_by=patient.user,
-            position=0,
+            position=start,
         ),
         AgendaItem(
             patient=patient,
@@ -183,7 +185,7 @@ def _next_agenda(ctx, patient, rng) -> None:
             text=rng.choice(CLINICIAN_ITEMS),
             source=AgendaSource.CLINICIAN,
             raised_by=upcoming.clinician.user,
-            position=1,
+            position=start + 1,
         ),
     ]
     if last_done is not None:
@@ -196,7 +198,7 @@ def _next_agenda(ctx, patient, rng) -> None:
                 raised_by=patient.user,
                 status=AgendaStatus.PARKED,
                 parked_from=last_done,
-                position=2,
+                position=start + 2,
             )
         )
     created = AgendaItem.objects.bulk_create(rows)
