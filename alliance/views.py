@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from alliance.selectors_record import record_attention_for_clinician, record_counts_annotate, record_prompts_for_patient
 from patients.decorators import clinician_required
 from patients.models import Role
 from patients.selectors import care_team_for_patient, patient_get, people_for_admin
@@ -42,6 +43,7 @@ def _patient_home(request):
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
         "recent": care_sessions_past(user=request.user)[:5],
+        "record_prompts": record_prompts_for_patient(user=request.user),
     }
     return render(request, "alliance/home_patient.html", context)
 
@@ -52,6 +54,7 @@ def _clinician_home(request):
         "awaiting_outcome": care_sessions_awaiting_outcome(user=request.user).filter(clinician=request.user.clinician)[
             :20
         ],
+        "record_attention": record_attention_for_clinician(user=request.user),
     }
     return render(request, "alliance/home_clinician.html", context)
 
@@ -81,6 +84,7 @@ def patient_detail(request, pk):
         "care_team": care_team_for_patient(patient=patient),
         "upcoming": care_sessions_upcoming(user=request.user).filter(patient=patient)[:10],
         "past": care_sessions_past(user=request.user).filter(patient=patient)[:20],
+        "record_counts": record_counts_annotate(type(patient).objects.filter(pk=patient.pk)).get(),
     }
     return render(request, "alliance/patient_detail.html", context)
 
