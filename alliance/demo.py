@@ -218,7 +218,13 @@ def seed_sessions(ctx: DemoContext) -> None:
     CareSession.objects.bulk_create(new_sessions, batch_size=2000)
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions]
+def seed_checkins(ctx: DemoContext) -> None:
+    from alliance.demo_checkins import seed_checkins as step
+
+    step(ctx)
+
+
+STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions, seed_checkins]
 
 
 def seed_demo(*, password: str, patients: int = 6, weeks: int = 8, stdout=print) -> DemoContext:

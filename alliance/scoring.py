@@ -131,6 +131,8 @@ def definition_validate(raw) -> dict:
             {
                 "key": item_key,
                 "text": _text(item.get("text"), f'{where}: "text"', problems),
+                "label": _text(item.get("label"), f'{where}: "label"', problems, required=False, limit=100)
+                or (item.get("text") if isinstance(item.get("text"), str) else ""),
                 "low_label": _text(item.get("low_label"), f'{where}: "low_label"', problems, required=False, limit=100)
                 or scale["low_label"],
                 "high_label": _text(

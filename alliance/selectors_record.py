@@ -9,7 +9,7 @@ Nobody else reaches a record: ``record_patient_get`` answers 404 for someone els
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -333,22 +333,48 @@ def record_visits(*, user: User, patient: Patient) -> dict[str, datetime]:
     return dict(RecordVisit.objects.filter(user=user, patient=patient).values_list("section", "seen_at"))
 
 
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _new_count(model, section: str, user: User):
+    """A subquery: items of ``model`` that someone else touched since ``user`` last looked at ``section``."""
+    seen = RecordVisit.objects.filter(user=user, patient=OuterRef(OuterRef("pk")), section=section).values("seen_at")
+    qs = (
+        model.objects.filter(patient=OuterRef("pk"), last_activity_by__isnull=False)
+        .exclude(last_activity_by=user)
+        .filter(last_activity_at__gt=Coalesce(Subquery(seen[:1]), Value(EPOCH)))
+    )
+    if user.role == Role.PATIENT:
+        qs = qs.filter(withdrawn_at__isnull=True)
+        if model is Decision:
+            qs = qs.exclude(status=DecisionStatus.DRAFT)
+    return Coalesce(Subquery(qs.order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]), Value(0))
+
+
+def _new_annotations(user: User) -> dict:
+    return {
+        f"new_{section}_{model.__name__.lower()}": _new_count(model, section, user)
+        for section, models in SECTION_MODELS.items()
+        for model in models
+    }
+
+
+def _new_from(row: Patient) -> dict[str, int]:
+    return {
+        section: sum(getattr(row, f"new_{section}_{model.__name__.lower()}") for model in models)
+        for section, models in SECTION_MODELS.items()
+    }
+
+
 def record_new_counts(*, user: User, patient: Patient) -> dict[str, int]:
-    """For each part of the record, how many items someone else has touched since ``user`` last looked."""
-    seen = record_visits(user=user, patient=patient)
-    counts = {}
-    for section, models in SECTION_MODELS.items():
-        total = 0
-        for model in models:
-            qs = _visible(model.objects.filter(patient=patient), user).exclude(last_activity_by=user)
-            qs = qs.exclude(last_activity_by__isnull=True)
-            if model is Decision and user.role == Role.PATIENT:
-                qs = qs.exclude(status=DecisionStatus.DRAFT)
-            if section in seen:
-                qs = qs.filter(last_activity_at__gt=seen[section])
-            total += qs.count()
-        counts[section] = total
-    return counts
+    """For each part of the record, how many items someone else has touched since ``user`` last looked (one query)."""
+    row = Patient.objects.filter(pk=patient.pk).annotate(**_new_annotations(user)).get()
+    return _new_from(row)
+
+
+def _n(qs: QuerySet, ref: str):
+    """A subquery counting ``qs`` for the outer patient (``ref`` is the path from ``qs`` to that patient)."""
+    return Coalesce(Subquery(qs.order_by().values(ref).annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
 
 def _count(model, *, patient_ref, **filters):
@@ -391,11 +417,10 @@ class ClinicianAttention:
     caseload: list[Patient]
     unacknowledged_wins: list[Win]
     open_fits: list[FitResponse]
-    gentle_questions: list[Question]
 
     @property
     def anything(self) -> bool:
-        return bool(self.unacknowledged_wins or self.open_fits or self.gentle_questions or self.with_open_questions)
+        return bool(self.unacknowledged_wins or self.open_fits or self.with_open_questions)
 
     @property
     def with_open_questions(self) -> list[Patient]:
@@ -428,18 +453,16 @@ def record_attention_for_clinician(*, user: User) -> ClinicianAttention:
         .select_related("version__explanation__patient__user")
         .order_by("responded_at", "pk")[:ATTENTION_LIMIT]
     )
-    # Questions the patient worried about asking: the clinician is reminded to be gentle.
-    gentle = (
-        Question.objects.filter(
-            patient__in=patient_ids, withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES, worried_silly=True
-        )
-        .select_related("patient__user")
-        .order_by("created_at", "pk")[:ATTENTION_LIMIT]
+    # Open questions the patient worried about asking: the clinician is reminded to be gentle.
+    worried = Question.objects.filter(
+        patient=OuterRef("pk"), withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES, worried_silly=True
     )
-    annotated = record_counts_annotate(caseload.prefetch_related(None)).order_by("user__full_name")
-    return ClinicianAttention(
-        caseload=list(annotated), unacknowledged_wins=list(wins), open_fits=list(fits), gentle_questions=list(gentle)
+    annotated = (
+        record_counts_annotate(caseload.prefetch_related(None))
+        .annotate(worried_questions=_n(worried, "patient"))
+        .order_by("user__full_name")
     )
+    return ClinicianAttention(caseload=list(annotated), unacknowledged_wins=list(wins), open_fits=list(fits))
 
 
 @dataclass
@@ -467,35 +490,50 @@ class PatientPrompts:
 
 
 def record_prompts_for_patient(*, user: User) -> PatientPrompts:
-    """What is waiting for the patient in their record: answers to read, explanations to answer, and so on."""
-    patient = user.patient
-    latest_version = ExplanationVersion.objects.filter(explanation=OuterRef("pk")).order_by("-number")
-    explanations = (
-        Explanation.objects.filter(patient=patient, withdrawn_at__isnull=True)
-        .annotate(
-            answered=Exists(FitResponse.objects.filter(version=Subquery(latest_version.values("pk")[:1]))),
-        )
-        .filter(answered=False)
-    )
+    """What is waiting for the patient in their record, and what is new: one query."""
+    me = OuterRef("pk")
     live = {"withdrawn_at__isnull": True}
+    latest_version = ExplanationVersion.objects.filter(explanation=OuterRef("pk")).order_by("-number")
+    unanswered = Explanation.objects.filter(patient=me, **live).filter(
+        ~Exists(FitResponse.objects.filter(version=Subquery(latest_version.values("pk")[:1])))
+    )
+    row = (
+        Patient.objects.filter(pk=user.patient.pk)
+        .annotate(
+            answers_to_read=_n(Question.objects.filter(patient=me, status=QuestionStatus.ANSWERED, **live), "patient"),
+            explanations_to_answer=_n(unanswered, "patient"),
+            felt_heard_to_say=_n(
+                FitResponse.objects.filter(
+                    version__explanation__patient=me,
+                    version__explanation__withdrawn_at__isnull=True,
+                    talked_through_at__isnull=False,
+                    felt_heard="",
+                ),
+                "version__explanation__patient",
+            ),
+            goals_suggested=_n(Goal.objects.filter(patient=me, status=GoalStatus.PROPOSED, **live), "patient"),
+            reflections_to_check=_n(
+                StoryReflection.objects.filter(entry__patient=me, entry__withdrawn_at__isnull=True, response=""),
+                "entry__patient",
+            ),
+            decisions_waiting=_n(Decision.objects.filter(patient=me, status=DecisionStatus.SHARED, **live), "patient"),
+            checks_waiting=_n(
+                Decision.objects.filter(patient=me, status=DecisionStatus.DECIDED, after_check__isnull=True, **live),
+                "patient",
+            ),
+            **_new_annotations(user),
+        )
+        .get()
+    )
     return PatientPrompts(
-        answers_to_read=Question.objects.filter(patient=patient, status=QuestionStatus.ANSWERED, **live).count(),
-        explanations_to_answer=explanations.count(),
-        felt_heard_to_say=FitResponse.objects.filter(
-            version__explanation__patient=patient,
-            version__explanation__withdrawn_at__isnull=True,
-            talked_through_at__isnull=False,
-            felt_heard="",
-        ).count(),
-        goals_suggested=Goal.objects.filter(patient=patient, status=GoalStatus.PROPOSED, **live).count(),
-        reflections_to_check=StoryReflection.objects.filter(
-            entry__patient=patient, entry__withdrawn_at__isnull=True, response=""
-        ).count(),
-        decisions_waiting=Decision.objects.filter(patient=patient, status=DecisionStatus.SHARED, **live).count(),
-        checks_waiting=Decision.objects.filter(
-            patient=patient, status=DecisionStatus.DECIDED, after_check__isnull=True, **live
-        ).count(),
-        new_counts=record_new_counts(user=user, patient=patient),
+        answers_to_read=row.answers_to_read,
+        explanations_to_answer=row.explanations_to_answer,
+        felt_heard_to_say=row.felt_heard_to_say,
+        goals_suggested=row.goals_suggested,
+        reflections_to_check=row.reflections_to_check,
+        decisions_waiting=row.decisions_waiting,
+        checks_waiting=row.checks_waiting,
+        new_counts=_new_from(row),
     )
 
 

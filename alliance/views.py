@@ -10,7 +10,10 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from alliance.forms import AlertNoteForm
+from alliance.selectors import checkins as checkin_selectors
 from alliance.selectors_record import record_attention_for_clinician, record_counts_annotate, record_prompts_for_patient
+from alliance.views_checkins import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
 from patients.selectors import care_team_for_patient, patient_get, people_for_admin
@@ -38,22 +41,27 @@ def home(request):
 
 
 def _patient_home(request):
+    patient = request.user.patient
     upcoming = list(care_sessions_upcoming(user=request.user)[:5])
+    target = checkin_selectors.checkin_target_session(patient=patient)
     context = {
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
         "recent": care_sessions_past(user=request.user)[:5],
+        "checkin_target": target,
+        "checked_in": checkin_selectors.checkin_for_session(patient=patient, care_session=target),
         "record_prompts": record_prompts_for_patient(user=request.user),
     }
     return render(request, "alliance/home_patient.html", context)
 
 
 def _clinician_home(request):
+    awaiting = care_sessions_awaiting_outcome(user=request.user).filter(clinician=request.user.clinician)
     context = {
-        "caseload": caseload_with_next_session(user=request.user),
-        "awaiting_outcome": care_sessions_awaiting_outcome(user=request.user).filter(clinician=request.user.clinician)[
-            :20
-        ],
+        "caseload": checkin_selectors.caseload_annotate_alliance(caseload_with_next_session(user=request.user)),
+        "awaiting_outcome": awaiting[:20],
+        "open_alerts": checkin_selectors.alerts_open_for_user(user=request.user)[:20],
+        "to_rate": checkin_selectors.sessions_to_rate(user=request.user)[:20],
         "record_attention": record_attention_for_clinician(user=request.user),
     }
     return render(request, "alliance/home_clinician.html", context)
@@ -84,6 +92,10 @@ def patient_detail(request, pk):
         "care_team": care_team_for_patient(patient=patient),
         "upcoming": care_sessions_upcoming(user=request.user).filter(patient=patient)[:10],
         "past": care_sessions_past(user=request.user).filter(patient=patient)[:20],
+        "alerts": checkin_selectors.alerts_for_patient(user=request.user, patient=patient)[:50],
+        "to_rate": checkin_selectors.sessions_to_rate(user=request.user).filter(patient=patient)[:10],
+        "note_form": AlertNoteForm(),
+        **progress_context(patient=patient, include_clinician=True, invite=False, you="Patient's check-ins"),
         "record_counts": record_counts_annotate(type(patient).objects.filter(pk=patient.pk)).get(),
     }
     return render(request, "alliance/patient_detail.html", context)

@@ -26,6 +26,16 @@ ROLES = ("anonymous", "alice", "frank", "bob", "carol", "dave", "erin")
 EVERYONE = dict.fromkeys(ROLES, 200)
 SIGNED_IN = {**EVERYONE, "anonymous": 302}
 ADMINS_ONLY = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 200}
+PATIENTS_ONLY = {"anonymous": 302, "alice": 200, "frank": 200, "bob": 403, "carol": 403, "dave": 403, "erin": 403}
+ALICE_CLINICIAN_ONLY = {
+    "anonymous": 302,
+    "alice": 403,
+    "frank": 403,
+    "bob": 200,
+    "carol": 404,
+    "dave": 403,
+    "erin": 403,
+}
 STAFF_ONLY = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 200, "dave": 200, "erin": 200}
 
 
@@ -66,6 +76,40 @@ def _invitation_token(cast: Cast) -> dict:
 def _past_alice_session(cast: Cast) -> dict:
     past = CareSessionFactory(patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(hours=2))
     return {"pk": past.pk}
+
+
+def _alice_checkin(cast: Cast) -> dict:
+    from alliance.services.checkins import checkin_submit
+
+    result = checkin_submit(
+        patient=cast.alice,
+        care_session=cast.alice_session,
+        alliance_answers={"relationship": 3, "goals": 3, "approach": 3, "overall": 3},
+        pain_answers={},
+    )
+    return {"pk": result.checkin.pk}
+
+
+def _alice_alert(cast: Cast) -> dict:
+    from alliance.models import Alert
+
+    _alice_checkin(cast)
+    return {"pk": Alert.objects.filter(patient=cast.alice).first().pk}
+
+
+def _riverside_instrument(cast: Cast) -> dict:
+    import json
+
+    from alliance.services.measures import instrument_import
+
+    definition = {
+        "key": "riverside-own",
+        "name": "Riverside's own",
+        "scale": {"min": 0, "max": 4},
+        "items": [{"key": "a", "text": "A question"}],
+    }
+    version = instrument_import(clinic=cast.riverside, by=cast.dave.user, text=json.dumps(definition), activate=False)
+    return {"pk": version.instrument_id}
 
 
 ALICE = lambda cast: {"pk": cast.alice.pk}  # noqa: E731
@@ -137,6 +181,31 @@ ROWS = [
     Row("care_sessions:reschedule", ALICE_STAFF_PAGE, kwargs=ALICE_SESSION),
     Row("care_sessions:cancel", ALICE_STAFF_PAGE, kwargs=ALICE_SESSION),
     Row("care_sessions:outcome", ALICE_STAFF_PAGE, kwargs=_past_alice_session),
+    # --- check-ins, ratings, alerts, progress, questionnaires (issue 3)
+    Row("alliance:checkin", PATIENTS_ONLY),
+    Row(
+        "alliance:checkin-done",
+        {**PATIENTS_ONLY, "frank": 404},
+        kwargs=_alice_checkin,
+    ),
+    Row("alliance:progress", PATIENTS_ONLY),
+    Row("alliance:rating", ALICE_CLINICIAN_ONLY, kwargs=_past_alice_session),
+    Row(
+        "alliance:alert-acknowledge",
+        {**ALICE_CLINICIAN_ONLY, "bob": 302},
+        method="post",
+        kwargs=_alice_alert,
+    ),
+    Row(
+        "alliance:alert-resolve",
+        {**ALICE_CLINICIAN_ONLY, "bob": 302},
+        method="post",
+        kwargs=_alice_alert,
+        data=lambda cast: {"note": "We talked it through"},
+    ),
+    Row("alliance:instruments", ADMINS_ONLY),
+    Row("alliance:instrument-import", ADMINS_ONLY),
+    Row("alliance:instrument", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_instrument),
 ]
 
 ROWS_BY_NAME = {row.name: row for row in ROWS}

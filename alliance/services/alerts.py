@@ -10,6 +10,7 @@ The rules run when a rating is submitted, with thresholds from the instrument's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -24,7 +25,8 @@ def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.1f}"
 
 
-def _previous(response: Response) -> Response | None:
+def _previous_total(response: Response) -> tuple[Decimal | None, object] | None:
+    """The total and time of the patient's previous response to the same instrument, if any."""
     return (
         Response.objects.filter(
             patient_id=response.patient_id,
@@ -35,6 +37,7 @@ def _previous(response: Response) -> Response | None:
         )
         .exclude(pk=response.pk)
         .order_by("-submitted_at", "-pk")
+        .values_list("total", "submitted_at")
         .first()
     )
 
@@ -64,11 +67,16 @@ def _counterpart(response: Response) -> tuple[Response, Response] | None:
     return (response, other) if response.respondent_role == Respondent.PATIENT else (other, response)
 
 
-def alerts_evaluate(*, response: Response) -> list[Alert]:
-    """Raise the alerts this response calls for. Runs inside the submitting transaction."""
+def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | None = None) -> list[Alert]:
+    """Raise the alerts this response calls for. Runs inside the submitting transaction.
+
+    ``answers`` may be passed when the caller has them already, to save reading them back.
+    """
     definition = response.version.definition
     thresholds = definition.get("thresholds", {})
-    who = "The patient's" if response.respondent_role == Respondent.PATIENT else "Your"
+    by_patient = response.respondent_role == Respondent.PATIENT
+    who = "The patient's" if by_patient else f"{response.respondent.full_name}'s"
+    what = f"{definition['name'].lower()} total" if by_patient else "rating total"
     raised: list[Alert] = []
 
     def raise_alert(kind: str, detail: str) -> None:
@@ -79,6 +87,7 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
                 response=response,
                 kind=kind,
                 detail=detail[:500],
+                raised_at=response.submitted_at,
             )
         )
 
@@ -86,31 +95,29 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
     if total is not None and "total_below" in thresholds and total < Decimal(str(thresholds["total_below"])):
         raise_alert(
             AlertKind.LOW_TOTAL,
-            f"{who} {definition['name'].lower()} total is {_fmt(total)}, below {thresholds['total_below']}.",
+            f"{who} {what} is {_fmt(total)}, below {thresholds['total_below']}.",
         )
 
     if "item_at_or_below" in thresholds:
         limit = Decimal(str(thresholds["item_at_or_below"]))
-        texts = {item["key"]: item["text"] for item in definition["items"]}
-        low = [
-            f"“{texts[a.item_key]}” {a.value}"
-            for a in response.answers.all()
-            if a.value is not None and a.value <= limit
-        ]
+        labels = {item["key"]: item.get("label") or item["text"] for item in definition["items"]}
+        if answers is None:
+            answers = {a.item_key: a.value for a in response.answers.all()}
+        low = [f"{labels[key]} {value}" for key, value in answers.items() if value is not None and value <= limit]
         if low:
             raise_alert(
                 AlertKind.LOW_ITEM, f"{who} answers at or below {thresholds['item_at_or_below']}: " + "; ".join(low)
             )
 
     if response.respondent_role == Respondent.PATIENT and "drop_by" in thresholds and total is not None:
-        previous = _previous(response)
-        if previous is not None and previous.total is not None:
-            drop = previous.total - total
-            if drop >= Decimal(str(thresholds["drop_by"])):
+        previous = _previous_total(response)
+        if previous is not None and previous[0] is not None:
+            previous_total, previous_at = previous
+            if previous_total - total >= Decimal(str(thresholds["drop_by"])):
                 raise_alert(
                     AlertKind.DROP,
-                    f"Down from {_fmt(previous.total)} to {_fmt(total)} since the check-in on "
-                    f"{timezone.localtime(previous.submitted_at):%d %b}.",
+                    f"Down from {_fmt(previous_total)} to {_fmt(total)} since the check-in on "
+                    f"{timezone.localtime(previous_at):%d %b}.",
                 )
 
     pair = _counterpart(response)
@@ -129,6 +136,7 @@ def alerts_evaluate(*, response: Response) -> list[Alert]:
                 defaults={
                     "patient_id": response.patient_id,
                     "response": response,
+                    "raised_at": response.submitted_at,
                     "detail": (
                         f"For the same session the patient's total is {_fmt(patient_response.total)} and "
                         f"the clinician's is {_fmt(clinician_response.total)}."

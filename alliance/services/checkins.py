@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from alliance.models import Alert, CheckIn, Purpose, Respondent, Response
+from alliance.models import Alert, CheckIn, InstrumentVersion, Purpose, Respondent, Response
 from alliance.services.alerts import alerts_evaluate
-from alliance.services.measures import instrument_current, response_submit
-from patients.models import CareTeamMembership, Clinician, Patient
+from alliance.services.measures import (
+    instrument_current,
+    instruments_current,
+    response_prepare,
+    response_submit,
+    responses_save,
+)
+from patients.models import CareTeamMembership, Clinician, Patient, User
 from sessions.models import AgendaSource, CareSession, SessionStatus
 from sessions.services import agenda_item_add
 
@@ -44,8 +51,16 @@ def checkin_submit(
     alliance_answers: Mapping[str, int | None],
     pain_answers: Mapping[str, int | None],
     note: str = "",
+    submitted_at: datetime | None = None,
+    versions: Mapping[str, InstrumentVersion] | None = None,
 ) -> CheckInResult:
-    """Store a check-in, score it and raise any alerts, all or nothing."""
+    """Store a check-in, score it and raise any alerts, all or nothing.
+
+    ``versions`` are the instrument versions the patient was shown (keyed by purpose), so the
+    answers are scored against exactly the questions they saw. ``submitted_at`` is only for
+    loading history (demo data, imports); a live check-in is "now".
+    """
+    submitted_at = submitted_at or timezone.now()
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
         raise ValidationError({"note": f"Please keep this under {NOTE_LIMIT:,} characters."})
@@ -57,32 +72,47 @@ def checkin_submit(
         existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first()
         if existing is not None:
             raise AlreadyCheckedIn(existing)
-    alliance_version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="patient")
-    pain_version = instrument_current(clinic=patient.clinic, purpose=Purpose.PAIN, respondent="patient")
+    if versions is None:
+        versions = instruments_current(
+            clinic=patient.clinic, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
+        )
+    alliance_version, pain_version = versions[Purpose.ALLIANCE], versions[Purpose.PAIN]
     try:
         with transaction.atomic():
-            alliance = response_submit(
-                version=alliance_version,
-                patient=patient,
-                respondent=patient.user,
-                respondent_role=Respondent.PATIENT,
-                answers=alliance_answers,
-                care_session=care_session,
-            )
-            pain = None
-            if any(value is not None for value in pain_answers.values()):
-                pain = response_submit(
-                    version=pain_version,
+            prepared = [
+                response_prepare(
+                    version=alliance_version,
                     patient=patient,
                     respondent=patient.user,
                     respondent_role=Respondent.PATIENT,
-                    answers=pain_answers,
+                    answers=alliance_answers,
                     care_session=care_session,
+                    submitted_at=submitted_at,
                 )
+            ]
+            if any(value is not None for value in pain_answers.values()):
+                prepared.append(
+                    response_prepare(
+                        version=pain_version,
+                        patient=patient,
+                        respondent=patient.user,
+                        respondent_role=Respondent.PATIENT,
+                        answers=pain_answers,
+                        care_session=care_session,
+                        submitted_at=submitted_at,
+                    )
+                )
+            saved = responses_save(prepared)
+            alliance, pain = saved[0], (saved[1] if len(saved) > 1 else None)
             checkin = CheckIn.objects.create(
-                patient=patient, care_session=care_session, alliance_response=alliance, pain_response=pain, note=note
+                patient=patient,
+                care_session=care_session,
+                alliance_response=alliance,
+                pain_response=pain,
+                note=note,
+                submitted_at=submitted_at,
             )
-            alerts = alerts_evaluate(response=alliance)
+            alerts = alerts_evaluate(response=alliance, answers=alliance_answers)
             if note:
                 agenda_item_add(
                     patient=patient,
@@ -102,7 +132,11 @@ def checkin_submit(
 
 
 def clinician_rating_submit(
-    *, clinician: Clinician, care_session: CareSession, answers: Mapping[str, int | None]
+    *,
+    clinician: Clinician,
+    care_session: CareSession,
+    answers: Mapping[str, int | None],
+    submitted_at: datetime | None = None,
 ) -> tuple[Response, list[Alert]]:
     """The clinician's side of the same four aspects, for one session they were part of."""
     patient = care_session.patient
@@ -129,8 +163,31 @@ def clinician_rating_submit(
                 respondent_role=Respondent.CLINICIAN,
                 answers=answers,
                 care_session=care_session,
+                submitted_at=submitted_at,
             )
-            alerts = alerts_evaluate(response=response)
+            alerts = alerts_evaluate(response=response, answers=answers)
     except IntegrityError:
         raise AlreadyRated from None
+    return response, alerts
+
+
+def response_correct(
+    *, original: Response, by: User, answers: Mapping[str, int | None]
+) -> tuple[Response, list[Alert]]:
+    """Correct a response by submitting a new one that supersedes it. The original is kept as it was."""
+    if original.respondent_id != by.pk:
+        raise PermissionDenied
+    if Response.objects.filter(supersedes=original).exists():
+        raise ValidationError("This has already been corrected; correct the newest version instead.")
+    with transaction.atomic():
+        response = response_submit(
+            version=original.version,
+            patient=original.patient,
+            respondent=by,
+            respondent_role=original.respondent_role,
+            answers=answers,
+            care_session=original.care_session,
+            supersedes=original,
+        )
+        alerts = alerts_evaluate(response=response, answers=answers)
     return response, alerts

@@ -259,3 +259,40 @@ def test_import_explains_bad_definitions(cast, text, message):
     with pytest.raises(ValidationError) as error:
         instrument_import(clinic=cast.riverside, by=cast.dave.user, text=text, activate=False)
     assert any(message in m for m in error.value.message_dict["definition"]), error.value.message_dict
+
+
+def test_a_correction_is_a_new_response_and_the_original_is_kept(cast):
+    from alliance.selectors.checkins import progress_for_patient
+    from alliance.services.checkins import response_correct
+
+    original = checkin_submit(
+        patient=cast.alice, care_session=cast.alice_session, alliance_answers=alliance(2), pain_answers={}
+    ).checkin.alliance_response
+    corrected, _ = response_correct(original=original, by=cast.alice.user, answers=alliance(8))
+    assert corrected.supersedes == original and corrected.total == 32
+    original.refresh_from_db()
+    assert original.total == 8, "the original is never edited"
+    assert [p.value for p in progress_for_patient(patient=cast.alice, include_clinician=True).patient_alliance] == [32]
+    with pytest.raises(ValidationError):
+        response_correct(original=original, by=cast.alice.user, answers=alliance(9))
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        response_correct(original=corrected, by=cast.bob.user, answers=alliance(9))
+
+
+def test_import_instrument_command(cast, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "def.json"
+    path.write_text(
+        '{"key": "licensed", "name": "Licensed", "scale": {"min": 1, "max": 5}, "items": [{"key": "a", "text": "A"}]}'
+    )
+    out = io.StringIO()
+    call_command("import_instrument", str(path), "--clinic", "Riverside Pain Service", stdout=out)
+    assert "Imported Licensed, version 1, for Riverside Pain Service" in out.getvalue()
+    path.write_text("{broken")
+    with pytest.raises(CommandError, match="isn't valid JSON"):
+        call_command("import_instrument", str(path), "--clinic", "Riverside Pain Service")

@@ -1,0 +1,267 @@
+#!/usr/bin/env python
+"""Check-in throughput against a baseline page, both through gunicorn on PostgreSQL.
+
+    .venv/bin/python bench/checkin.py [--seconds 15] [--clients 8] [--patients 40] [--workers 3]
+
+What it does, in one run:
+1. builds a fresh PostgreSQL database (``alliance_bench``) with one clinic and N patients;
+2. starts gunicorn with production settings (DEBUG off, real SECRET_KEY, Argon2, CSP, whitenoise
+   with collected static files; only HTTPS redirects are off because there is no TLS locally);
+3. signs every simulated patient in through the real login form;
+4. drives the baseline, a minimal login-protected page on the same base template
+   (``/accounts/password_change/done/``), with C concurrent clients for S seconds;
+5. drives the check-in path (GET the form, POST the answers: each POST stores a scored check-in)
+   the same way;
+6. repeats 4-5 a second time and reports the better round of each (the first warms caches).
+
+It prints requests/s, p50 and p99 for both and the ratio check-in ÷ baseline. The target is
+≥ 0.7 with 0 errors; the exit status is 1 when either is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "alliance_bench"
+PASSWORD = "bench-password-long-enough"
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ANSWERS = {
+    "alliance-relationship": "8",
+    "alliance-goals": "7",
+    "alliance-approach": "9",
+    "alliance-overall": "8",
+    "pain-intensity": "5",
+    "pain-enjoyment": "4",
+    "pain-activity": "6",
+    "note": "",
+    "session": "",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(static_root: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=f"{PG}/{DB_NAME}",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DEBUG="false",
+        HTTPS="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        STATIC_ROOT=static_root,
+        LOG_LEVEL="WARNING",
+        EMAIL_URL="dummy://",
+    )
+    env.pop("CELERY_BROKER_URL", None)
+    return env
+
+
+def prepare(env: dict, patients: int) -> None:
+    subprocess.run(
+        ["psql", PG + "/postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["psql", PG + "/postgres", "-q", "-c", f"CREATE DATABASE {DB_NAME}"], check=True, capture_output=True
+    )
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
+    script = f"""
+from django.contrib.auth.hashers import make_password
+from patients.models import Clinic, Patient, User
+clinic = Clinic.objects.create(name="Bench clinic")
+hashed = make_password({PASSWORD!r})
+for n in range({patients}):
+    user = User.objects.create(email=f"bench{{n}}@example.org", full_name=f"Bench Patient {{n}}", password=hashed)
+    Patient.objects.create(user=user, clinic=clinic)
+"""
+    subprocess.run([*manage, "shell", "-c", script], env=env, check=True, cwd=ROOT)
+
+
+class Client:
+    """A tiny cookie-keeping HTTP client over one keep-alive connection."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Host": "127.0.0.1"}
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            raise
+        text = response.read().decode()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        return response.status, text
+
+    def login(self, email: str) -> None:
+        _, page = self.request("GET", "/accounts/login/")
+        token = CSRF_RE.search(page).group(1)
+        status, _ = self.request(
+            "POST", "/accounts/login/", {"csrfmiddlewaretoken": token, "username": email, "password": PASSWORD}
+        )
+        if status != 302:
+            raise RuntimeError(f"login failed for {email}: {status}")
+
+
+def drive(args) -> tuple[list[float], int, int]:
+    """One simulated patient: run the scenario repeatedly until the deadline."""
+    port, email, scenario, deadline = args
+    client = Client(port)
+    client.login(email)
+    latencies: list[float] = []
+    errors = 0
+    requests = 0
+    while time.monotonic() < deadline:
+        try:
+            if scenario == "baseline":
+                start = time.perf_counter()
+                status, _ = client.request("GET", "/accounts/password_change/done/")
+                latencies.append(time.perf_counter() - start)
+                requests += 1
+                errors += status != 200
+            else:
+                start = time.perf_counter()
+                status, page = client.request("GET", "/checkin/")
+                latencies.append(time.perf_counter() - start)
+                requests += 1
+                if status != 200:
+                    errors += 1
+                    continue
+                token = CSRF_RE.search(page).group(1)
+                start = time.perf_counter()
+                status, _ = client.request("POST", "/checkin/", {**ANSWERS, "csrfmiddlewaretoken": token})
+                latencies.append(time.perf_counter() - start)
+                requests += 1
+                errors += status != 302
+        except (OSError, http.client.HTTPException, AttributeError):
+            errors += 1
+    return latencies, errors, requests
+
+
+def run_round(port: int, scenario: str, clients: int, seconds: float, emails: list[str]) -> dict:
+    deadline = time.monotonic() + seconds
+    jobs = [(port, emails[i % len(emails)], scenario, deadline) for i in range(clients)]
+    started = time.monotonic()
+    with multiprocessing.Pool(clients) as pool:
+        results = pool.map(drive, jobs)
+    elapsed = time.monotonic() - started
+    latencies = sorted(latency for result in results for latency in result[0])
+    requests = sum(result[2] for result in results)
+    return {
+        "scenario": scenario,
+        "rps": requests / elapsed,
+        "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
+        "errors": sum(result[1] for result in results),
+        "requests": requests,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--patients", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=3)
+    args = parser.parse_args()
+
+    static_root = tempfile.mkdtemp(prefix="alliance-bench-static-")
+    env = server_env(static_root)
+    print(f"Preparing {DB_NAME} with {args.patients} patients …", flush=True)
+    prepare(env, args.patients)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        emails = [f"bench{n}@example.org" for n in range(args.patients)]
+        best: dict[str, dict] = {}
+        for round_number in (1, 2):
+            for scenario in ("baseline", "checkin"):
+                result = run_round(port, scenario, args.clients, args.seconds, emails)
+                print(
+                    f"round {round_number} {scenario:9} {result['rps']:8.1f} req/s  p50 {result['p50']:6.1f} ms  "
+                    f"p99 {result['p99']:6.1f} ms  errors {result['errors']}  ({result['requests']} requests)",
+                    flush=True,
+                )
+                if scenario not in best or result["rps"] > best[scenario]["rps"]:
+                    best[scenario] = result
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    base, check = best["baseline"], best["checkin"]
+    ratio = check["rps"] / base["rps"]
+    errors = base["errors"] + check["errors"]
+    print()
+    print(f"{'':10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for result in (base, check):
+        print(
+            f"{result['scenario']:10}{result['rps']:10.1f}{result['p50']:10.1f}{result['p99']:10.1f}{result['errors']:8d}"
+        )
+    print(f"\nratio check-in / baseline: {ratio:.2f}  (target ≥ 0.70, errors must be 0)")
+    return 0 if ratio >= 0.7 and errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
