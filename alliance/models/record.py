@@ -182,7 +182,9 @@ class Goal(RecordItem):
             models.CheckConstraint(condition=Q(scale__in=GoalScale.values), name="goal_scale_valid"),
             models.CheckConstraint(condition=~Q(text__regex=_BLANK), name="goal_text_not_blank"),
             models.CheckConstraint(
-                condition=Q(status=GoalStatus.PROPOSED) | Q(agreed_at__isnull=False), name="goal_agreed_unless_proposed"
+                # A suggestion the patient let go without taking on was never agreed.
+                condition=Q(status__in=[GoalStatus.PROPOSED, GoalStatus.LET_GO]) | Q(agreed_at__isnull=False),
+                name="goal_agreed_unless_proposed",
             ),
         )
 
