@@ -206,7 +206,7 @@ def _pain_rows(progress) -> list[dict]:
     totals = {p.at: p.value for p in progress.pain_total}
     result = []
     for at, row in sorted(rows.items(), reverse=True):
-        row["cells"] = [row["values"].get(series.key) for series in progress.pain_items]
+        row["cells"] = [(series.text, row["values"].get(series.key)) for series in progress.pain_items]
         row["total"] = totals.get(at)
         result.append(row)
     return result

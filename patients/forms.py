@@ -42,6 +42,9 @@ class EmailAuthenticationForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = "Email address"
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "inputmode": "email"})
+        # Django autofocuses this field; that skips the skip link and the page's heading for people
+        # using a keyboard or a screen reader.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
         self.fields["username"].max_length = 254
 
 

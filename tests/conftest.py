@@ -53,6 +53,11 @@ class Cast:
 
 
 def make_cast() -> Cast:
+    # Transactional tests flush the database, taking the questionnaires the migrations load with it.
+    from alliance.instruments import builtin_sync
+    from alliance.models import Instrument, InstrumentVersion
+
+    builtin_sync(Instrument, InstrumentVersion)
     riverside = ClinicFactory(name="Riverside Pain Service")
     northgate = ClinicFactory(name="Northgate Physiotherapy")
     alice = PatientFactory(user=UserFactory(email="alice@example.org", full_name="Alice Archer"), clinic=riverside)

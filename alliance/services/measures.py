@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alliance.instruments import builtin_sync
 from alliance.models import Answer, Instrument, InstrumentVersion, Respondent, Response
 from alliance.scoring import DefinitionError, answers_validate, definition_validate, score
 from patients.models import Clinic, Patient, User
@@ -60,8 +61,11 @@ def _instruments_current(*, clinic: Clinic, respondent: str, purposes: tuple[str
     for purpose, *identity in candidates:
         chosen_ids.setdefault(purpose, tuple(identity))
     missing = [purpose for purpose in purposes if purpose not in chosen_ids]
+    if missing and builtin_sync(Instrument, InstrumentVersion):
+        # Our own questionnaires were missing (a flushed database): load them once, then look again.
+        return _instruments_current(clinic=clinic, respondent=respondent, purposes=purposes)
     if missing:
-        raise LookupError(f"No {', '.join(missing)} instrument for {respondent}s; run migrations to load ours.")
+        raise LookupError(f"No {', '.join(missing)} instrument for {respondent}s.")
     return {purpose: _version(*identity) for purpose, identity in chosen_ids.items()}
 
 
