@@ -250,7 +250,9 @@ class DecisionForm(forms.Form):
 
 
 class OptionForm(forms.Form):
-    title = textfield("Option", required="Please name the option.", single_line=True, help_text="For example: surgery.")
+    title = textfield(
+        "Name of the option", required="Please name the option.", single_line=True, help_text="For example: surgery."
+    )
     benefits = textfield("Benefits", rows=4, help_text="One per line.")
     downsides = textfield("Downsides and risks", rows=4, help_text="One per line.")
     uncertainties = textfield("What is uncertain (optional)", rows=3, help_text="One per line.")
