@@ -147,7 +147,7 @@ def goals_for(*, user: User, patient: Patient) -> QuerySet[Goal]:
     ratings = GoalRating.objects.select_related("rated_by").order_by("rated_at", "pk")
     return (
         _visible(Goal.objects.filter(patient=patient), user)
-        .select_related(*BYLINE)
+        .select_related(*BYLINE, "status_changed_by")
         .prefetch_related(Prefetch("ratings", queryset=ratings))
         .order_by("-last_activity_at", "-pk")
     )

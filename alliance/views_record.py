@@ -145,8 +145,8 @@ def note_new(request, pk):
             apply_errors(form, error)
         else:
             return _done(request, "Your private note is saved. Only the care team can see it.", back)
-    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(back)
+    # The note could come from any page; its own small page keeps what was typed, next to the message.
+    return _page(request, "alliance/record/note_form.html", patient, "", form=form, back=back)
 
 
 # --- Questions -------------------------------------------------------------------------------------

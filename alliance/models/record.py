@@ -172,6 +172,7 @@ class Goal(RecordItem):
     scale = models.CharField(max_length=16, choices=GoalScale.choices, default=GoalScale.ZERO_TEN)
     status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ACTIVE)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     status_note = models.CharField(max_length=500, blank=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
 

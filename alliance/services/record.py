@@ -245,9 +245,17 @@ def goal_accept(*, goal: Goal, by: User, text: str | None = None) -> Goal:
         if new_text != goal.text:
             _revise(goal, by, {"text": new_text})
         now = timezone.now()
-        goal.status, goal.agreed_at, goal.status_changed_at = GoalStatus.ACTIVE, now, now
+        goal.status, goal.agreed_at, goal.status_changed_at, goal.status_changed_by = GoalStatus.ACTIVE, now, now, by
         goal.touch(by=by, at=now)
-        _save(goal, "status", "agreed_at", "status_changed_at", "last_activity_at", "last_activity_by")
+        _save(
+            goal,
+            "status",
+            "agreed_at",
+            "status_changed_at",
+            "status_changed_by",
+            "last_activity_at",
+            "last_activity_by",
+        )
     return goal
 
 
@@ -289,11 +297,20 @@ def goal_status_set(*, goal: Goal, by: User, status: str, note: str = "") -> Goa
         raise ValidationError({"status": "A suggested goal is the patient's to take on or let go."})
     note = clean_text(note, field="note", limit=500)
     now = timezone.now()
-    goal.status, goal.status_note, goal.status_changed_at = status, note, now
+    goal.status, goal.status_note, goal.status_changed_at, goal.status_changed_by = status, note, now, by
     if status == GoalStatus.ACTIVE and goal.agreed_at is None:
         goal.agreed_at = now
     goal.touch(by=by, at=now)
-    _save(goal, "status", "status_note", "status_changed_at", "agreed_at", "last_activity_at", "last_activity_by")
+    _save(
+        goal,
+        "status",
+        "status_note",
+        "status_changed_at",
+        "status_changed_by",
+        "agreed_at",
+        "last_activity_at",
+        "last_activity_by",
+    )
     return goal
 
 

@@ -334,3 +334,18 @@ def test_record_pages_and_the_homes_cost_the_same_queries_at_1_and_50_items(clie
     assert StoryEntry.objects.count() == 50
     over = {page: n for page, n in at_one.items() if n > (14 if page != "bob home" else 13)}
     assert not over, f"pages over their budget: {over}"
+
+
+def test_an_empty_private_note_keeps_its_page_and_says_why(client, cast):
+    client.force_login(cast.bob.user)
+    response = client.post(url("record-note-new", cast), {"body": "  ", "section": "goals"})
+    assert response.status_code == 200 and "Please write the note." in page_text(response)
+    too_long = client.post(url("record-note-new", cast), {"body": "n" * 10_000, "section": "goals"})
+    assert "It's 10,000 at the moment." in page_text(too_long) and "n" * 10_000 in too_long.content.decode()
+
+
+def test_a_goal_says_who_changed_where_it_is(client, cast):
+    goal = h.goal(cast)
+    svc.goal_status_set(goal=goal, by=cast.bob.user, status="achieved")
+    client.force_login(cast.alice.user)
+    assert "(Bob Baker)" in page_text(client.get(url("record-goal", cast, goal.pk)))
