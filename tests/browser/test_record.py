@@ -222,3 +222,72 @@ def test_the_clinician_builds_options_is_refused_a_one_sided_one_shares_them_and
     assert decision.status == DecisionStatus.DECIDED
     assert decision.preferred_option.title == "A strengthening programme"
     assert decision.after_check.answers == {"had_a_say": 4, "understood_options": 3, "told_downsides": 4}
+
+
+def test_every_record_page_passes_axe_for_both_sides_at_375_px(open_page, cast):
+    """The pages the journeys above don't reach, filled with one of everything, for the patient and the clinician."""
+    from alliance.services import record as svc
+    from tests.alliance import record_helpers as h
+
+    question = h.answered(cast, silly=True)
+    goal = h.goal(cast)
+    for value in (3, 5, 6):
+        svc.goal_rate(goal=goal, by=cast.alice.user, value=value)
+    suggested = h.goal(cast, text="Swim once a week", by=cast.bob.user)
+    h.win(cast)
+    svc.win_acknowledge(win=h.win(cast, text="Slept better"), by=cast.bob.user, reply="Lovely to hear")
+    svc.setback_log(
+        patient=cast.alice, by=cast.alice.user, what_happened="A flare", what_helped="Rest", add_to_agenda=True
+    )
+    explanation, response = h.doesnt_fit(cast)
+    svc.explanation_talked_through(response=response, by=cast.bob.user, note="We talked")
+    svc.explanation_revise(explanation=explanation, by=cast.bob.user, body="A second way of putting it")
+    decision = h.decided(cast)
+    entry = h.story(cast)
+    svc.story_passage_mark(entry=entry, by=cast.bob.user, quote="Lifting patients was my life.", note="Tell me more")
+    svc.story_reflect(entry=entry, by=cast.bob.user, summary="Work was who you were.")
+    svc.private_note_add(patient=cast.alice, by=cast.bob.user, body="Private", section="story")
+    svc.record_item_edit(item=question, by=cast.alice.user, changes={"text": "Edited wording"})
+
+    base = f"/patients/{cast.alice.pk}/record/"
+    shared = [
+        "",
+        "questions/",
+        f"questions/{question.pk}/",
+        "goals/",
+        "goals/new/",
+        f"goals/{goal.pk}/",
+        f"goals/{suggested.pk}/",
+        "journal/",
+        "journal/wins/new/",
+        "journal/setbacks/new/",
+        "explanations/",
+        f"explanations/{explanation.pk}/",
+        "decisions/",
+        f"decisions/{decision.pk}/",
+        "story/",
+        f"story/{entry.pk}/",
+        f"items/question/{question.pk}/history/",
+    ]
+    pages = {
+        cast.alice.user.email: [
+            *shared,
+            "questions/new/",
+            "story/new/",
+            f"items/question/{question.pk}/edit/",
+            f"items/question/{question.pk}/withdraw/",
+        ],
+        cast.bob.user.email: [*shared, "explanations/new/", f"explanations/{explanation.pk}/revise/", "decisions/new/"],
+    }
+    for email, paths in pages.items():
+        page = open_page()
+        log_in(page, email)
+        for path in paths:
+            page.goto(base + path)
+            expect(page.locator("h1")).to_be_visible()
+            assert_accessible(page)
+    admin = open_page()
+    log_in(admin, cast.dave.user.email)
+    for path in (base, "/record/overview/"):
+        admin.goto(path)
+        assert_accessible(admin)
