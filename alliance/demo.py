@@ -224,7 +224,13 @@ def seed_checkins(ctx: DemoContext) -> None:
     step(ctx)
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions, seed_checkins]
+def seed_record(ctx: DemoContext) -> None:
+    from alliance.demo_record import seed_record as step
+
+    step(ctx)
+
+
+STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions, seed_checkins, seed_record]
 
 
 def seed_demo(*, password: str, patients: int = 6, weeks: int = 8, stdout=print) -> DemoContext:

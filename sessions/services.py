@@ -193,3 +193,24 @@ def agenda_item_add(
         raised_by=raised_by,
         position=(last.position + 1) if last else 0,
     )
+
+
+def agenda_item_settle(*, patient: Patient, source: str, source_ref: str) -> int:
+    """Mark a record item's agenda entry as talked about (the record says so). Returns how many changed."""
+    from sessions.models import AgendaItem, AgendaStatus
+
+    return AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref).update(
+        status=AgendaStatus.DISCUSSED
+    )
+
+
+def agenda_item_retract(*, patient: Patient, source: str, source_ref: str) -> int:
+    """Take a withdrawn record item off the agenda, unless it has already been talked about."""
+    from sessions.models import AgendaItem, AgendaStatus
+
+    deleted, _ = (
+        AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref)
+        .exclude(status=AgendaStatus.DISCUSSED)
+        .delete()
+    )
+    return deleted
