@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from alliance.forms import AlertNoteForm
 from alliance.selectors import checkins as checkin_selectors
+from alliance.selectors_record import record_attention_for_clinician, record_counts_annotate, record_prompts_for_patient
 from alliance.views_checkins import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
@@ -54,6 +55,7 @@ def _patient_home(request):
         "last_record": latest_record_for_patient(patient=patient),
         "checkin_target": target,
         "checked_in": checkin_selectors.checkin_for_session(patient=patient, care_session=target),
+        "record_prompts": record_prompts_for_patient(user=request.user),
     }
     return render(request, "alliance/home_patient.html", context)
 
@@ -65,6 +67,7 @@ def _clinician_home(request):
         "awaiting_outcome": awaiting[:20],
         "open_alerts": checkin_selectors.alerts_open_for_user(user=request.user)[:20],
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user)[:20],
+        "record_attention": record_attention_for_clinician(user=request.user),
     }
     return render(request, "alliance/home_clinician.html", context)
 
@@ -98,6 +101,7 @@ def patient_detail(request, pk):
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user).filter(patient=patient)[:10],
         "note_form": AlertNoteForm(),
         **progress_context(patient=patient, include_clinician=True, invite=False, you="Patient's check-ins"),
+        "record_counts": record_counts_annotate(type(patient).objects.filter(pk=patient.pk)).get(),
     }
     return render(request, "alliance/patient_detail.html", context)
 

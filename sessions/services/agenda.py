@@ -105,6 +105,24 @@ def agenda_item_add(
         return existing
 
 
+def agenda_item_settle(*, patient: Patient, source: str, source_ref: str) -> int:
+    """Mark a record item's agenda entry as talked about (the record says so). Returns how many changed."""
+    return AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref).update(
+        status=AgendaStatus.DISCUSSED
+    )
+
+
+def agenda_item_retract(*, patient: Patient, source: str, source_ref: str) -> int:
+    """Take a withdrawn record item off the agenda, unless it has already been talked about."""
+    deleted, _ = (
+        AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref)
+        .exclude(status=AgendaStatus.DISCUSSED)
+        .exclude(entries__outcome=EntryOutcome.DISCUSSED)
+        .delete()
+    )
+    return deleted
+
+
 def agenda_item_raise(*, by: User, care_session: CareSession, text: str) -> AgendaItem:
     """The patient or their clinician adds an item to a session's agenda by hand."""
     check_takes_part(user=by, patient=care_session.patient)

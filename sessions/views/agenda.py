@@ -7,14 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.decorators import clinician_required, patient_required, role_required
 from patients.forms import apply_errors
 from patients.models import Role
 from sessions import selectors, services
 from sessions.forms import AgendaItemForm, RecordItemForm, SessionRecordForm, TakeawayForm
 from sessions.models import AgendaEntry, EntryOutcome, SessionRecord, SessionStatus
-
-partners_required = role_required(Role.PATIENT, Role.CLINICIAN)
+from sessions.views.access import PARTNERS, allow
 
 
 def _agenda_url(care_session_id, anchor: str = "") -> str:
@@ -22,10 +20,10 @@ def _agenda_url(care_session_id, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-@partners_required
 @require_http_methods(["GET", "POST"])
 def agenda(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
     form = AgendaItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -47,10 +45,10 @@ def agenda(request, pk):
     return render(request, "care_sessions/agenda.html", context)
 
 
-@partners_required
 @require_POST
 def agenda_move(request, pk):
     item = selectors.agenda_item_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
     try:
         services.agenda_item_move(by=request.user, item=item, direction=request.POST.get("direction", ""))
     except ValidationError as error:
@@ -60,10 +58,10 @@ def agenda_move(request, pk):
     return redirect(_agenda_url(item.care_session_id, f"item-{item.pk}"))
 
 
-@clinician_required
 @require_POST
 def agenda_park(request, pk):
     item = selectors.agenda_item_get(user=request.user, pk=pk)
+    allow(request, Role.CLINICIAN)
     was_on = item.care_session_id
     try:
         item = services.agenda_item_park(by=request.user, item=item)
@@ -91,10 +89,10 @@ def _record_forms(request, care_session, items):
     return forms
 
 
-@clinician_required
 @require_http_methods(["GET", "POST"])
 def session_record(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
+    allow(request, Role.CLINICIAN)
     if (
         care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE)
         or care_session.starts_at > timezone.now()
@@ -156,10 +154,10 @@ def _apply_record_errors(form, item_forms, error: ValidationError) -> None:
         form.add_error(key if key in form.fields else None, errors)
 
 
-@patient_required
 @require_http_methods(["GET", "POST"])
 def session_takeaway(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
+    allow(request, Role.PATIENT)
     record = SessionRecord.objects.filter(care_session=care_session).first()
     if record is None:
         messages.info(request, "Your clinician hasn't shared a summary of this session yet.")

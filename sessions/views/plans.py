@@ -7,15 +7,13 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.decorators import clinician_required, patient_required, role_required
 from patients.forms import apply_errors
 from patients.models import Role
 from patients.selectors import patient_get
 from sessions import selectors, services
 from sessions.forms import PlanItemForm, PracticeLogForm, WorthRatingForm
 from sessions.services.plans import patient_today
-
-partners_required = role_required(Role.PATIENT, Role.CLINICIAN)
+from sessions.views.access import PARTNERS, allow
 
 
 def _plan_page(request, patient, *, add_form=None, rating_forms=None, status=200):
@@ -36,10 +34,10 @@ def _plan_page(request, patient, *, add_form=None, rating_forms=None, status=200
     return render(request, "care_sessions/plan.html", context, status=status)
 
 
-@partners_required
 @require_http_methods(["GET", "POST"])
 def plan(request, pk):
     patient = patient_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
     add_form = None
     if request.method == "POST":
         if request.user.role != Role.CLINICIAN:
@@ -56,9 +54,9 @@ def plan(request, pk):
     return _plan_page(request, patient, add_form=add_form)
 
 
-@partners_required
 def plan_versions(request, pk):
     patient = patient_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
     return render(
         request,
         "care_sessions/plan_versions.html",
@@ -66,10 +64,10 @@ def plan_versions(request, pk):
     )
 
 
-@clinician_required
 @require_http_methods(["GET", "POST"])
 def plan_item_edit(request, pk):
     item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.CLINICIAN)
     patient = item.plan.patient
     current = services.home_plan_current(patient=patient)
     if current is None or current.pk != item.plan_id:
@@ -88,10 +86,10 @@ def plan_item_edit(request, pk):
     return render(request, "care_sessions/plan_item_edit.html", {"form": form, "item": item, "patient": patient})
 
 
-@clinician_required
 @require_POST
 def plan_item_remove(request, pk):
     item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.CLINICIAN)
     patient = item.plan.patient
     try:
         services.plan_item_remove(by=request.user, patient=patient, lineage=item.lineage)
@@ -102,10 +100,10 @@ def plan_item_remove(request, pk):
     return redirect("care_sessions:plan", pk=patient.pk)
 
 
-@patient_required
 @require_POST
 def plan_item_rate(request, pk):
     item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.PATIENT)
     patient = item.plan.patient
     form = WorthRatingForm(request.POST, prefix=f"rate-{item.pk}")
     if form.is_valid():
@@ -132,10 +130,10 @@ ENCOURAGEMENT = {
 }
 
 
-@patient_required
 @require_http_methods(["GET", "POST"])
 def practice_log(request, pk):
     item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.PATIENT)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
