@@ -439,3 +439,26 @@ def test_reminder_record_pages_query_count_is_flat(client, cast, django_assert_m
     client.force_login(cast.alice.user)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("care_sessions:reminders")).status_code == 200
+
+
+def test_digest_carries_the_records_sections_as_names_and_counts_never_contents(cast):
+    from tests.alliance import record_helpers as rh
+
+    rh.ask(cast, text="Is it silly to worry about my knee clicking?", silly=True)
+    rh.doesnt_fit(cast, words="It feels like damage to me")
+    rh.win(cast, text="I walked to the post box")
+    cast.alice_session.starts_at = timezone.now() + timedelta(days=5)
+    cast.alice_session.save()
+    _digest(cast)
+    with mock.patch.object(r, "_publish"):
+        assert _send_due() == {"sent": 1}
+    body = mail.outbox[0].body
+    assert "Questions waiting for you\n  • Alice Archer: 1 open question (1 new)" in body
+    assert "Explanations to talk through\n  • Alice Archer: 1 explanation that doesn't fully fit (1 new)" in body
+    assert "Wins to acknowledge\n  • Alice Archer: 1 win waiting for your reply (1 new)" in body
+    for private in ("knee clicking", "silly", "damage to me", "post box"):
+        assert private not in body
+    # The next day, with nothing new, the same open items do not make a digest on their own.
+    _digest(cast, key="digest:tomorrow")
+    with mock.patch.object(r, "_publish"):
+        assert _send_due() == {"skipped": 1}
