@@ -19,6 +19,7 @@ from patients.models import Role
 from patients.selectors import care_team_for_patient, patient_get, people_for_admin
 from sessions.models import SessionStatus
 from sessions.selectors import (
+    agenda_waiting_for_patient,
     care_sessions_awaiting_outcome,
     care_sessions_for_user,
     care_sessions_past,
@@ -53,6 +54,7 @@ def _patient_home(request):
         "recent": care_sessions_past(user=request.user)[:5],
         "plan_items": home_plan_items(patient=patient, today=patient_today(patient=patient))[1],
         "last_record": latest_record_for_patient(patient=patient),
+        "agenda_waiting": [] if upcoming else agenda_waiting_for_patient(patient=patient),
         "checkin_target": target,
         "checked_in": checkin_selectors.checkin_for_session(patient=patient, care_session=target),
         "record_prompts": record_prompts_for_patient(user=request.user),

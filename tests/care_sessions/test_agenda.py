@@ -310,3 +310,13 @@ def test_agenda_page_query_count_does_not_grow_with_items(client, cast, django_a
     assert response.status_code == 200
     with django_assert_max_num_queries(14):
         assert client.get(reverse("care_sessions:agenda", kwargs={"pk": later.pk})).status_code == 200
+
+
+def test_with_nothing_booked_the_patient_sees_what_is_kept_for_next_time(client, cast):
+    item = raise_item(cast, cast.alice, "Can we talk about flare-ups?")
+    services.care_session_cancel(by=cast.bob.user, care_session=cast.alice_session)
+    item.refresh_from_db()
+    assert item.care_session is None
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("alliance:home")))
+    assert "Kept for your next appointment" in body and "Can we talk about flare-ups?" in body
