@@ -69,6 +69,12 @@ def agenda_item_add(
     check-in notes, "how our sessions are going") onto the agenda. Items from the record carry a
     ``source_ref``; adding the same one again returns the existing item instead of a duplicate.
     """
+    if source not in (AgendaSource.PATIENT, AgendaSource.CLINICIAN):
+        # A record item (a check-in note or question may be up to 2,000 characters) is never refused
+        # for its length: the agenda shows the start, and the whole text stays in the record.
+        text = (text or "").strip()
+        if len(text) > TEXT_LIMIT:
+            text = text[: TEXT_LIMIT - 1].rstrip() + "…"
     text = _clean_text(
         text, field="text", limit=TEXT_LIMIT, required=True, empty_message="Please say what you'd like to talk about."
     )

@@ -297,9 +297,15 @@ def reminders_plan(*, now: datetime | None = None) -> int:
     rows = [*_plan_checkins(now), *_plan_nudges(now), *_plan_digests(now)]
     if not rows:
         return 0
-    before = Reminder.objects.count()
-    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return Reminder.objects.count() - before
+    existing = set(
+        Reminder.objects.filter(
+            recipient_id__in={row.recipient_id for row in rows}, dedupe_key__in={row.dedupe_key for row in rows}
+        ).values_list("recipient_id", "kind", "dedupe_key")
+    )
+    new = [row for row in rows if (row.recipient_id, row.kind, row.dedupe_key) not in existing]
+    # A planner running at the same moment is harmless: the unique constraint keeps one of each.
+    Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    return len(new)
 
 
 # --- 2. Dispatching --------------------------------------------------------------------------

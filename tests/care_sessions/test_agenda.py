@@ -320,3 +320,17 @@ def test_with_nothing_booked_the_patient_sees_what_is_kept_for_next_time(client,
     client.force_login(cast.alice.user)
     body = page_text(client.get(reverse("alliance:home")))
     assert "Kept for your next appointment" in body and "Can we talk about flare-ups?" in body
+
+
+def test_a_long_checkin_note_is_never_refused_by_the_agenda(cast):
+    note = "I'd like to talk about " + "how the evenings go " * 100
+    result = checkin_submit(
+        patient=cast.alice,
+        care_session=cast.alice_session,
+        alliance_answers={"relationship": 9, "goals": 9, "approach": 9, "overall": 9},
+        pain_answers={},
+        note=note[:2000],
+    )
+    item = cast.alice_session.agenda_items.get()
+    assert result.checkin.note == note[:2000].strip()
+    assert len(item.text) == 1000 and item.text.endswith("…")
