@@ -47,7 +47,7 @@ def digest_open_alerts(*, clinician: Clinician, since: datetime, now: datetime) 
     return DigestSection(title="Conversations to open (alliance alerts)", lines=lines, new=new)
 
 
-def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: str) -> tuple[list[str], int]:
+def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: tuple[str, str]) -> tuple[list[str], int]:
     """("Name", when) rows → one line per patient: "Name: 2 questions (1 new)", and the count of new."""
     by_patient: dict[str, list[datetime]] = {}
     for name, when in rows:
@@ -55,7 +55,7 @@ def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: str) -
     lines = []
     for name, whens in sorted(by_patient.items()):
         fresh = sum(1 for when in whens if when >= since)
-        noun = what if len(whens) == 1 else f"{what}s"
+        noun = what[0] if len(whens) == 1 else what[1]
         lines.append(f"{name}: {len(whens)} {noun}" + (f" ({fresh} new)" if fresh else ""))
     return lines, sum(1 for _, when in rows if when >= since)
 
@@ -74,7 +74,7 @@ def digest_questions(*, clinician: Clinician, since: datetime, now: datetime) ->
     )
     if not rows:
         return None
-    lines, new = _per_patient(rows, since, "open question")
+    lines, new = _per_patient(rows, since, ("open question", "open questions"))
     return DigestSection(title="Questions waiting for you", lines=lines, new=new)
 
 
@@ -94,7 +94,7 @@ def digest_doesnt_fit(*, clinician: Clinician, since: datetime, now: datetime) -
     )
     if not rows:
         return None
-    lines, new = _per_patient(rows, since, "explanation that doesn't fully fit")
+    lines, new = _per_patient(rows, since, ("explanation that doesn't fully fit", "explanations that don't fully fit"))
     return DigestSection(title="Explanations to talk through", lines=lines, new=new)
 
 
@@ -108,7 +108,7 @@ def digest_wins(*, clinician: Clinician, since: datetime, now: datetime) -> Dige
     )
     if not rows:
         return None
-    lines, new = _per_patient(rows, since, "win waiting for your reply")
+    lines, new = _per_patient(rows, since, ("win waiting for your reply", "wins waiting for your reply"))
     return DigestSection(title="Wins to acknowledge", lines=lines, new=new)
 
 

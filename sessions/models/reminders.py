@@ -48,7 +48,7 @@ class ReminderPreference(models.Model):
     nudge_frequency = models.CharField(max_length=16, choices=NudgeFrequency.choices, default=NudgeFrequency.WEEKLY)
     nudge_time = models.TimeField(default=time(18, 0))
     digest_enabled = models.BooleanField("Daily digest", default=True)
-    digest_time = models.TimeField(default=time(7, 30))
+    digest_time = models.TimeField(default=time(8, 0))
     quiet_start = models.TimeField(default=time(21, 0))
     quiet_end = models.TimeField(default=time(8, 0))
     updated_at = models.DateTimeField(auto_now=True)

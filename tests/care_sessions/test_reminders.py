@@ -462,3 +462,16 @@ def test_digest_carries_the_records_sections_as_names_and_counts_never_contents(
     _digest(cast, key="digest:tomorrow")
     with mock.patch.object(r, "_publish"):
         assert _send_due() == {"skipped": 1}
+
+
+def test_digest_counts_read_naturally():
+    from alliance.reminders import _per_patient
+
+    now = timezone.now()
+    lines, new = _per_patient(
+        [("Ann", now), ("Ann", now - timedelta(days=3)), ("Bo", now - timedelta(days=3))],
+        now - timedelta(days=1),
+        ("win waiting for your reply", "wins waiting for your reply"),
+    )
+    assert lines == ["Ann: 2 wins waiting for your reply (1 new)", "Bo: 1 win waiting for your reply"]
+    assert new == 1
