@@ -245,7 +245,7 @@ class ReminderPreferenceForm(forms.Form):
     nudge_frequency = forms.ChoiceField(
         label="Nudges about my home plan", choices=NudgeFrequency.choices, widget=forms.RadioSelect
     )
-    nudge_time = _time_field("At about", "In your own time zone.")
+    nudge_time = _time_field("At about", "In your own time zone. A time inside your quiet hours waits until they end.")
     digest_enabled = forms.BooleanField(label="Send me a daily digest of what's new on my caseload", required=False)
     digest_time = _time_field("At about", "Only sent on days when something is new.")
     quiet_start = _time_field("Quiet hours start", "We never email you during quiet hours.")
