@@ -8,6 +8,8 @@ class AllianceConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
+        from alliance import reminders
         from alliance.dbfunctions import register_sqlite
 
+        reminders.register()
         connection_created.connect(register_sqlite, dispatch_uid="alliance-sqlite-percentile")

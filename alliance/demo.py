@@ -224,7 +224,19 @@ def seed_checkins(ctx: DemoContext) -> None:
     step(ctx)
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions, seed_checkins]
+def seed_record(ctx: DemoContext) -> None:
+    from alliance.demo_record import seed_record as step
+
+    step(ctx)
+
+
+def seed_partners(ctx: DemoContext) -> None:
+    from sessions.demo import seed_partners as step
+
+    step(ctx)
+
+
+STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions, seed_checkins, seed_record, seed_partners]
 
 
 def seed_demo(*, password: str, patients: int = 6, weeks: int = 8, stdout=print) -> DemoContext:

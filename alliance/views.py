@@ -12,18 +12,23 @@ from django.views.decorators.http import require_GET
 
 from alliance.forms import AlertNoteForm
 from alliance.selectors import checkins as checkin_selectors
+from alliance.selectors_record import record_attention_for_clinician, record_counts_annotate, record_prompts_for_patient
 from alliance.views_checkins import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
 from patients.selectors import care_team_for_patient, patient_get, people_for_admin
 from sessions.models import SessionStatus
 from sessions.selectors import (
+    agenda_waiting_for_patient,
     care_sessions_awaiting_outcome,
     care_sessions_for_user,
     care_sessions_past,
     care_sessions_upcoming,
     caseload_with_next_session,
+    home_plan_items,
+    latest_record_for_patient,
 )
+from sessions.services.plans import patient_today
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +52,12 @@ def _patient_home(request):
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
         "recent": care_sessions_past(user=request.user)[:5],
+        "plan_items": home_plan_items(patient=patient, today=patient_today(patient=patient))[1],
+        "last_record": latest_record_for_patient(patient=patient),
+        "agenda_waiting": [] if upcoming else agenda_waiting_for_patient(patient=patient),
         "checkin_target": target,
         "checked_in": checkin_selectors.checkin_for_session(patient=patient, care_session=target),
+        "record_prompts": record_prompts_for_patient(user=request.user),
     }
     return render(request, "alliance/home_patient.html", context)
 
@@ -60,6 +69,7 @@ def _clinician_home(request):
         "awaiting_outcome": awaiting[:20],
         "open_alerts": checkin_selectors.alerts_open_for_user(user=request.user)[:20],
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user)[:20],
+        "record_attention": record_attention_for_clinician(user=request.user),
     }
     return render(request, "alliance/home_clinician.html", context)
 
@@ -93,6 +103,7 @@ def patient_detail(request, pk):
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user).filter(patient=patient)[:10],
         "note_form": AlertNoteForm(),
         **progress_context(patient=patient, include_clinician=True, invite=False, you="Patient's check-ins"),
+        "record_counts": record_counts_annotate(type(patient).objects.filter(pk=patient.pk)).get(),
     }
     return render(request, "alliance/patient_detail.html", context)
 

@@ -134,7 +134,7 @@ EMAIL_SCHEMES = {
 }
 
 
-def email_from_url(url: str, *, name: str = "EMAIL_URL") -> dict:
+def email_from_url(url: str, *, name: str = "EMAIL_URL", environ: Mapping[str, str] | None = None) -> dict:
     """Turn EMAIL_URL (e.g. smtp://user:pass@mail.example.org:587?tls=1) into Django settings."""
     parts = urlsplit(url)
     if parts.scheme not in EMAIL_SCHEMES:
@@ -162,6 +162,6 @@ def email_from_url(url: str, *, name: str = "EMAIL_URL") -> dict:
             EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
             EMAIL_USE_SSL=use_ssl,
             EMAIL_USE_TLS=use_tls,
-            EMAIL_TIMEOUT=env_int("EMAIL_TIMEOUT", 10, minimum=1),
+            EMAIL_TIMEOUT=env_int("EMAIL_TIMEOUT", 10, environ, minimum=1),
         )
     return settings

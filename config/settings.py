@@ -241,7 +241,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alliance.tasks.exports_housekeeping",
         "schedule": crontab(minute="5,35"),
     },
+    # Reminders are rows in the database: beat plans them and hands out the due ones.
+    "reminders-plan": {"task": "sessions.tasks.reminders_plan", "schedule": timedelta(minutes=5)},
+    "reminders-dispatch": {"task": "sessions.tasks.reminders_dispatch", "schedule": timedelta(minutes=1)},
 }
+# A reminder handed to a worker that never finished it is handed out again after this long.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300, minimum=10)
+# The right-hand side of reminder Message-IDs, so a resend is recognisably the same message.
+REMINDER_MESSAGE_DOMAIN = env_str("REMINDER_MESSAGE_DOMAIN") or "alliance.invalid"
 
 LOG_LEVEL = (env_str("LOG_LEVEL") or "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

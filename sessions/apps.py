@@ -7,3 +7,9 @@ class CareSessionsConfig(AppConfig):
     name = "sessions"
     label = "care_sessions"
     verbose_name = "Care sessions"
+
+    def ready(self):
+        from sessions.registry import digest_section_register
+        from sessions.services.reminders import digest_tomorrow_section
+
+        digest_section_register("care_sessions.tomorrow", digest_tomorrow_section, order=90)

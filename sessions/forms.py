@@ -1,7 +1,7 @@
 from django import forms
 
-from patients.models import Clinician, Patient
-from sessions.models import SessionMode, SessionStatus
+from patients.models import Clinician, Patient, Role
+from sessions.models import EntryOutcome, LedBy, NudgeFrequency, PracticeOutcome, SessionMode, SessionStatus
 
 DURATION_CHOICES = [(15, "15 minutes"), (30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90, "1½ hours")]
 
@@ -55,3 +55,209 @@ class OutcomeForm(forms.Form):
         choices=[(SessionStatus.DONE, "Yes, it happened"), (SessionStatus.MISSED, "No, it didn't happen")],
         widget=forms.RadioSelect,
     )
+
+
+# --- Agenda and session record ----------------------------------------------------------------
+
+
+def _limit(n: int) -> str:
+    return f"Please keep this under {n:,} characters."
+
+
+class AgendaItemForm(forms.Form):
+    text = forms.CharField(
+        label="Something to talk about",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Anything at all, big or small. Both of you will see it, with your name beside it.",
+        error_messages={"required": "Please say what you'd like to talk about.", "max_length": _limit(1000)},
+    )
+
+
+class RecordItemForm(forms.Form):
+    """One agenda item in the session record. Its prefix is ``item-<pk>``."""
+
+    outcome = forms.ChoiceField(
+        label="What happened with this?",
+        choices=EntryOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please say whether this was talked about or parked for later."},
+    )
+    led_by = forms.ChoiceField(
+        label="Who led this part?",
+        choices=LedBy.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    agreed = forms.CharField(
+        label="What you agreed (the patient will see this)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _limit(2000)},
+    )
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("outcome") == EntryOutcome.DISCUSSED and not cleaned.get("led_by"):
+            self.add_error("led_by", "Please say who led this part: the patient, you, or both together.")
+        return cleaned
+
+
+class SessionRecordForm(forms.Form):
+    summary = forms.CharField(
+        label="Summary, in plain language",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The patient reads this. Write it as you would say it to them.",
+        error_messages={
+            "required": "Please write a short summary. A few plain sentences are enough.",
+            "max_length": _limit(4000),
+        },
+    )
+    next_steps = forms.CharField(
+        label="Next steps",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _limit(4000)},
+    )
+
+
+class TakeawayForm(forms.Form):
+    text = forms.CharField(
+        label="What I took from today",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="In your own words. Your clinician will see this.",
+        error_messages={
+            "required": "Please write a few words, or come back to this another time.",
+            "max_length": _limit(2000),
+        },
+    )
+
+
+# --- Home plan --------------------------------------------------------------------------------
+
+
+class PlanItemForm(forms.Form):
+    title = forms.CharField(
+        label="Name",
+        max_length=200,
+        help_text="Short, such as “Morning walk” or “Pacing the hoovering”.",
+        error_messages={"required": "Please give this a short name.", "max_length": _limit(200)},
+    )
+    description = forms.CharField(
+        label="What to do",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Please describe what to do, in plain words.", "max_length": _limit(2000)},
+    )
+    how_often = forms.CharField(
+        label="How often",
+        max_length=200,
+        help_text="For example “most days, 10 minutes” or “twice a week”.",
+        error_messages={"required": "Please say how often.", "max_length": _limit(200)},
+    )
+    link = forms.CharField(
+        label="Link (optional)",
+        max_length=500,
+        required=False,
+        help_text="A video or leaflet, starting with https://",
+        error_messages={"max_length": _limit(500)},
+    )
+    notes = forms.CharField(
+        label="Notes (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _limit(1000)},
+    )
+
+
+WORTH_CHOICES = [(str(n), str(n)) for n in range(11)]
+
+
+class WorthRatingForm(forms.Form):
+    score = forms.ChoiceField(
+        label="How worth trying does this feel?",
+        choices=WORTH_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Please choose a number from 0 to 10.",
+            "invalid_choice": "Please choose a number from 0 to 10.",
+        },
+    )
+
+
+class PracticeLogForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="How did today go?",
+        choices=PracticeOutcome.choices,
+        error_messages={
+            "required": "Please choose done, partly or not today.",
+            "invalid_choice": "Please choose done, partly or not today.",
+        },
+    )
+    note = forms.CharField(
+        label="How did it feel? (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _limit(1000)},
+    )
+
+
+# --- Reminder preferences ---------------------------------------------------------------------
+
+HOURS_BEFORE = [
+    (2, "2 hours before"),
+    (4, "4 hours before"),
+    (12, "12 hours before"),
+    (24, "The day before (24 hours)"),
+    (48, "Two days before"),
+]
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%H:%M")
+
+
+def _time_field(label: str, help_text: str = "") -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        widget=TimeInput(),
+        help_text=help_text,
+        error_messages={"required": "Please choose a time.", "invalid": "Please enter a time such as 18:00."},
+    )
+
+
+class ReminderPreferenceForm(forms.Form):
+    checkin_enabled = forms.BooleanField(label="Remind me to check in before an appointment", required=False)
+    checkin_hours_before = forms.TypedChoiceField(label="When", choices=HOURS_BEFORE, coerce=int)
+    nudge_frequency = forms.ChoiceField(
+        label="Nudges about my home plan", choices=NudgeFrequency.choices, widget=forms.RadioSelect
+    )
+    nudge_time = _time_field("At about", "In your own time zone. A time inside your quiet hours waits until they end.")
+    digest_enabled = forms.BooleanField(label="Send me a daily digest of what's new on my caseload", required=False)
+    digest_time = _time_field("At about", "Only sent on days when something is new.")
+    quiet_start = _time_field("Quiet hours start", "We never email you during quiet hours.")
+    quiet_end = _time_field("Quiet hours end")
+
+    PATIENT_FIELDS = ("checkin_enabled", "checkin_hours_before", "nudge_frequency", "nudge_time")
+    CLINICIAN_FIELDS = ("digest_enabled", "digest_time")
+
+    def __init__(self, *args, role, **kwargs):
+        super().__init__(*args, **kwargs)
+        drop = self.CLINICIAN_FIELDS if role == Role.PATIENT else self.PATIENT_FIELDS
+        if role not in (Role.PATIENT, Role.CLINICIAN):
+            drop = self.PATIENT_FIELDS + self.CLINICIAN_FIELDS
+        for name in drop:
+            del self.fields[name]

@@ -15,8 +15,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from alliance.models import Win
 from patients.models import User
 from patients.services import invitation_create
+from tests.alliance import record_helpers as rh
 from tests.conftest import Cast, make_cast
 from tests.factories import CareSessionFactory
 
@@ -112,6 +114,44 @@ def _riverside_instrument(cast: Cast) -> dict:
     return {"pk": version.instrument_id}
 
 
+def _alice_agenda_item(cast: Cast) -> dict:
+    from sessions.services import agenda_item_add
+
+    item = agenda_item_add(
+        patient=cast.alice,
+        text="My sleep",
+        source="patient",
+        raised_by=cast.alice.user,
+        care_session=cast.alice_session,
+    )
+    return {"pk": item.pk}
+
+
+def _alice_recorded_session(cast: Cast) -> dict:
+    from sessions.services import session_record_save
+
+    past = CareSessionFactory(patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(hours=2))
+    session_record_save(by=cast.bob.user, care_session=past, summary="We talked.", next_steps="", entries=[])
+    return {"pk": past.pk}
+
+
+def _alice_plan_item(cast: Cast) -> dict:
+    from sessions.services import home_plan_revise
+
+    plan = home_plan_revise(
+        by=cast.bob.user,
+        patient=cast.alice,
+        items=[{"title": "Morning walk", "description": "Walk to the corner", "how_often": "Most days"}],
+    )
+    return {"pk": plan.items.get().pk}
+
+
+def _alice_unsubscribe(cast: Cast) -> dict:
+    from sessions.services import unsubscribe_token
+
+    return {"token": unsubscribe_token(user=cast.alice.user, kind="checkin")}
+
+
 def _riverside_export(cast: Cast) -> dict:
     """A finished export of Riverside's sessions, asked for by dave, with its file ready."""
     from alliance.models import Export
@@ -136,7 +176,36 @@ ALICE_SESSION = lambda cast: {"pk": cast.alice_session.pk}  # noqa: E731
 
 # Who may touch alice's things: her own care team (bob) and her clinic's admin (dave).
 ALICE_STAFF_PAGE = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 404, "dave": 200, "erin": 404}
+# The shared agenda and home plan: the patient and her care team. Anyone who may not see alice at all
+# (frank, carol, erin) gets 404 first; her own clinic's admin (dave) gets 403: admins see counts, not contents.
+ALICE_PARTNERS = {"anonymous": 302, "alice": 200, "frank": 404, "bob": 200, "carol": 404, "dave": 403, "erin": 404}
+ALICE_PARTNERS_POST = {**ALICE_PARTNERS, "alice": 302, "bob": 302}
+ALICE_CLINICIAN_PAGE = {**ALICE_PARTNERS, "alice": 403}
+ALICE_CLINICIAN_POST = {**ALICE_CLINICIAN_PAGE, "bob": 302}
+ALICE_ONLY_PAGE = {**ALICE_PARTNERS, "bob": 403}
 ALICE_ADMIN_POST = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 302, "erin": 404}
+
+# --- the shared record (issue 4)
+RECORD_READ = {"anonymous": 302, "alice": 200, "frank": 404, "bob": 200, "carol": 404, "dave": 403, "erin": 404}
+RECORD_PATIENT_ONLY = {**RECORD_READ, "bob": 403}
+RECORD_CLINICIAN_ONLY = {**RECORD_READ, "alice": 403}
+RECORD_PATIENT_POST = {**RECORD_PATIENT_ONLY, "alice": 302}
+RECORD_CLINICIAN_POST = {**RECORD_CLINICIAN_ONLY, "bob": 302}
+RECORD_BOTH_POST = {**RECORD_READ, "alice": 302, "bob": 302}
+
+
+def _rec(cast: Cast, item) -> dict:
+    return {"pk": cast.alice.pk, "item": item.pk}
+
+
+def _fit(cast: Cast, *, talked: bool) -> dict:
+    from alliance.services.record import explanation_talked_through
+
+    explanation, response = rh.doesnt_fit(cast)
+    if talked:
+        explanation_talked_through(response=response, by=cast.bob.user)
+    return {"pk": cast.alice.pk, "item": explanation.pk, "response": response.pk}
+
 
 ROWS = [
     # --- public and account pages
@@ -224,6 +293,203 @@ ROWS = [
     Row("alliance:instruments", ADMINS_ONLY),
     Row("alliance:instrument-import", ADMINS_ONLY),
     Row("alliance:instrument", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_instrument),
+    # --- the shared record (issue 4) ----------------------------------------------------------------
+    # Read by alice and her care team only. Someone else's patient, a clinician off the team and the
+    # other clinic's admin get 404; alice's clinic admin (dave) sees counts on the hub, nothing else.
+    Row("alliance:record", {**RECORD_READ, "dave": 200}, kwargs=ALICE),
+    Row("alliance:record-overview", ADMINS_ONLY),
+    Row(
+        "alliance:record-note-new",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=ALICE,
+        data=lambda cast: {"body": "Check sleep next time", "section": "questions"},
+    ),
+    Row("alliance:record-questions", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-question-new", RECORD_PATIENT_ONLY, kwargs=ALICE),
+    Row("alliance:record-question", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.ask(cast))),
+    Row(
+        "alliance:record-question-answer",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.ask(cast)),
+        data=lambda cast: {"body": "A good question."},
+    ),
+    Row(
+        "alliance:record-question-feedback",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.answered(cast)),
+        data=lambda cast: {"outcome": "helped"},
+    ),
+    Row("alliance:record-goals", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-goal-new", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-goal", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.goal(cast))),
+    Row(
+        "alliance:record-goal-accept",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.goal(cast, by=cast.bob.user)),
+        data=lambda cast: {"text": "Walk to the shops"},
+    ),
+    Row(
+        "alliance:record-goal-rate",
+        RECORD_BOTH_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.goal(cast)),
+        data=lambda cast: {"value": "5"},
+    ),
+    Row(
+        "alliance:record-goal-status",
+        RECORD_BOTH_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.goal(cast)),
+        data=lambda cast: {"status": "paused"},
+    ),
+    Row("alliance:record-journal", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-win-new", RECORD_READ, kwargs=ALICE),
+    Row(
+        "alliance:record-win-acknowledge",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.win(cast)),
+        data=lambda cast: {f"win{Win.objects.get(patient=cast.alice).pk}-reply": "Brilliant!"},
+    ),
+    Row("alliance:record-setback-new", RECORD_READ, kwargs=ALICE),
+    Row(
+        "alliance:record-setback-agenda",
+        RECORD_BOTH_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.setback(cast)),
+    ),
+    Row("alliance:record-explanations", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-explanation-new", RECORD_CLINICIAN_ONLY, kwargs=ALICE),
+    Row("alliance:record-explanation", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.explanation(cast))),
+    Row(
+        "alliance:record-explanation-revise",
+        RECORD_CLINICIAN_ONLY,
+        kwargs=lambda cast: _rec(cast, rh.explanation(cast)),
+    ),
+    Row(
+        "alliance:record-explanation-respond",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.explanation(cast)),
+        data=lambda cast: {"fit": "fits"},
+    ),
+    Row(
+        "alliance:record-explanation-talked",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _fit(cast, talked=False),
+        data=lambda cast: {"note": "We talked"},
+    ),
+    Row(
+        "alliance:record-explanation-heard",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _fit(cast, talked=True),
+        data=lambda cast: {"felt_heard": "yes"},
+    ),
+    Row("alliance:record-decisions", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-decision-new", RECORD_CLINICIAN_ONLY, kwargs=ALICE),
+    Row("alliance:record-decision", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.decision(cast, share=True))),
+    Row("alliance:record-option-new", RECORD_CLINICIAN_ONLY, kwargs=lambda cast: _rec(cast, rh.decision(cast))),
+    Row(
+        "alliance:record-decision-share",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.decision(cast)),
+    ),
+    Row(
+        "alliance:record-decision-preference",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.decision(cast, share=True)),
+        data=lambda cast: {"what_matters": "Work", "kind": "unsure"},
+    ),
+    Row(
+        "alliance:record-decision-check",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.decided(cast)),
+        data=lambda cast: {"had_a_say": "4", "understood_options": "4", "told_downsides": "4"},
+    ),
+    Row("alliance:record-story", RECORD_READ, kwargs=ALICE),
+    Row("alliance:record-story-new", RECORD_PATIENT_ONLY, kwargs=ALICE),
+    Row("alliance:record-story-entry", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.story(cast))),
+    Row(
+        "alliance:record-story-passage",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.story(cast)),
+        data=lambda cast: {"quote": "Lifting patients was my life."},
+    ),
+    Row(
+        "alliance:record-story-reflect",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.story(cast)),
+        data=lambda cast: {"summary": "Work mattered to you."},
+    ),
+    Row(
+        "alliance:record-story-reflection-respond",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.reflection(cast)),
+        data=lambda cast: {"response": "confirmed"},
+    ),
+    # alice wrote the question, so only she edits or withdraws it; her clinician is sent back to it (302).
+    Row(
+        "alliance:record-item-edit",
+        {**RECORD_READ, "bob": 302},
+        kwargs=lambda cast: {**_rec(cast, rh.ask(cast)), "kind": "question"},
+    ),
+    Row(
+        "alliance:record-item-withdraw",
+        {**RECORD_READ, "bob": 302},
+        kwargs=lambda cast: {**_rec(cast, rh.ask(cast)), "kind": "question"},
+    ),
+    Row(
+        "alliance:record-item-history",
+        RECORD_READ,
+        kwargs=lambda cast: {**_rec(cast, rh.ask(cast)), "kind": "question"},
+    ),
+    # --- the shared agenda and the session record
+    Row("care_sessions:agenda", ALICE_PARTNERS, kwargs=ALICE_SESSION),
+    Row("care_sessions:record", ALICE_CLINICIAN_PAGE, kwargs=_past_alice_session),
+    Row("care_sessions:takeaway", ALICE_ONLY_PAGE, kwargs=_alice_recorded_session),
+    Row(
+        "care_sessions:agenda-move",
+        ALICE_PARTNERS_POST,
+        method="post",
+        kwargs=_alice_agenda_item,
+        data=lambda cast: {"direction": "up"},
+    ),
+    Row("care_sessions:agenda-park", ALICE_CLINICIAN_POST, method="post", kwargs=_alice_agenda_item),
+    # --- home plans
+    Row("care_sessions:plan", ALICE_PARTNERS, kwargs=ALICE),
+    Row("care_sessions:plan-versions", ALICE_PARTNERS, kwargs=ALICE),
+    Row("care_sessions:plan-item-edit", ALICE_CLINICIAN_PAGE, kwargs=_alice_plan_item),
+    Row("care_sessions:plan-item-remove", ALICE_CLINICIAN_POST, method="post", kwargs=_alice_plan_item),
+    Row(
+        "care_sessions:plan-item-rate",
+        {**ALICE_ONLY_PAGE, "alice": 302},
+        method="post",
+        kwargs=_alice_plan_item,
+        data=lambda cast: {f"rate-{cast.alice.home_plans.get().items.get().pk}-score": "7"},
+    ),
+    Row("care_sessions:practice-log", ALICE_ONLY_PAGE, kwargs=_alice_plan_item),
+    # --- reminders: your own choices and record; the clinic's record for its admins; a public opt-out
+    Row("care_sessions:reminders", SIGNED_IN),
+    Row("care_sessions:reminder-preferences", SIGNED_IN),
+    Row("care_sessions:reminders-clinic", ADMINS_ONLY),
+    Row(
+        "care_sessions:reminders-person",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=ALICE_USER,
+    ),
+    Row("care_sessions:unsubscribe", EVERYONE, kwargs=_alice_unsubscribe),
     # --- reports and exports (issue 6). Each admin sees their own clinic's reports; Riverside's
     # export records and files are dave's alone (erin: 404); clinicians and patients cannot export.
     Row("alliance:reports", ADMINS_ONLY),

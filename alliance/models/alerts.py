@@ -16,6 +16,7 @@ class AlertKind(models.TextChoices):
     LOW_ITEM = "low_item", "A low answer"
     DROP = "drop", "A drop since the last check-in"
     MISMATCH = "mismatch", "You and the patient see it differently"
+    DECISION_CHECK = "decision_check", "A low answer after a decision"
 
 
 class AlertStatus(models.TextChoices):
@@ -30,6 +31,9 @@ class Alert(models.Model):
         CareSession, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
     )
     response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    decision = models.ForeignKey(
+        "alliance.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
+    )
     kind = models.CharField(max_length=32, choices=AlertKind.choices)
     detail = models.CharField(max_length=500, help_text="For the care team: what triggered it, in numbers.")
     raised_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -51,6 +55,11 @@ class Alert(models.Model):
                 fields=["care_session"],
                 condition=Q(kind=AlertKind.MISMATCH, care_session__isnull=False),
                 name="alert_one_mismatch_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["decision"],
+                condition=Q(kind=AlertKind.DECISION_CHECK, decision__isnull=False),
+                name="alert_one_per_decision_check",
             ),
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | Q(acknowledged_at__isnull=False),

@@ -19,6 +19,11 @@ from django.utils import timezone
 
 from alliance.models import Alert, AlertKind, Instrument, Respondent, Response
 from patients.models import User
+from sessions.models import AgendaSource, CareSession, SessionStatus
+from sessions.services import agenda_item_add
+
+# What the patient sees on the agenda. Never the word "alert".
+ALLIANCE_AGENDA_TEXT = "How our sessions are going for you"
 
 
 def _fmt(value: Decimal) -> str:
@@ -145,7 +150,30 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
             )
             if created:
                 raised.append(alert)
+    if raised:
+        _agenda_push(response)
     return raised
+
+
+def _agenda_push(response: Response) -> None:
+    """One neutral agenda item per session, however many alerts that session's ratings raised."""
+    target = response.care_session
+    if target is None or target.status != SessionStatus.SCHEDULED or target.starts_at <= timezone.now():
+        target = (
+            CareSession.objects.filter(
+                patient_id=response.patient_id, status=SessionStatus.SCHEDULED, starts_at__gt=timezone.now()
+            )
+            .order_by("starts_at")
+            .first()
+        )
+    agenda_item_add(
+        patient=response.patient,
+        text=ALLIANCE_AGENDA_TEXT,
+        source=AgendaSource.ALERT,
+        source_ref=f"session:{target.pk}" if target else f"waiting:{response.pk}",
+        raised_by=None,
+        care_session=target,
+    )
 
 
 def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:

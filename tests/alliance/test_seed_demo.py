@@ -82,3 +82,41 @@ def test_seed_demo_scales():
 def test_seed_demo_refuses_a_weak_password():
     with pytest.raises(CommandError, match="--password"):
         _seed("--password", "short")
+
+
+def test_seed_demo_fills_the_shared_record_once():
+    from alliance.models import (
+        Alert,
+        AlertKind,
+        DecisionCheck,
+        Fit,
+        FitResponse,
+        Question,
+        QuestionStatus,
+        Setback,
+        StoryEntry,
+        StoryPassage,
+        Win,
+    )
+
+    _seed()
+
+    def counts():
+        return [
+            m.objects.count() for m in (Question, Win, Setback, FitResponse, DecisionCheck, StoryEntry, StoryPassage)
+        ]
+
+    first = counts()
+    _seed()
+    assert counts() == first, "a second run adds nothing to the record"
+    alice = Patient.objects.get(user__email="patient1@demo.test")
+    questions = Question.objects.filter(patient=alice)
+    assert questions.filter(worried_silly=True, status=QuestionStatus.HELPED).exists()
+    assert questions.filter(status=QuestionStatus.STILL_UNCLEAR).exists()
+    assert FitResponse.objects.filter(version__explanation__patient=alice, fit=Fit.DOESNT_FIT).exists()
+    assert DecisionCheck.objects.filter(decision__patient=alice).exists()
+    wins = Win.objects.filter(patient=alice)
+    assert wins.filter(acknowledged_at__isnull=False).exists() and wins.filter(acknowledged_at__isnull=True).exists()
+    assert Setback.objects.filter(patient=alice).count() >= 2
+    assert StoryPassage.objects.filter(entry__patient=alice).exists()
+    assert not Alert.objects.filter(kind=AlertKind.DECISION_CHECK).exists(), "the demo check was a good one"

@@ -10,6 +10,7 @@ from django.utils import dateformat, timezone
 
 from patients.models import CareTeamMembership, Clinician, Patient, Role, User
 from sessions.models import CareSession, SessionMode, SessionStatus
+from sessions.services.agenda import agenda_attach_waiting, agenda_carry_forward
 
 MIN_DURATION, MAX_DURATION = 5, 480
 
@@ -92,7 +93,7 @@ def care_session_schedule(
         _validate_slot(
             patient=patient, clinician=clinician, starts_at=starts_at, duration_minutes=duration_minutes, mode=mode
         )
-        return CareSession.objects.create(
+        care_session = CareSession.objects.create(
             patient=patient,
             clinician=clinician,
             starts_at=starts_at,
@@ -100,6 +101,8 @@ def care_session_schedule(
             mode=mode,
             created_by=by,
         )
+        agenda_attach_waiting(care_session=care_session)
+    return care_session
 
 
 def care_session_reschedule(
@@ -128,9 +131,11 @@ def care_session_cancel(*, by: User, care_session: CareSession, reason: str = ""
     _check_can_manage(by=by, patient=care_session.patient)
     if not care_session.can_change:
         raise ValidationError("This session is no longer scheduled, so it cannot be cancelled.")
-    care_session.status = SessionStatus.CANCELLED
-    care_session.cancelled_reason = (reason or "").strip()[:500]
-    care_session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    with transaction.atomic():
+        care_session.status = SessionStatus.CANCELLED
+        care_session.cancelled_reason = (reason or "").strip()[:500]
+        care_session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+        agenda_carry_forward(care_session=care_session)
     return care_session
 
 
@@ -143,53 +148,10 @@ def care_session_record_outcome(*, by: User, care_session: CareSession, status: 
         raise ValidationError("A cancelled session cannot be marked as happened.")
     if care_session.starts_at > timezone.now():
         raise ValidationError("This session hasn't started yet.")
-    care_session.status = status
-    care_session.save(update_fields=["status", "updated_at"])
+    with transaction.atomic():
+        care_session.status = status
+        care_session.save(update_fields=["status", "updated_at"])
+        if status == SessionStatus.MISSED:
+            # Nobody's fault: whatever was on its agenda simply moves to the next appointment.
+            agenda_carry_forward(care_session=care_session)
     return care_session
-
-
-def agenda_item_add(
-    *,
-    patient: Patient,
-    text: str,
-    source: str,
-    raised_by: User | None,
-    source_ref: str = "",
-    care_session: CareSession | None = None,
-):
-    """Put something on the patient's agenda: the given session, or their next one.
-
-    Items from the record carry a ``source_ref``; adding the same one again returns the existing
-    item instead of a duplicate. Returns the item.
-    """
-    from sessions.models import AgendaItem, AgendaSource
-
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"text": "Please say what you'd like to talk about."})
-    if len(text) > 1000:
-        raise ValidationError({"text": "Please keep this under 1,000 characters."})
-    if source not in AgendaSource.values:
-        raise ValidationError({"source": "Unknown source."})
-    if care_session is None:
-        care_session = (
-            CareSession.objects.filter(patient=patient, status=SessionStatus.SCHEDULED, starts_at__gt=timezone.now())
-            .order_by("starts_at")
-            .first()
-        )
-    elif care_session.patient_id != patient.pk:
-        raise PermissionDenied
-    if source_ref:
-        existing = AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref).first()
-        if existing is not None:
-            return existing
-    last = AgendaItem.objects.filter(patient=patient, care_session=care_session).order_by("-position").first()
-    return AgendaItem.objects.create(
-        patient=patient,
-        care_session=care_session,
-        text=text,
-        source=source,
-        source_ref=source_ref,
-        raised_by=raised_by,
-        position=(last.position + 1) if last else 0,
-    )

@@ -1,0 +1,120 @@
+"""What the record tells the reminders in ``sessions``, registered from ``AllianceConfig.ready()``.
+
+``sessions`` cannot import this app; it asks through ``sessions.registry`` instead: whether a patient
+has checked in, and the digest's sections (open questions, explanations that don't fit, wins waiting
+for a reply, alliance alerts). Digest lines carry names and counts only, never what anyone wrote:
+email is not the place for the contents of a record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from patients.models import Clinician
+from sessions.registry import DigestSection, checked_in_provider_register, digest_section_register
+
+
+def care_sessions_with_checkin(care_session_ids: list[int]) -> set[int]:
+    from alliance.models import CheckIn
+
+    return set(CheckIn.objects.filter(care_session_id__in=care_session_ids).values_list("care_session_id", flat=True))
+
+
+def digest_open_alerts(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    from alliance.models import Alert
+
+    open_alerts = list(
+        Alert.objects.filter(
+            patient__care_team__clinician=clinician, patient__clinic_id=clinician.clinic_id, resolved_at__isnull=True
+        )
+        .select_related("patient__user")
+        .order_by("patient__user__full_name", "raised_at")
+    )
+    if not open_alerts:
+        return None
+    by_patient: dict[str, list] = {}
+    for alert in open_alerts:
+        by_patient.setdefault(alert.patient.user.full_name, []).append(alert)
+    lines = []
+    for name, alerts in by_patient.items():
+        fresh = sum(1 for a in alerts if a.raised_at >= since)
+        lines.append(
+            f"{name}: {len(alerts)} open ({alerts[0].get_kind_display().lower()}"
+            + (f"; {fresh} new" if fresh else "")
+            + ")"
+        )
+    new = sum(1 for a in open_alerts if a.raised_at >= since)
+    return DigestSection(title="Conversations to open (alliance alerts)", lines=lines, new=new)
+
+
+def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: tuple[str, str]) -> tuple[list[str], int]:
+    """("Name", when) rows → one line per patient: "Name: 2 questions (1 new)", and the count of new."""
+    by_patient: dict[str, list[datetime]] = {}
+    for name, when in rows:
+        by_patient.setdefault(name, []).append(when)
+    lines = []
+    for name, whens in sorted(by_patient.items()):
+        fresh = sum(1 for when in whens if when >= since)
+        noun = what[0] if len(whens) == 1 else what[1]
+        lines.append(f"{name}: {len(whens)} {noun}" + (f" ({fresh} new)" if fresh else ""))
+    return lines, sum(1 for _, when in rows if when >= since)
+
+
+def _caseload(clinician: Clinician) -> dict:
+    return {"patient__care_team__clinician": clinician, "patient__clinic_id": clinician.clinic_id}
+
+
+def digest_questions(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    from alliance.models.record import OPEN_QUESTION_STATUSES, Question
+
+    rows = list(
+        Question.objects.filter(**_caseload(clinician), withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES)
+        .values_list("patient__user__full_name", "last_activity_at")
+        .order_by()
+    )
+    if not rows:
+        return None
+    lines, new = _per_patient(rows, since, ("open question", "open questions"))
+    return DigestSection(title="Questions waiting for you", lines=lines, new=new)
+
+
+def digest_doesnt_fit(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    from alliance.models.record import Fit, FitResponse
+
+    rows = list(
+        FitResponse.objects.filter(
+            version__explanation__patient__care_team__clinician=clinician,
+            version__explanation__patient__clinic_id=clinician.clinic_id,
+            version__explanation__withdrawn_at__isnull=True,
+            fit__in=[Fit.PARTLY, Fit.DOESNT_FIT],
+            talked_through_at__isnull=True,
+        )
+        .values_list("version__explanation__patient__user__full_name", "responded_at")
+        .order_by()
+    )
+    if not rows:
+        return None
+    lines, new = _per_patient(rows, since, ("explanation that doesn't fully fit", "explanations that don't fully fit"))
+    return DigestSection(title="Explanations to talk through", lines=lines, new=new)
+
+
+def digest_wins(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    from alliance.models.record import Win
+
+    rows = list(
+        Win.objects.filter(**_caseload(clinician), withdrawn_at__isnull=True, acknowledged_at__isnull=True)
+        .values_list("patient__user__full_name", "created_at")
+        .order_by()
+    )
+    if not rows:
+        return None
+    lines, new = _per_patient(rows, since, ("win waiting for your reply", "wins waiting for your reply"))
+    return DigestSection(title="Wins to acknowledge", lines=lines, new=new)
+
+
+def register() -> None:
+    checked_in_provider_register("alliance.checkins", care_sessions_with_checkin)
+    digest_section_register("alliance.questions", digest_questions, order=10)
+    digest_section_register("alliance.doesnt_fit", digest_doesnt_fit, order=20)
+    digest_section_register("alliance.wins", digest_wins, order=30)
+    digest_section_register("alliance.alerts", digest_open_alerts, order=40)

@@ -1,0 +1,152 @@
+"""The shared agenda and the session record.
+
+An ``AgendaItem`` is something to talk about, raised by either side or pushed in from the record by
+a higher app. It lives on one session at a time (``care_session``), or waits for the patient's next
+appointment when none is booked. Parking an item, a missed session or a cancelled one moves it on;
+nothing on an agenda is ever silently dropped.
+
+What happened to an item at a given session is an ``AgendaEntry``: who led it and what was agreed,
+or that it was parked for later. ``SessionRecord`` is the clinician's plain-language summary and next
+steps, shared with the patient, and the patient's own "what I took from today".
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Patient, User
+from sessions.models.appointments import CareSession
+
+TEXT_LIMIT = 1000
+AGREED_LIMIT = 2000
+SUMMARY_LIMIT = 4000
+TAKEAWAY_LIMIT = 2000
+
+
+class AgendaSource(models.TextChoices):
+    """Where an agenda item came from. The record pushes items in; this app never looks back up."""
+
+    PATIENT = "patient", "Added by the patient"
+    CLINICIAN = "clinician", "Added by the clinician"
+    CHECKIN_NOTE = "checkin_note", "From a check-in"
+    QUESTION = "question", "A question"
+    STORY = "story", "From the patient's story"
+    EXPLANATION = "explanation", "About an explanation"
+    SETBACK = "setback", "A setback"
+    ALERT = "alert", "How our sessions are going"
+    DECISION = "decision", "A decision"
+
+
+class AgendaStatus(models.TextChoices):
+    OPEN = "open", "To talk about"
+    PARKED = "parked", "Parked for later"
+    DISCUSSED = "discussed", "Talked about"
+
+
+class AgendaItem(models.Model):
+    """Something to talk about at a session, raised by either side or arriving from the record.
+
+    ``care_session`` is empty until there is a session to attach it to; such items wait for the
+    patient's next appointment. ``source_ref`` names the record item it came from (for example
+    ``question:12``) so the same thing is never put on the agenda twice. ``parked_from`` is the
+    session at which it was last parked, so the next agenda can say where it came from.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="agenda_items")
+    care_session = models.ForeignKey(
+        CareSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="agenda_items"
+    )
+    text = models.CharField(max_length=TEXT_LIMIT)
+    source = models.CharField(max_length=32, choices=AgendaSource.choices)
+    source_ref = models.CharField(max_length=64, blank=True)
+    raised_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=AgendaStatus.choices, default=AgendaStatus.OPEN)
+    position = models.PositiveIntegerField(default=0)
+    parked_from = models.ForeignKey(CareSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "created_at", "pk"]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            models.Index(fields=["care_session", "position"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "source", "source_ref"],
+                condition=~models.Q(source_ref=""),
+                name="agenda_item_once_per_source",
+            ),
+            models.CheckConstraint(condition=models.Q(source__in=AgendaSource.values), name="agenda_source_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=AgendaStatus.values), name="agenda_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def is_from_record(self) -> bool:
+        return self.source not in (AgendaSource.PATIENT, AgendaSource.CLINICIAN)
+
+
+class LedBy(models.TextChoices):
+    PATIENT = "patient", "The patient led"
+    CLINICIAN = "clinician", "The clinician led"
+    TOGETHER = "together", "We led it together"
+
+
+class EntryOutcome(models.TextChoices):
+    DISCUSSED = "discussed", "Talked about"
+    PARKED = "parked", "Parked for later"
+
+
+class AgendaEntry(models.Model):
+    """What became of one agenda item at one session. An item parked twice has two entries."""
+
+    care_session = models.ForeignKey(CareSession, on_delete=models.CASCADE, related_name="agenda_entries")
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="entries")
+    outcome = models.CharField(max_length=16, choices=EntryOutcome.choices)
+    led_by = models.CharField(max_length=16, choices=LedBy.choices, blank=True)
+    agreed = models.TextField(max_length=AGREED_LIMIT, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["agenda_item__position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["care_session", "agenda_item"], name="agenda_entry_once_per_session"),
+            models.CheckConstraint(condition=Q(outcome__in=EntryOutcome.values), name="agenda_entry_outcome_valid"),
+            models.CheckConstraint(
+                condition=Q(led_by="") | Q(led_by__in=LedBy.values), name="agenda_entry_led_by_valid"
+            ),
+            # Something talked about was led by someone; a parked item need not say.
+            models.CheckConstraint(
+                condition=Q(outcome=EntryOutcome.PARKED) | ~Q(led_by=""), name="agenda_entry_discussed_has_lead"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.agenda_item}"
+
+
+class SessionRecord(models.Model):
+    """The clinician's shared summary of a session, and the patient's own take on it."""
+
+    care_session = models.OneToOneField(CareSession, on_delete=models.CASCADE, related_name="record")
+    summary = models.TextField(max_length=SUMMARY_LIMIT)
+    next_steps = models.TextField(max_length=SUMMARY_LIMIT, blank=True)
+    written_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    patient_takeaway = models.TextField(max_length=TAKEAWAY_LIMIT, blank=True)
+    takeaway_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(summary=""), name="session_record_has_summary"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Record of {self.care_session}"

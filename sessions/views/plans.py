@@ -1,0 +1,154 @@
+"""Home plans: the patient rates and logs; the clinician revises and sees practice beside trust."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from patients.forms import apply_errors
+from patients.models import Role
+from patients.selectors import patient_get
+from sessions import selectors, services
+from sessions.forms import PlanItemForm, PracticeLogForm, WorthRatingForm
+from sessions.services.plans import patient_today
+from sessions.views.access import PARTNERS, allow
+
+
+def _plan_page(request, patient, *, add_form=None, rating_forms=None, status=200):
+    plan, items = selectors.home_plan_items(patient=patient, today=patient_today(patient=patient))
+    rating_forms = rating_forms or {}
+    for item in items:
+        item.rating_form = rating_forms.get(item.pk) or WorthRatingForm(
+            prefix=f"rate-{item.pk}", initial={"score": str(item.worth) if item.worth is not None else None}
+        )
+    context = {
+        "patient": patient,
+        "plan": plan,
+        "items": items,
+        "add_form": add_form or PlanItemForm(),
+        "notes": selectors.practice_notes_recent(patient=patient) if request.user.role == Role.CLINICIAN else [],
+        "window_days": selectors.ADHERENCE_DAYS,
+    }
+    return render(request, "care_sessions/plan.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def plan(request, pk):
+    patient = patient_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
+    add_form = None
+    if request.method == "POST":
+        if request.user.role != Role.CLINICIAN:
+            raise PermissionDenied
+        add_form = PlanItemForm(request.POST)
+        if add_form.is_valid():
+            try:
+                services.plan_item_add(by=request.user, patient=patient, data=add_form.cleaned_data)
+            except ValidationError as error:
+                apply_errors(add_form, error)
+            else:
+                messages.success(request, f"Added to {patient.user.get_short_name()}'s home plan.")
+                return redirect("care_sessions:plan", pk=patient.pk)
+    return _plan_page(request, patient, add_form=add_form)
+
+
+def plan_versions(request, pk):
+    patient = patient_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
+    return render(
+        request,
+        "care_sessions/plan_versions.html",
+        {"patient": patient, "versions": selectors.home_plan_versions(patient=patient)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def plan_item_edit(request, pk):
+    item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.CLINICIAN)
+    patient = item.plan.patient
+    current = services.home_plan_current(patient=patient)
+    if current is None or current.pk != item.plan_id:
+        messages.info(request, "That was an earlier version of the plan. Here is the current one.")
+        return redirect("care_sessions:plan", pk=patient.pk)
+    initial = {name: getattr(item, name) for name in ("title", "description", "how_often", "link", "notes")}
+    form = PlanItemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_item_change(by=request.user, patient=patient, lineage=item.lineage, data=form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Saved as a new version of the plan. The earlier one is kept.")
+            return redirect("care_sessions:plan", pk=patient.pk)
+    return render(request, "care_sessions/plan_item_edit.html", {"form": form, "item": item, "patient": patient})
+
+
+@require_POST
+def plan_item_remove(request, pk):
+    item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.CLINICIAN)
+    patient = item.plan.patient
+    try:
+        services.plan_item_remove(by=request.user, patient=patient, lineage=item.lineage)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"“{item.title}” is out of the plan. Earlier versions still show it.")
+    return redirect("care_sessions:plan", pk=patient.pk)
+
+
+@require_POST
+def plan_item_rate(request, pk):
+    item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.PATIENT)
+    patient = item.plan.patient
+    form = WorthRatingForm(request.POST, prefix=f"rate-{item.pk}")
+    if form.is_valid():
+        try:
+            rating = services.worth_rating_record(by=request.user, item=item, score=form.cleaned_data["score"])
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, f"Thank you. You rated “{item.title}” {rating.score} out of 10. Your clinician will see it."
+            )
+            return redirect(f"{_plan_url(patient)}#item-{item.pk}")
+    return _plan_page(request, patient, rating_forms={item.pk: form})
+
+
+def _plan_url(patient) -> str:
+    return reverse("care_sessions:plan", kwargs={"pk": patient.pk})
+
+
+ENCOURAGEMENT = {
+    "done": "Well done. Every time you practise counts.",
+    "partly": "Some is more than none. Well done for doing what you could.",
+    "not_today": "That's fine. Some days are like that, and saying so helps your clinician understand.",
+}
+
+
+@require_http_methods(["GET", "POST"])
+def practice_log(request, pk):
+    item = selectors.plan_item_get(user=request.user, pk=pk)
+    allow(request, Role.PATIENT)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    form = PracticeLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            log, created = services.practice_log_record(
+                by=request.user, item=item, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            message = ENCOURAGEMENT[log.outcome]
+            if not created:
+                message = f"Updated today's entry for “{item.title}”. " + message
+            messages.success(request, message)
+            return redirect(next_url or "alliance:home")
+    return render(request, "care_sessions/practice_log.html", {"form": form, "item": item, "next": next_url})

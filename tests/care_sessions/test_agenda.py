@@ -1,0 +1,336 @@
+"""The shared agenda and the session record: both sides raise, reorder and record, nothing is dropped."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.services.checkins import checkin_submit
+from sessions import services
+from sessions.models import AgendaEntry, AgendaItem, AgendaSource, AgendaStatus, SessionRecord, SessionStatus
+from sessions.selectors import agenda_for_session
+from tests.care_sessions.helpers import BAD_TEXT, ODD_BUT_FINE, future_session, past_session
+from tests.helpers import page_text
+
+pytestmark = pytest.mark.django_db
+
+
+def raise_item(cast, who, text, care_session=None):
+    return services.agenda_item_raise(by=who.user, care_session=care_session or cast.alice_session, text=text)
+
+
+# --- assembling the agenda ---------------------------------------------------------------------
+
+
+def test_both_sides_add_items_and_each_shows_who_raised_it(client, cast):
+    raise_item(cast, cast.alice, "Is it silly to ask about sleep?")
+    raise_item(cast, cast.bob, "Review the walking plan")
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})))
+    assert "Is it silly to ask about sleep?" in body and "Raised by you" in body
+    assert "Raised by Bob Baker" in body
+    client.force_login(cast.bob.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})))
+    assert "Raised by Alice Archer" in body and "Raised by you" in body
+
+
+def test_items_pushed_from_the_record_land_once_on_the_next_session(cast):
+    later = future_session(cast, days=14)
+    first = services.agenda_item_add(
+        patient=cast.alice,
+        text="A question about flare-ups",
+        source=AgendaSource.QUESTION,
+        source_ref="question:7",
+        raised_by=cast.alice.user,
+    )
+    again = services.agenda_item_add(
+        patient=cast.alice,
+        text="A question about flare-ups",
+        source=AgendaSource.QUESTION,
+        source_ref="question:7",
+        raised_by=cast.alice.user,
+    )
+    assert first.pk == again.pk
+    assert first.care_session == cast.alice_session  # the next one, not the later one
+    assert later.agenda_items.count() == 0
+
+
+def test_checkin_note_and_alliance_concerns_arrive_on_the_agenda_without_the_word_alert(client, cast):
+    low = {"relationship": 2, "goals": 2, "approach": 2, "overall": 2}
+    result = checkin_submit(
+        patient=cast.alice,
+        care_session=cast.alice_session,
+        alliance_answers=low,
+        pain_answers={},
+        note="I'd like to talk about work",
+    )
+    assert len(result.alerts) >= 2, "low answers raise more than one alert"
+    items = list(cast.alice_session.agenda_items.order_by("position"))
+    assert [i.source for i in items] == [AgendaSource.ALERT, AgendaSource.CHECKIN_NOTE]
+    assert items[0].text == "How our sessions are going for you"
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})))
+    assert "How our sessions are going for you" in body and "I'd like to talk about work" in body
+    assert "alert" not in body.lower().replace("alert alert-", "").replace('class="alert', "")
+
+
+def test_items_raised_with_no_session_booked_wait_and_join_the_next_booking(cast):
+    cast.alice_session.status = SessionStatus.CANCELLED
+    cast.alice_session.save()
+    item = services.agenda_item_add(
+        patient=cast.alice,
+        text="Story passage",
+        source=AgendaSource.STORY,
+        source_ref="story:1",
+        raised_by=cast.bob.user,
+    )
+    assert item.care_session is None
+    booked = services.care_session_schedule(
+        by=cast.bob.user, patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() + timedelta(days=3)
+    )
+    item.refresh_from_db()
+    assert item.care_session == booked
+
+
+def test_someone_off_the_team_cannot_raise_items(cast):
+    with pytest.raises(PermissionDenied):
+        raise_item(cast, cast.carol, "Not my patient")
+    with pytest.raises(PermissionDenied):
+        raise_item(cast, cast.frank, "Not my session")
+
+
+# --- reordering without JavaScript ------------------------------------------------------------
+
+
+def test_either_side_reorders_with_plain_post_buttons(client, cast):
+    a = raise_item(cast, cast.alice, "First")
+    b = raise_item(cast, cast.bob, "Second")
+    c = raise_item(cast, cast.alice, "Third")
+    client.force_login(cast.alice.user)
+    response = client.post(reverse("care_sessions:agenda-move", kwargs={"pk": c.pk}), {"direction": "up"})
+    assert response.status_code == 302 and response["Location"].endswith(f"#item-{c.pk}")
+    client.force_login(cast.bob.user)
+    client.post(reverse("care_sessions:agenda-move", kwargs={"pk": a.pk}), {"direction": "down"})
+    order = [i.text for i in agenda_for_session(care_session=cast.alice_session).active]
+    assert order == ["Third", "First", "Second"]
+    assert b.pk  # untouched by name, moved by the others
+
+
+def test_moving_the_first_item_up_changes_nothing_and_bad_directions_are_refused(cast):
+    a = raise_item(cast, cast.alice, "First")
+    raise_item(cast, cast.alice, "Second")
+    services.agenda_item_move(by=cast.alice.user, item=a, direction="up")
+    assert [i.text for i in agenda_for_session(care_session=cast.alice_session).active] == ["First", "Second"]
+    with pytest.raises(ValidationError):
+        services.agenda_item_move(by=cast.alice.user, item=a, direction="sideways")
+
+
+# --- parking: never dropped -------------------------------------------------------------------
+
+
+def test_parked_item_moves_to_the_next_session_and_the_patient_sees_it_was_parked(client, cast):
+    later = future_session(cast, days=14)
+    item = raise_item(cast, cast.alice, "Can we talk about my mood?")
+    services.agenda_item_park(by=cast.bob.user, item=item)
+    item.refresh_from_db()
+    assert (item.status, item.care_session, item.parked_from) == (AgendaStatus.PARKED, later, cast.alice_session)
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})))
+    assert "Parked for later" in body and "Can we talk about my mood?" in body and "weren't dropped" in body
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": later.pk})))
+    assert "Can we talk about my mood?" in body and "carried over" in body
+
+
+def test_only_the_clinician_parks(client, cast):
+    item = raise_item(cast, cast.alice, "Mine")
+    with pytest.raises(PermissionDenied):
+        services.agenda_item_park(by=cast.alice.user, item=item)
+    client.force_login(cast.alice.user)
+    assert client.post(reverse("care_sessions:agenda-park", kwargs={"pk": item.pk})).status_code == 403
+
+
+def test_parked_with_nothing_booked_waits_for_the_next_booking(cast):
+    item = raise_item(cast, cast.alice, "Later please")
+    services.agenda_item_park(by=cast.bob.user, item=item)
+    item.refresh_from_db()
+    assert item.care_session is None and item.status == AgendaStatus.PARKED
+
+
+def test_a_missed_session_carries_its_agenda_on_without_blame(client, cast):
+    missed = past_session(cast)
+    item = services.agenda_item_raise(by=cast.alice.user, care_session=missed, text="Pacing")
+    services.care_session_record_outcome(by=cast.bob.user, care_session=missed, status=SessionStatus.MISSED)
+    item.refresh_from_db()
+    assert item.care_session == cast.alice_session and item.status == AgendaStatus.OPEN
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": missed.pk})))
+    assert "didn't go ahead. That happens, and it's fine" in body
+    for word in ("no-show", "no show", "failed to attend", "dna", "non-compliant"):
+        assert word not in body.lower()
+
+
+def test_a_cancelled_session_carries_its_agenda_on(cast):
+    later = future_session(cast, days=14)
+    item = raise_item(cast, cast.alice, "Work")
+    services.care_session_cancel(by=cast.bob.user, care_session=cast.alice_session, reason="Unwell")
+    item.refresh_from_db()
+    assert item.care_session == later
+
+
+# --- the session record ------------------------------------------------------------------------
+
+
+def record(cast, care_session, entries, summary="We talked about walking.", next_steps="Try the walk."):
+    return services.session_record_save(
+        by=cast.bob.user, care_session=care_session, summary=summary, next_steps=next_steps, entries=entries
+    )
+
+
+def test_recording_a_session_marks_who_led_each_item_and_what_was_agreed(client, cast):
+    held = past_session(cast)
+    a = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Sleep")
+    b = services.agenda_item_raise(by=cast.bob.user, care_session=held, text="Walking plan")
+    c = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Work stress")
+    record(
+        cast,
+        held,
+        [
+            services.EntryInput(a.pk, "discussed", "patient", "Keep a sleep diary for a week"),
+            services.EntryInput(b.pk, "discussed", "together", ""),
+            services.EntryInput(c.pk, "parked"),
+        ],
+    )
+    held.refresh_from_db()
+    assert held.status == SessionStatus.DONE
+    assert SessionRecord.objects.get(care_session=held).summary == "We talked about walking."
+    c.refresh_from_db()
+    assert c.status == AgendaStatus.PARKED and c.care_session == cast.alice_session
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": held.pk})))
+    assert "Summary from Bob Baker" in body and "We talked about walking." in body
+    assert "You led this" in body and "You led this together" in body
+    assert "Keep a sleep diary for a week" in body and "Parked for later" in body
+
+
+def test_the_record_is_all_or_nothing(cast):
+    held = past_session(cast)
+    a = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Sleep")
+    b = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Work")
+    with pytest.raises(ValidationError) as error:
+        record(cast, held, [services.EntryInput(a.pk, "discussed", "patient"), services.EntryInput(b.pk, "discussed")])
+    assert f"item-{b.pk}-led_by" in error.value.message_dict
+    held.refresh_from_db()
+    assert held.status == SessionStatus.SCHEDULED
+    assert not AgendaEntry.objects.exists() and not SessionRecord.objects.exists()
+    assert AgendaItem.objects.filter(status=AgendaStatus.DISCUSSED).count() == 0
+
+
+def test_a_session_cannot_be_recorded_before_it_starts_or_by_someone_else(cast):
+    with pytest.raises(ValidationError):
+        record(cast, cast.alice_session, [])
+    with pytest.raises(PermissionDenied):
+        services.session_record_save(
+            by=cast.carol.user, care_session=past_session(cast), summary="x", next_steps="", entries=[]
+        )
+
+
+def test_the_patient_adds_what_they_took_from_today(client, cast):
+    held = past_session(cast)
+    record(cast, held, [])
+    client.force_login(cast.alice.user)
+    url = reverse("care_sessions:takeaway", kwargs={"pk": held.pk})
+    response = client.post(url, {"text": "That pacing is a skill, not a weakness"})
+    assert response.status_code == 302
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": held.pk})))
+    assert "That pacing is a skill, not a weakness" in body
+    client.force_login(cast.bob.user)
+    body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": held.pk})))
+    assert "What Alice took from the session" in body and "That pacing is a skill" in body
+
+
+def test_record_page_keeps_every_word_when_something_is_missing(client, cast):
+    held = past_session(cast)
+    a = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Sleep")
+    client.force_login(cast.bob.user)
+    response = client.post(
+        reverse("care_sessions:record", kwargs={"pk": held.pk}),
+        {f"item-{a.pk}-outcome": "discussed", f"item-{a.pk}-agreed": "A diary 🌙", "summary": "", "next_steps": "Rest"},
+    )
+    assert response.status_code == 200
+    body = page_text(response)
+    assert "Please say who led this part" in body and "Please write a short summary" in body
+    assert "A diary 🌙" in body and "Rest" in body
+    assert not SessionRecord.objects.exists()
+
+
+# --- bad input on the agenda form ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TEXT))
+def test_bad_agenda_input_gets_a_clear_message_and_keeps_the_words(client, cast, case):
+    client.force_login(cast.alice.user)
+    text = BAD_TEXT[case]
+    response = client.post(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}), {"text": text})
+    assert response.status_code == 200
+    body = page_text(response)
+    assert "Please say what you'd like to talk about" in body or "Please keep this under 1,000 characters" in body
+    if text.strip():
+        assert text in body
+    assert not AgendaItem.objects.exists()
+
+
+@pytest.mark.parametrize("case", sorted(ODD_BUT_FINE))
+def test_html_and_emoji_are_stored_as_written_and_shown_escaped(client, cast, case):
+    client.force_login(cast.alice.user)
+    text = ODD_BUT_FINE[case]
+    response = client.post(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}), {"text": text})
+    assert response.status_code == 302
+    assert AgendaItem.objects.get().text == text
+    raw = client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})).content.decode()
+    assert "<script>alert" not in raw
+    assert page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}))).count(text) >= 1
+
+
+# --- query counts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_agenda_page_query_count_does_not_grow_with_items(client, cast, django_assert_max_num_queries, rows):
+    later = future_session(cast, days=14)
+    for n in range(rows):
+        who = cast.alice if n % 2 else cast.bob
+        item = raise_item(cast, who, f"Item {n}")
+        if n % 5 == 0:
+            services.agenda_item_park(by=cast.bob.user, item=item)
+    client.force_login(cast.bob.user)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("care_sessions:agenda", kwargs={"pk": later.pk})).status_code == 200
+
+
+def test_with_nothing_booked_the_patient_sees_what_is_kept_for_next_time(client, cast):
+    item = raise_item(cast, cast.alice, "Can we talk about flare-ups?")
+    services.care_session_cancel(by=cast.bob.user, care_session=cast.alice_session)
+    item.refresh_from_db()
+    assert item.care_session is None
+    client.force_login(cast.alice.user)
+    body = page_text(client.get(reverse("alliance:home")))
+    assert "Kept for your next appointment" in body and "Can we talk about flare-ups?" in body
+
+
+def test_a_long_checkin_note_is_never_refused_by_the_agenda(cast):
+    note = "I'd like to talk about " + "how the evenings go " * 100
+    result = checkin_submit(
+        patient=cast.alice,
+        care_session=cast.alice_session,
+        alliance_answers={"relationship": 9, "goals": 9, "approach": 9, "overall": 9},
+        pain_answers={},
+        note=note[:2000],
+    )
+    item = cast.alice_session.agenda_items.get()
+    assert result.checkin.note == note[:2000].strip()
+    assert len(item.text) == 1000 and item.text.endswith("…")

@@ -1,0 +1,417 @@
+"""Configuration: the environment is read the way the README says, and a bad value stops the app at
+start with a message that names the variable.
+
+The functions in ``config.env`` are tested directly with a dict for the environment. The settings
+module itself is tested in fresh processes with ``DJANGO_SETTINGS_MODULE=config.settings`` (the real
+settings, not the test ones), because settings are read once per process.
+"""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.env import (
+    EnvError,
+    broker_from_url,
+    database_from_url,
+    email_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Everything config/settings.py and config/env.py read. A settings process starts with none of them,
+# so the developer's own shell (or the test settings' defaults) cannot leak into what is tested.
+CONFIG_VARIABLES = {
+    "ALLIANCE_DEFAULT_TIMEZONE",
+    "ALLIANCE_VAR_DIR",
+    "ALLOWED_HOSTS",
+    "AXES_COOLOFF_MINUTES",
+    "AXES_FAILURE_LIMIT",
+    "CELERY_BROKER_URL",
+    "CELERY_QUEUE",
+    "CSRF_TRUSTED_ORIGINS",
+    "DATABASE_URL",
+    "DEBUG",
+    "DEFAULT_FROM_EMAIL",
+    "DJANGO_SETTINGS_MODULE",
+    "EMAIL_TIMEOUT",
+    "EMAIL_URL",
+    "HTTPS",
+    "LOG_LEVEL",
+    "MEDIA_ROOT",
+    "PSEUDONYM_KEY",
+    "REDIS_URL",
+    "REMINDER_LEASE_SECONDS",
+    "REMINDER_MESSAGE_DOMAIN",
+    "SECRET_KEY",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_HSTS_SECONDS",
+    "SITE_URL",
+    "STATIC_ROOT",
+    "TRUST_X_FORWARDED_PROTO",
+}
+
+# Set inside the test process by other tests (the browser tests' conftest), never on a server.
+TEST_PROCESS_VARIABLES = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "alliance.example.org",
+}
+
+# Printed by a settings process as JSON, so several facts cost one Django start.
+SETTINGS_AS_JSON = """
+import json
+import django
+from django.conf import settings
+
+django.setup()
+validators = {v["NAME"].rsplit(".", 1)[-1]: v.get("OPTIONS", {}) for v in settings.AUTH_PASSWORD_VALIDATORS}
+print(json.dumps({
+    "settings_module": settings.SETTINGS_MODULE,
+    "debug": settings.DEBUG,
+    "database": {key: settings.DATABASES["default"][key] for key in ("ENGINE", "NAME", "HOST", "PORT", "USER")},
+    "broker_url": settings.CELERY_BROKER_URL,
+    "broker_options": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    "queue": settings.CELERY_TASK_DEFAULT_QUEUE,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+    "csrf_cookie_secure": settings.CSRF_COOKIE_SECURE,
+    "hsts_seconds": settings.SECURE_HSTS_SECONDS,
+    "proxy_ssl_header": getattr(settings, "SECURE_PROXY_SSL_HEADER", None),
+    "password_hashers": settings.PASSWORD_HASHERS,
+    "min_password_length": validators["MinimumLengthValidator"].get("min_length"),
+    "session_cookie_age": settings.SESSION_COOKIE_AGE,
+    "session_save_every_request": settings.SESSION_SAVE_EVERY_REQUEST,
+    "session_engine": settings.SESSION_ENGINE,
+    "axes_failure_limit": settings.AXES_FAILURE_LIMIT,
+    "axes_cooloff_seconds": settings.AXES_COOLOFF_TIME.total_seconds(),
+    "email_backend": settings.EMAIL_BACKEND,
+}))
+"""
+
+
+def clean_environ(var_dir: Path, **overrides: str) -> dict[str, str]:
+    ignored = CONFIG_VARIABLES | TEST_PROCESS_VARIABLES
+    environ = {key: value for key, value in os.environ.items() if key not in ignored}
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", ALLIANCE_VAR_DIR=str(var_dir), **overrides)
+    return environ
+
+
+def run_python(args: list[str], var_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=clean_environ(var_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def real_settings(var_dir: Path, **env: str) -> dict:
+    result = run_python(["-c", SETTINGS_AS_JSON], var_dir, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory) -> dict:
+    """The real settings as a production host would have them: only the three required variables."""
+    return real_settings(tmp_path_factory.mktemp("production-var"), **PRODUCTION)
+
+
+# config.env, called directly ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["1", "true", "TRUE", "yes", "on", " True "])
+def test_env_bool_reads_yes_words(word):
+    assert env_bool("DEBUG", False, {"DEBUG": word}) is True
+
+
+@pytest.mark.parametrize("word", ["0", "false", "False", "no", "off", ""])
+def test_env_bool_reads_no_words(word):
+    assert env_bool("DEBUG", True, {"DEBUG": word}) is False
+
+
+def test_env_bool_uses_the_default_when_unset():
+    assert env_bool("DEBUG", True, {}) is True
+    assert env_bool("DEBUG", False, {}) is False
+
+
+def test_env_bool_refuses_anything_else_naming_the_variable():
+    with pytest.raises(EnvError, match=r"DEBUG='maybe' is not a yes/no value"):
+        env_bool("DEBUG", False, {"DEBUG": "maybe"})
+
+
+def test_env_int_reads_whole_numbers_and_defaults():
+    assert env_int("AXES_FAILURE_LIMIT", 5, {"AXES_FAILURE_LIMIT": " 7 "}) == 7
+    assert env_int("AXES_FAILURE_LIMIT", 5, {}) == 5
+    assert env_int("AXES_FAILURE_LIMIT", 5, {"AXES_FAILURE_LIMIT": ""}) == 5
+
+
+def test_env_int_refuses_words_and_out_of_range_values():
+    with pytest.raises(EnvError, match=r"AXES_FAILURE_LIMIT='five' is not a whole number"):
+        env_int("AXES_FAILURE_LIMIT", 5, {"AXES_FAILURE_LIMIT": "five"})
+    with pytest.raises(EnvError, match=r"AXES_FAILURE_LIMIT=0 is too small; the smallest allowed is 1"):
+        env_int("AXES_FAILURE_LIMIT", 5, {"AXES_FAILURE_LIMIT": "0"}, minimum=1)
+    with pytest.raises(EnvError, match=r"PORT=70000 is too large"):
+        env_int("PORT", 8000, {"PORT": "70000"}, maximum=65535)
+
+
+def test_env_list_splits_on_commas_and_drops_blanks():
+    assert env_list("ALLOWED_HOSTS", ["localhost"], {"ALLOWED_HOSTS": "a.example.org, b.example.org,,"}) == [
+        "a.example.org",
+        "b.example.org",
+    ]
+    assert env_list("ALLOWED_HOSTS", ["localhost"], {}) == ["localhost"]
+
+
+def test_env_str_strips_and_defaults():
+    assert env_str("SITE_URL", None, {"SITE_URL": " https://alliance.example.org "}) == "https://alliance.example.org"
+    assert env_str("SITE_URL", "fallback", {}) == "fallback"
+
+
+def test_postgres_url_becomes_a_postgresql_database_with_persistent_connections():
+    config = database_from_url("postgres://alliance:s%40cret@db.internal:6543/alliance")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["HOST"], config["PORT"]) == ("alliance", "db.internal", 6543)
+    assert (config["USER"], config["PASSWORD"]) == ("alliance", "s@cret")
+    assert config["CONN_MAX_AGE"] == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sqlite_url_becomes_a_sqlite_database_that_waits_for_locks(tmp_path):
+    config = database_from_url(f"sqlite:///{tmp_path / 'alliance.sqlite3'}")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "alliance.sqlite3")
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["OPTIONS"]["timeout"] == 20
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@127.0.0.1/alliance", r"DATABASE_URL must start with postgres:// or sqlite:///, not mysql://"),
+        ("127.0.0.1:5432/alliance", r"DATABASE_URL must start with postgres:// or sqlite:///"),
+        ("postgres://postgres@127.0.0.1:5432", r"DATABASE_URL names no database"),
+        ("postgres://postgres@127.0.0.1:port/alliance", r"DATABASE_URL could not be read"),
+    ],
+)
+def test_bad_database_urls_are_refused_naming_the_variable(url, message):
+    with pytest.raises(EnvError, match=message):
+        database_from_url(url)
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "rediss://:secret@redis.internal:6380/2", "filesystem://"])
+def test_broker_urls_that_work(url):
+    assert broker_from_url(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://x", r"CELERY_BROKER_URL must be a redis:// or filesystem:// URL, not ftp://"),
+        ("amqp://guest@localhost//", r"CELERY_BROKER_URL must be a redis:// or filesystem:// URL, not amqp://"),
+        ("redis://:6379/0", r"names no Redis host"),
+        ("redis://127.0.0.1:six/0", r"has a port that is not a number"),
+        ("redis://127.0.0.1:6379/first", r"the Redis database after the slash must be a number"),
+    ],
+)
+def test_bad_broker_urls_are_refused_naming_the_variable(url, message):
+    with pytest.raises(EnvError, match=message):
+        broker_from_url(url)
+
+
+def test_broker_errors_name_redis_url_when_that_was_the_variable_used():
+    with pytest.raises(EnvError, match=r"^REDIS_URL must be"):
+        broker_from_url("ftp://x", name="REDIS_URL")
+
+
+def test_smtp_email_url_with_starttls():
+    config = email_from_url("smtp://alliance%40example.org:p%40ss@mail.example.org:587?tls=1", environ={})
+    assert config == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "mail.example.org",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "alliance@example.org",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_SSL": False,
+        "EMAIL_USE_TLS": True,
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+def test_smtps_email_url_defaults_to_port_465_and_reads_the_timeout():
+    config = email_from_url("smtps://mail.example.org", environ={"EMAIL_TIMEOUT": "30"})
+    assert (config["EMAIL_PORT"], config["EMAIL_USE_SSL"], config["EMAIL_TIMEOUT"]) == (465, True, 30)
+
+
+def test_console_email_url_needs_no_server():
+    assert email_from_url("console://", environ={}) == {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "environ", "message"),
+    [
+        ("sendmail://localhost", {}, r"EMAIL_URL must start with one of console, dummy, locmem, smtp"),
+        ("smtp://", {}, r"EMAIL_URL names no mail server"),
+        ("smtp://mail.example.org:25?ssl=1&tls=1", {}, r"EMAIL_URL asks for both ssl and tls"),
+        ("smtp://mail.example.org", {"EMAIL_TIMEOUT": "soon"}, r"EMAIL_TIMEOUT='soon' is not a whole number"),
+    ],
+)
+def test_bad_email_settings_are_refused_naming_the_variable(url, environ, message):
+    with pytest.raises(EnvError, match=message):
+        email_from_url(url, environ=environ)
+
+
+# The settings module, in a fresh process -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DATABASE_URL": "mysql://x"},
+            "DATABASE_URL must start with postgres:// or sqlite:///, not mysql://",
+        ),
+        (
+            {"CELERY_BROKER_URL": "ftp://x"},
+            "CELERY_BROKER_URL must be a redis:// or filesystem:// URL, not ftp://",
+        ),
+        ({"REDIS_URL": "ftp://x"}, "REDIS_URL must be a redis:// or filesystem:// URL, not ftp://"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a yes/no value"),
+        ({"HTTPS": "sometimes"}, "HTTPS='sometimes' is not a yes/no value"),
+        ({"AXES_FAILURE_LIMIT": "0"}, "AXES_FAILURE_LIMIT=0 is too small"),
+        ({"EMAIL_URL": "sendmail://x"}, "EMAIL_URL must start with one of"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not a level"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is off"),
+    ],
+    ids=lambda value: next(iter(value)) if isinstance(value, dict) else "",
+)
+def test_a_bad_value_stops_django_at_start_with_the_variables_name(tmp_path, env, message):
+    result = run_python(["-c", "import django; django.setup()"], tmp_path, **{**PRODUCTION, **env})
+    assert result.returncode != 0
+    # The last line is all a person has to read: the variable, what was wrong, what to do.
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("config.env.EnvError: ")
+    assert message in last_line
+
+
+def test_missing_secret_key_with_debug_off_stops_manage_py(tmp_path):
+    env = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
+    result = run_python(["manage.py", "check"], tmp_path, **env)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert "SECRET_KEY must be set when DEBUG is off. Generate one with:" in last_line
+
+
+def test_debug_on_runs_without_a_secret_key(tmp_path):
+    assert real_settings(tmp_path, DEBUG="true")["debug"] is True
+
+
+def test_with_no_database_url_the_embedded_defaults_live_under_the_var_dir(production, tmp_path):
+    found = real_settings(tmp_path, **PRODUCTION)
+    assert found["settings_module"] == "config.settings"
+    assert found["database"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert found["database"]["NAME"] == str(tmp_path / "alliance.sqlite3")
+    assert found["broker_url"] == "filesystem://"
+    folders = found["broker_options"]
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert folders[key].startswith(str(tmp_path / "celery")), key
+    assert found["queue"] == "alliance"
+    assert found["email_backend"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_database_url_switches_to_postgresql(tmp_path):
+    found = real_settings(tmp_path, **PRODUCTION, DATABASE_URL="postgres://alliance@db.internal:5432/alliance")
+    assert found["database"] == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "alliance",
+        "HOST": "db.internal",
+        "PORT": 5432,
+        "USER": "alliance",
+    }
+
+
+def test_redis_url_becomes_the_broker_and_celery_broker_url_wins_over_it(tmp_path):
+    found = real_settings(tmp_path, **PRODUCTION, REDIS_URL="redis://redis.internal:6379/0", CELERY_QUEUE="q1")
+    assert found["broker_url"] == "redis://redis.internal:6379/0"
+    assert found["broker_options"] == {}
+    assert found["queue"] == "q1"
+    found = real_settings(
+        tmp_path,
+        **PRODUCTION,
+        REDIS_URL="redis://redis.internal:6379/0",
+        CELERY_BROKER_URL="redis://broker.internal:6379/3",
+    )
+    assert found["broker_url"] == "redis://broker.internal:6379/3"
+
+
+def test_https_is_on_by_default_when_debug_is_off(production):
+    assert production["ssl_redirect"] is True
+    assert production["session_cookie_secure"] is True
+    assert production["csrf_cookie_secure"] is True
+    assert production["hsts_seconds"] >= 31_536_000
+    # Only an operator who knows a proxy sets the header may trust it.
+    assert production["proxy_ssl_header"] is None
+
+
+def test_trust_x_forwarded_proto_trusts_the_proxy_header(tmp_path):
+    found = real_settings(tmp_path, **PRODUCTION, TRUST_X_FORWARDED_PROTO="true")
+    assert found["proxy_ssl_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_https_false_turns_the_hardening_off_for_a_local_demo(tmp_path):
+    found = real_settings(tmp_path, **PRODUCTION, HTTPS="false")
+    assert (found["ssl_redirect"], found["session_cookie_secure"], found["hsts_seconds"]) == (False, False, 0)
+
+
+def test_real_settings_hash_with_argon2_and_end_idle_sessions(production):
+    assert production["password_hashers"][0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert production["min_password_length"] == 12
+    assert production["session_cookie_age"] == 1800
+    assert production["session_save_every_request"] is True
+    # Sessions live in the database, so any web node can serve any request.
+    assert production["session_engine"] == "django.contrib.sessions.backends.db"
+    assert production["axes_failure_limit"] == 5
+    assert production["axes_cooloff_seconds"] == 15 * 60
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def variables_read_by_the_settings() -> set[str]:
+    source = (ROOT / "config" / "settings.py").read_text() + (ROOT / "config" / "env.py").read_text()
+    return set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+
+
+def test_every_variable_the_settings_read_is_in_the_readme_table():
+    found = variables_read_by_the_settings()
+    assert "DATABASE_URL" in found  # the pattern still matches how settings read the environment
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(name for name in found if f"| `{name}` |" not in readme)
+    assert not missing, f"README.md's configuration table does not list: {', '.join(missing)}"
+
+
+def test_these_tests_start_settings_processes_without_any_of_those_variables():
+    missing = sorted(variables_read_by_the_settings() - CONFIG_VARIABLES)
+    assert not missing, f"add to CONFIG_VARIABLES in this file: {', '.join(missing)}"

@@ -1,0 +1,57 @@
+"""``GET /healthz``: what a load balancer probes. It says which part is down, and nothing else."""
+
+import pytest
+
+from config.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+# Nothing listens on port 1: connecting is refused at once.
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def unreachable_broker(settings, monkeypatch):
+    """Point Celery at a closed port for one test, and put the real broker back afterwards."""
+    # Celery reads CELERY_BROKER_URL from the environment ahead of its own configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER
+    # Celery keeps its own overrides ahead of Django's settings: take ours out again afterwards,
+    # or every later test would see the closed port too.
+    changes = celery_app.conf.changes
+    saved = changes.copy()
+    celery_app.conf.broker_url = UNREACHABLE_BROKER
+    assert celery_app.conf.broker_url == UNREACHABLE_BROKER
+    yield
+    changes.clear()
+    changes.update(saved)
+
+
+def test_healthz_says_ok_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"database": "ok", "broker": "ok"}
+
+
+def test_healthz_is_not_cached(client):
+    response = client.get("/healthz")
+    assert "no-cache" in response.get("Cache-Control", "") or "max-age=0" in response.get("Cache-Control", "")
+
+
+def test_healthz_answers_503_naming_the_broker_when_it_is_unreachable(client, unreachable_broker):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "broker": "error"}
+    # The address, the exception and the stack stay in the server's log.
+    body = response.content.decode()
+    assert "127.0.0.1" not in body
+    assert "redis" not in body.lower()
+    assert "Error" not in body
+
+
+def test_healthz_is_served_over_plain_http_when_https_is_enforced(client, settings):
+    # Load balancers probe inside the network without TLS; everything else is redirected.
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/accounts/login/").status_code == 301
