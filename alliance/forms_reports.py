@@ -130,7 +130,7 @@ class ExportForm(FilterFieldsMixin):
         choices=[
             (ExportFormat.CSV.value, "CSV, for analysis software"),
             (ExportFormat.XLSX.value, "Excel (XLSX), to open in a spreadsheet"),
-            (ExportFormat.FHIR.value, "FHIR R4 JSON, for a health record system (check-ins only)"),
+            (ExportFormat.FHIR.value, "FHIR R4 JSON, for a health record system (check-ins and goals)"),
         ],
         initial=ExportFormat.XLSX.value,
         error_messages={"required": "Please choose a file format.", "invalid_choice": "Please choose from the list."},

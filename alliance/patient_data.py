@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import BinaryIO
+from uuid import UUID
 
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
@@ -29,10 +30,48 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alliance.exports.fhir import People, checkin_entries, full_url, instant, write_bundle
-from alliance.models import Alert, Answer, CheckIn, Export, Instrument, InstrumentVersion, Response
+from alliance.exports.fhir import People, checkin_entries, full_url, goal_entries, instant, write_bundle
+from alliance.models import (
+    Alert,
+    Answer,
+    CheckIn,
+    Decision,
+    DecisionCheck,
+    Explanation,
+    ExplanationVersion,
+    Export,
+    FitResponse,
+    Goal,
+    GoalRating,
+    Instrument,
+    InstrumentVersion,
+    Option,
+    PrivateNote,
+    Question,
+    QuestionReply,
+    RecordRevision,
+    RecordVisit,
+    Response,
+    Setback,
+    StoryEntry,
+    StoryPassage,
+    StoryReflection,
+    Win,
+)
 from patients.models import CareTeamMembership, ClinicAdmin, Clinician, Invitation, LoginSession, Patient, User
-from sessions.models import AgendaItem, CareSession, SessionStatus
+from sessions.models import (
+    AgendaEntry,
+    AgendaItem,
+    CareSession,
+    HomePlan,
+    PlanItem,
+    PracticeLog,
+    Reminder,
+    ReminderPreference,
+    SessionRecord,
+    SessionStatus,
+    WorthRating,
+)
 
 FORMAT_VERSION = 1
 
@@ -45,6 +84,7 @@ class Source:
     patient: str | None = None
     user: str | None = None
     omit: tuple[str, ...] = ()
+    exclude: tuple[tuple[str, object], ...] = ()
 
     @property
     def key(self) -> str:
@@ -61,6 +101,14 @@ class Source:
             q |= Q(**{self.user: patient.user_id})
         return q
 
+    def queryset(self, patient: Patient):
+        qs = self.model._default_manager.filter(self.q(patient))
+        if self.exclude:
+            qs = qs.exclude(**dict(self.exclude))
+        if len(self.lookups()) > 1:
+            qs = qs.distinct()  # two ways to the patient may both match a row
+        return qs
+
 
 @dataclass(frozen=True)
 class Exempt:
@@ -72,10 +120,19 @@ SOURCES: dict[type[models.Model], Source] = {}
 EXEMPT: dict[type[models.Model], Exempt] = {}
 
 
-def include(model, *, title: str, about: str, patient: str | None = None, user: str | None = None, omit=()) -> None:
+def include(
+    model, *, title: str, about: str, patient: str | None = None, user: str | None = None, omit=(), exclude=None
+) -> None:
+    """Put every row of ``model`` that leads to the patient (or their account) into the download.
+
+    ``omit`` names fields never given out (secrets); ``exclude`` ({field: value}) leaves out rows
+    that belong to something exempt, such as the earlier wording of a private note.
+    """
     if not (patient or user):
         raise ValueError(f"{model.__name__}: say how its rows lead to the patient or to their account")
-    SOURCES[model] = Source(model, title, about, patient=patient, user=user, omit=tuple(omit))
+    SOURCES[model] = Source(
+        model, title, about, patient=patient, user=user, omit=tuple(omit), exclude=tuple((exclude or {}).items())
+    )
 
 
 def exempt(model, *, reason: str) -> None:
@@ -133,6 +190,117 @@ include(
     patient="patient",
 )
 include(Export, title="Your downloads", about="When you downloaded your data from Alliance.", user="requested_by")
+# The shared record (issue 4).
+include(
+    Question,
+    title="Your questions",
+    about="Questions you asked, and whether you worried they were silly.",
+    patient="patient",
+)
+include(
+    QuestionReply,
+    title="Answers to your questions",
+    about="Each answer, and whether it helped.",
+    patient="question__patient",
+)
+include(Goal, title="Your goals", about="Your goals in your own words, and what happened to each.", patient="patient")
+include(
+    GoalRating,
+    title="Goal progress",
+    about="Each time you or your clinician rated progress on a goal.",
+    patient="goal__patient",
+)
+include(
+    Win, title="Your wins", about="Things that went well, and how your care team acknowledged them.", patient="patient"
+)
+include(Setback, title="Setbacks", about="Harder patches, in your own words.", patient="patient")
+include(
+    Explanation,
+    title="Explanations",
+    about="Your care team's explanations of what might be going on.",
+    patient="patient",
+)
+include(
+    ExplanationVersion,
+    title="Every version of each explanation",
+    about="Explanations are never overwritten: each version is kept.",
+    patient="explanation__patient",
+)
+include(
+    FitResponse,
+    title="Whether explanations fitted your experience",
+    about="What you said about each explanation, and whether you felt heard.",
+    patient="version__explanation__patient",
+)
+include(Decision, title="Decisions", about="Decisions you and your care team worked through.", patient="patient")
+include(
+    Option,
+    title="Options",
+    about="The options for each decision, with benefits, downsides and uncertainties.",
+    patient="patient",
+)
+include(
+    DecisionCheck,
+    title="Did you have a real say?",
+    about="Your answers after each decision.",
+    patient="decision__patient",
+)
+include(
+    StoryEntry,
+    title="Your story",
+    about="What you wrote about your history, your life and what matters.",
+    patient="patient",
+)
+include(
+    StoryPassage,
+    title="Passages picked out to talk about",
+    about="Parts of your story put on the agenda.",
+    patient="entry__patient",
+)
+include(
+    StoryReflection,
+    title="What your clinician heard",
+    about="Their summaries of your story, and your replies.",
+    patient="entry__patient",
+)
+include(
+    RecordRevision,
+    title="Earlier wording",
+    about="What items said before they were edited.",
+    patient="patient",
+    exclude={"item_kind": "note"},
+)
+include(RecordVisit, title="When you last looked", about="When you last opened each part of your record.", user="user")
+# Sessions as equal partners (issue 5).
+include(
+    AgendaEntry,
+    title="What was talked about",
+    about="What happened to each agenda item in a session.",
+    patient="agenda_item__patient",
+)
+include(
+    SessionRecord,
+    title="Session records",
+    about="The summary and next steps written after each session.",
+    patient="care_session__patient",
+)
+include(HomePlan, title="Home plans", about="Each version of your home plan.", patient="patient")
+include(
+    PlanItem, title="Home plan activities", about="The exercises and activities in each plan.", patient="plan__patient"
+)
+include(
+    WorthRating, title="How worth trying", about="How worth trying you said each activity seemed.", patient="patient"
+)
+include(
+    PracticeLog, title="Practice you logged", about="Each time you logged practising an activity.", patient="patient"
+)
+include(
+    Reminder,
+    title="Reminders we sent you",
+    about="Every reminder sent to you, or held back, and why.",
+    user="recipient",
+)
+include(ReminderPreference, title="Your reminder settings", about="Which reminders you get, and when.", user="user")
 
 exempt(
     Clinician,
@@ -146,6 +314,12 @@ exempt(
     "question the patient answered is in the download's questionnaires section.",
 )
 exempt(InstrumentVersion, reason="As Instrument: the wording is included for every version the patient answered.")
+exempt(
+    PrivateNote,
+    reason="Notes clinicians keep for the care team only, which the app never shows the patient. They are personal "
+    "data, so the download says they exist and to ask the clinic, where a health professional can go through them "
+    "(UK GDPR access, with the serious-harm test of the DPA 2018, Schedule 3).",
+)
 exempt(
     LogEntry,
     reason="The Django admin's history of changes made by superusers (support staff), who never hold a patient role.",
@@ -202,6 +376,10 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, time):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, UUID):
+        return str(value)
     return value
 
 
@@ -223,10 +401,7 @@ def _columns(source: Source) -> tuple[list[str], dict, dict]:
 
 def source_rows(source: Source, patient: Patient) -> Iterator[dict]:
     names, extra, labels = _columns(source)
-    qs = source.model._default_manager.filter(source.q(patient))
-    if len(source.lookups()) > 1:
-        qs = qs.distinct()  # two ways to the patient may both match a row
-    qs = qs.order_by("pk").values(*names, **extra)
+    qs = source.queryset(patient).order_by("pk").values(*names, **extra)
     for row in qs.iterator(chunk_size=500):
         out = {}
         for name, value in row.items():
@@ -259,7 +434,7 @@ def patient_data_json(*, patient: Patient, out: BinaryIO) -> int:
     """Write the JSON download to ``out``, section by section; returns how many rows it holds."""
 
     def dump(value) -> bytes:
-        return json.dumps(value, ensure_ascii=False, indent=1).encode()
+        return json.dumps(value, ensure_ascii=False, indent=1, default=str).encode()
 
     head = {
         "format": "alliance-patient-data",
@@ -269,6 +444,10 @@ def patient_data_json(*, patient: Patient, out: BinaryIO) -> int:
         "what_this_is": (
             "Everything Alliance holds about you, one section per kind of record. Times are in UTC. "
             "Codes such as status values come with a label in plain words next to them."
+        ),
+        "not_in_this_file": (
+            "Your clinicians can keep short notes for the care team. They are not in this download. "
+            "If you would like to see them, please ask your clinic, and a clinician will go through them with you."
         ),
     }
     out.write(dump(head)[:-2] + b',\n "questionnaires": ' + dump(_questionnaires(patient)) + b',\n "sections": [')
@@ -351,6 +530,7 @@ def _fhir_entries(patient: Patient) -> Iterator[dict]:
             resource["cancelationReason"] = {"text": session.cancelled_reason}
         yield {"fullUrl": full_url("Appointment", session.pk), "resource": resource}
     yield from checkin_entries(Response.objects.filter(patient=patient), people=people)
+    yield from goal_entries(Goal.objects.filter(patient=patient), GoalRating.objects.all(), people=people)
     for alert in Alert.objects.filter(patient=patient).order_by("raised_at", "pk"):
         period = {"start": instant(alert.raised_at)}
         if alert.resolved_at:

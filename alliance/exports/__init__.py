@@ -10,7 +10,7 @@ adding a class here (and its value to ``ExportDataset``).
 """
 
 from alliance.exports.base import Dataset, ExportContext
-from alliance.exports.datasets import Alerts, CheckinAnswers, CheckinResponses, Sessions
+from alliance.exports.datasets import Alerts, CheckinAnswers, CheckinResponses, Goals, Sessions
 from alliance.models import ExportDataset
 
 DATASETS: dict[str, type[Dataset]] = {
@@ -18,6 +18,7 @@ DATASETS: dict[str, type[Dataset]] = {
     ExportDataset.CHECKIN_RESPONSES: CheckinResponses,
     ExportDataset.ALERTS: Alerts,
     ExportDataset.SESSIONS: Sessions,
+    ExportDataset.GOALS: Goals,
 }
 
 

@@ -193,6 +193,14 @@ class Dataset:
             cached = self._pseudonyms[(user_id, who)] = pseudonym(user_id, who, key=self.context.pseudonym_key)
         return cached
 
+    def fhir_entries(self, *, people, progress=None):
+        """The dataset as FHIR Bundle entries, for datasets whose ``formats`` include "fhir"."""
+        raise NotImplementedError(f"{self.title} has no FHIR form")
+
+    def fhir_count(self) -> int:
+        """How many top-level items (responses, goals) a FHIR export holds, for its progress bar."""
+        raise NotImplementedError(f"{self.title} has no FHIR form")
+
     def file_stem(self) -> str:
         f = self.filters
         return f"alliance-{self.key.replace('_', '-')}-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}"

@@ -1,7 +1,7 @@
 """The clinic's datasets. Each is scoped to the clinic and the chosen filters, and nothing else.
 
-To add a dataset (goals, when the shared record lands): subclass ``Dataset``, declare its columns and
-queryset, and add it to ``DATASETS`` in ``alliance.exports``, with a value in ``ExportDataset``.
+To add a dataset: subclass ``Dataset``, declare its columns and queryset, and add it to ``DATASETS``
+in ``alliance.exports``, with a value in ``ExportDataset``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -27,12 +28,15 @@ from django.db.models.functions import Cast, Coalesce
 
 from alliance.dbfunctions import HoursBetween
 from alliance.exports.base import Column, Dataset, Kind, Who, person_columns
+from alliance.exports.fhir import checkin_entries, goal_entries
 from alliance.models import (
     Alert,
     AlertStatus,
     Answer,
     CheckIn,
     ExportDataset,
+    Goal,
+    GoalRating,
     InstrumentVersion,
     Purpose,
     Respondent,
@@ -72,6 +76,12 @@ class ResponseScope:
     def responses(self) -> QuerySet[Response]:
         """The responses in scope, whatever the rows are (what a FHIR export holds)."""
         return self.scope_responses(Response.objects.all(), prefix="")
+
+    def fhir_entries(self, *, people, progress=None):
+        return checkin_entries(self.responses(), people=people, progress=progress)
+
+    def fhir_count(self) -> int:
+        return self.responses().filter(superseded_by__isnull=True).count()
 
     def response_columns(self) -> list[Column]:
         p = self.prefix
@@ -314,3 +324,79 @@ class Sessions(Dataset):
         )
 
     ordering = ("starts_at", "pk")
+
+
+def _role_of(user_path: str):
+    """ "patient" when the person at ``user_path`` is the goal's patient, else "clinician"."""
+    return Case(
+        When(**{f"{user_path}_id": F("patient__user_id")}, then=Value("patient")),
+        When(**{f"{user_path}__isnull": True}, then=None),
+        default=Value("clinician"),
+    )
+
+
+class Goals(Dataset):
+    """Goals and their progress ratings: a row for each rating given in the date range, and a row
+    for each goal that had none then. A goal is in range if it existed at some point in it."""
+
+    key = ExportDataset.GOALS
+    title = "Goals"
+    description = "Every goal with its progress ratings: one row per rating, or one for a goal not yet rated."
+    filters_apply = frozenset({"date", "clinician"})
+    date_meaning = "when a progress rating was given (goals that existed then are listed even without one)"
+    formats = ("csv", "xlsx", "fhir")
+    unit = "goals"
+    ordering = ("pk", "rating__rated_at", "rating__id")
+
+    def all_columns(self) -> list[Column]:
+        return [
+            Column("goal_id", "pk", Kind.INT, "The goal's id."),
+            *person_columns(prefix="patient", path="patient__user", who=Who.PATIENT, label="patient"),
+            Column("goal_text", "text", Kind.TEXT, "The goal, in the patient's words.", free_text=True),
+            Column("why_it_matters", "why", Kind.TEXT, "Why it matters to them.", free_text=True),
+            Column("proposed_by", _role_of("created_by"), Kind.CODE, "patient, or clinician (then agreed)."),
+            Column("created_at", "created_at", Kind.DATETIME, "When the goal was written down."),
+            Column("agreed_at", "agreed_at", Kind.DATETIME, "When the patient took it on."),
+            Column("status", "status", Kind.CODE, "proposed, active, achieved, paused or let_go, as of the export."),
+            Column("status_changed_at", "status_changed_at", Kind.DATETIME, "When the status last changed."),
+            Column(
+                "withdrawn",
+                ExpressionWrapper(Q(withdrawn_at__isnull=False), output_field=BooleanField()),
+                Kind.BOOL,
+                "true when the goal was withdrawn (deleted) from the record.",
+            ),
+            Column("scale", "scale", Kind.CODE, "zero_ten (0 to 10) or gas (goal attainment, -2 to +2)."),
+            Column("rating_id", "rating__id", Kind.INT, "The rating's id (empty when none in the range)."),
+            Column("rated_at", "rating__rated_at", Kind.DATETIME, "When progress was rated."),
+            Column("rating", "rating__value", Kind.INT, "The progress rating on the goal's scale."),
+            Column("rated_by", _role_of("rating__rated_by"), Kind.CODE, "Who rated it: patient or clinician."),
+            Column(
+                "rated_by_name", "rating__rated_by__full_name", Kind.TEXT, "Who rated it, by name.", identifying=True
+            ),
+            Column("rating_note", "rating__note", Kind.TEXT, "What they wrote with the rating.", free_text=True),
+        ]
+
+    def goals(self) -> QuerySet:
+        f = self.filters
+        qs = Goal.objects.filter(patient__clinic=f.clinic, created_at__lt=f.end).exclude(withdrawn_at__lt=f.start)
+        if f.clinician is not None:
+            qs = qs.filter(patient__care_team__clinician=f.clinician)
+        return qs
+
+    def rating_condition(self) -> Q:
+        return Q(ratings__rated_at__gte=self.filters.start, ratings__rated_at__lt=self.filters.end)
+
+    def queryset(self) -> QuerySet:
+        return self.goals().annotate(rating=FilteredRelation("ratings", condition=self.rating_condition()))
+
+    def count(self) -> int:
+        # One row per rating in range, or one per goal without: the join decides, not the goals alone.
+        return self.queryset().values("pk", "rating__id").count()
+
+    def fhir_entries(self, *, people, progress=None):
+        f = self.filters
+        ratings = GoalRating.objects.filter(rated_at__gte=f.start, rated_at__lt=f.end)
+        return goal_entries(self.goals(), ratings, people=people, progress=progress)
+
+    def fhir_count(self) -> int:
+        return self.goals().count()

@@ -287,3 +287,91 @@ def write_bundle(out: BinaryIO, entries: Iterable[dict], *, bundle_id: str, time
         count += 1
     out.write(b"\n]}\n")
     return count
+
+
+GOAL_LIFECYCLE = {
+    "proposed": "proposed",
+    "active": "active",
+    "achieved": "completed",
+    "paused": "on-hold",
+    "let_go": "cancelled",
+}
+GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+WITHHELD = "A goal (its wording is left out of de-identified exports)"
+
+
+def goal_entries(
+    goals: QuerySet, ratings: QuerySet, *, people: People, progress: Callable[[int], None] | None = None
+) -> Iterator[dict]:
+    """A ``Goal`` for each goal, and an ``Observation`` (focused on it) for each of its ``ratings``.
+
+    Free text (the goal's words, why it matters, notes) is left out when ``people`` is de-identified.
+    """
+    from django.db.models import Prefetch
+
+    identified = people.identified
+    rows = (
+        goals.select_related("patient__user", "created_by")
+        .prefetch_related(Prefetch("ratings", queryset=ratings.select_related("rated_by").order_by("rated_at", "pk")))
+        .order_by("pk")
+    )
+
+    def by(user, patient_user, subject):
+        """The entries to add (if any) and the reference for the person who wrote or rated."""
+        if user.pk == patient_user.pk:
+            return [], subject
+        entries = people.entries("Practitioner", user.pk, user.full_name, user.email)
+        return entries, people.reference("Practitioner", user.pk)
+
+    for count, goal in enumerate(rows.iterator(chunk_size=500), start=1):
+        patient_user = goal.patient.user
+        yield from people.entries("Patient", patient_user.pk, patient_user.full_name, patient_user.email)
+        subject = people.reference("Patient", patient_user.pk)
+        goal_url = full_url("Goal", goal.pk)
+        observations = []
+        for rating in goal.ratings.all():
+            new, performer = by(rating.rated_by, patient_user, subject)
+            yield from new
+            label = "Goal progress (0 to 10)" if rating.scale == "zero_ten" else "Goal attainment (-2 to +2)"
+            observation = {
+                "resourceType": "Observation",
+                "id": f"goal-rating-{rating.pk}",
+                "status": "final",
+                "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}],
+                "code": {
+                    "coding": [{"system": score_system(), "code": f"goal-progress.{rating.scale}", "display": label}],
+                    "text": label,
+                },
+                "subject": subject,
+                "focus": [{"reference": goal_url}],
+                "effectiveDateTime": instant(rating.rated_at),
+                "performer": [performer],
+                "valueInteger": rating.value,
+            }
+            if identified and rating.note:
+                observation["note"] = [{"text": rating.note}]
+            url = full_url("Observation", f"goal-rating/{rating.pk}")
+            observations.append({"fullUrl": url, "resource": observation})
+        new, expressed_by = by(goal.created_by, patient_user, subject)
+        yield from new
+        resource = {
+            "resourceType": "Goal",
+            "id": str(goal.pk),
+            "lifecycleStatus": GOAL_LIFECYCLE.get(goal.status, "active"),
+            "description": {"text": goal.text if identified else WITHHELD},
+            "subject": subject,
+            "startDate": goal.created_at.date().isoformat(),
+            "expressedBy": expressed_by,
+        }
+        if goal.status == "achieved":
+            resource["achievementStatus"] = {"coding": [{"system": GOAL_ACHIEVEMENT, "code": "achieved"}]}
+        if goal.status_changed_at:
+            resource["statusDate"] = goal.status_changed_at.date().isoformat()
+        if identified and goal.why:
+            resource["note"] = [{"text": goal.why}]
+        if observations:
+            resource["outcomeReference"] = [{"reference": o["fullUrl"]} for o in observations]
+        yield {"fullUrl": goal_url, "resource": resource}
+        yield from observations
+        if progress is not None:
+            progress(count)

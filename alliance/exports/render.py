@@ -26,7 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from alliance.exports.base import Dataset, Kind, csv_line, format_csv_value, local_naive
-from alliance.exports.fhir import People, checkin_entries, write_bundle
+from alliance.exports.fhir import People, write_bundle
 
 Progress = Callable[[int], None] | None
 
@@ -161,7 +161,7 @@ def _about_sheet(workbook: Workbook, dataset: Dataset, written: int, about: list
 
 
 def write_fhir(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, every: int = 5000) -> int:
-    """The check-in datasets as a FHIR Bundle; returns how many responses it holds."""
+    """A dataset as a FHIR Bundle; returns how many responses (or goals) it holds."""
     if "fhir" not in dataset.formats:
         raise ValueError(f"{dataset.title} has no FHIR form")
     counted = {"responses": 0}
@@ -172,7 +172,7 @@ def write_fhir(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, ev
             progress(responses)
 
     people = People(identified=dataset.context.identified, key=dataset.context.pseudonym_key)
-    entries = checkin_entries(dataset.responses(), people=people, progress=count)
+    entries = dataset.fhir_entries(people=people, progress=count)
     stem = dataset.file_stem()
     write_bundle(out, entries, bundle_id=stem, timestamp=datetime.now(tz=UTC))
     return counted["responses"]

@@ -20,6 +20,7 @@ class ExportDataset(models.TextChoices):
     CHECKIN_RESPONSES = "checkin_responses", "Check-ins: one row per questionnaire, with totals"
     ALERTS = "alerts", "Alerts"
     SESSIONS = "sessions", "Sessions, with check-in status"
+    GOALS = "goals", "Goals, with progress ratings"
     PATIENT_RECORD = "patient_record", "A patient's own record"
 
 

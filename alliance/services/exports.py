@@ -97,7 +97,7 @@ def export_dataset(export: Export, filters: DataFilters | None = None) -> Datase
 
 def _expected(dataset: Dataset, fmt: str) -> int:
     if fmt == ExportFormat.FHIR:
-        return dataset.responses().filter(superseded_by__isnull=True).count()
+        return dataset.fhir_count()
     return dataset.count()
 
 

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from alliance.filters import DataFilters
-from alliance.models import Alert, AlertKind, CheckIn, Response
+from alliance.models import Alert, AlertKind, CheckIn, Goal, GoalRating, GoalScale, Response
 from alliance.services.checkins import checkin_submit, clinician_rating_submit, response_correct
+from alliance.services.record import goal_add, goal_rate
 from sessions.models import CareSession, SessionStatus
 from tests.conftest import Cast
 from tests.factories import CareSessionFactory, CareTeamFactory, PatientFactory, UserFactory
@@ -57,6 +58,8 @@ class Quarter:
     alerts: dict = field(default_factory=dict)
     corrected: Response | None = None
     correction: Response | None = None
+    goals: dict = field(default_factory=dict)
+    ratings: list = field(default_factory=list)
 
     def filters(self, **overrides) -> DataFilters:
         values = {"clinic": self.cast.riverside, "date_from": START, "date_to": END, **overrides}
@@ -151,6 +154,30 @@ def build_quarter(cast: Cast) -> Quarter:
     handle("sam-low", "sam-feb", AlertKind.LOW_TOTAL, acknowledged=timedelta(hours=10))
     handle("sam-item", "sam-feb", AlertKind.LOW_ITEM)
     handle("mismatch", "alice-jan", AlertKind.MISMATCH, acknowledged=timedelta(minutes=30))
+
+    # Goals: alice's own, rated twice in the quarter (and once after it); one carol suggested to
+    # frank; priya's from after the quarter; and one sam withdrew before it began.
+    def goal(name, patient, by, text, created, **kwargs):
+        made = goal_add(patient=patient, by=by, text=text, **kwargs)
+        Goal.objects.filter(pk=made.pk).update(created_at=created, agreed_at=created if made.agreed_at else None)
+        made.refresh_from_db()
+        q.goals[name] = made
+        return made
+
+    def rate(goal_name, by, value, when, note=""):
+        rating = goal_rate(goal=q.goals[goal_name], by=by, value=value, note=note)
+        GoalRating.objects.filter(pk=rating.pk).update(rated_at=when)
+        rating.refresh_from_db()
+        q.ratings.append(rating)
+
+    goal("alice", c.alice, c.alice.user, "Walk to the shops without stopping", at(1, 5), why="So I can see my friends")
+    rate("alice", c.alice.user, 3, at(1, 12), note="Got halfway")
+    rate("alice", c.bob.user, 6, at(3, 1))
+    rate("alice", c.alice.user, 8, at(4, 2))
+    goal("frank", c.frank, c.carol.user, "Sleep through the night", at(2, 1), scale=GoalScale.GAS)
+    goal("priya", q.priya, q.priya.user, "Swim again", at(5, 1))
+    goal("sam", q.sam, q.sam.user, "Garden", at(11, 1, year=2024))
+    Goal.objects.filter(pk=q.goals["sam"].pk).update(withdrawn_at=at(12, 1, year=2024), withdrawn_by=q.sam.user)
     return q
 
 

@@ -204,19 +204,62 @@ def expected_sessions(q, identified):
     )
 
 
+def expected_goals(q, identified):
+    """The whole clinic: alice's goal with its two ratings in the quarter, and frank's suggested one."""
+    alice, frank = q.goals["alice"].pk, q.goals["frank"].pk
+    first, second = (rating.pk for rating in q.ratings[:2])
+    if identified:
+        header = (
+            "goal_id,patient_name,patient_email,goal_text,why_it_matters,proposed_by,created_at,agreed_at,status,"
+            "status_changed_at,withdrawn,scale,rating_id,rated_at,rating,rated_by,rated_by_name,rating_note"
+        )
+        a = (
+            f"{alice},Alice Archer,alice@example.org,Walk to the shops without stopping,So I can see my friends,"
+            "patient,2025-01-05T10:00:00+00:00,2025-01-05T10:00:00+00:00,active,,false,zero_ten"
+        )
+        rows = [
+            f"{a},{first},2025-01-12T10:00:00+00:00,3,patient,Alice Archer,Got halfway",
+            f"{a},{second},2025-03-01T10:00:00+00:00,6,clinician,Bob Baker,",
+            f"{frank},Frank Foster,frank@example.org,Sleep through the night,,clinician,2025-02-01T10:00:00+00:00,,"
+            "proposed,,false,gas,,,,,,",
+        ]
+    else:
+        header = (
+            "goal_id,patient_pseudonym,proposed_by,created_at,agreed_at,status,status_changed_at,withdrawn,scale,"
+            "rating_id,rated_at,rating,rated_by"
+        )
+        a = (
+            f"{alice},{pseudonym(q.cast.alice.user_id, Who.PATIENT)},patient,2025-01-05T10:00:00+00:00,"
+            "2025-01-05T10:00:00+00:00,active,,false,zero_ten"
+        )
+        rows = [
+            f"{a},{first},2025-01-12T10:00:00+00:00,3,patient",
+            f"{a},{second},2025-03-01T10:00:00+00:00,6,clinician",
+            f"{frank},{pseudonym(q.cast.frank.user_id, Who.PATIENT)},clinician,2025-02-01T10:00:00+00:00,,proposed,,"
+            "false,gas,,,,",
+        ]
+    return "\n".join([header, *rows]) + "\n"
+
+
 EXPECTED = {
     "checkin_answers": expected_answers,
     "checkin_responses": expected_responses,
     "alerts": expected_alerts,
     "sessions": expected_sessions,
+    "goals": expected_goals,
 }
+
+
+def expected_filters(q, key):
+    """Carol's sessions for most datasets; the whole clinic for goals."""
+    return q.filters() if key == "goals" else q.filters(clinician=q.cast.carol)
 
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("identified", [True, False], ids=["identified", "deidentified"])
 @pytest.mark.parametrize("key", list(EXPECTED))
 def test_csv_cell_by_cell(quarter, key, identified, path):
-    got = export_csv(key, quarter.filters(clinician=quarter.cast.carol), identified=identified, path=path)
+    got = export_csv(key, expected_filters(quarter, key), identified=identified, path=path)
     assert got == EXPECTED[key](quarter, identified)
 
 
@@ -242,7 +285,7 @@ def _cell_as_csv(value, tz):
 @pytest.mark.parametrize("identified", [True, False], ids=["identified", "deidentified"])
 @pytest.mark.parametrize("key", list(EXPECTED))
 def test_xlsx_cell_by_cell(quarter, key, identified):
-    filters = quarter.filters(clinician=quarter.cast.carol)
+    filters = expected_filters(quarter, key)
     workbook = export_xlsx(key, filters, identified=identified)
     data = workbook.worksheets[0]
     expected = list(csv.reader(io.StringIO(EXPECTED[key](quarter, identified))))
@@ -256,7 +299,7 @@ def test_xlsx_cell_by_cell(quarter, key, identified):
             elif want in ("true", "false"):
                 assert isinstance(got, bool), header
             elif want and (
-                header in ("total", "value", "hours_to_acknowledge", "alliance_total", "pain_total")
+                header in ("total", "value", "hours_to_acknowledge", "alliance_total", "pain_total", "rating")
                 or header.startswith("subscale_")
             ):
                 assert isinstance(got, int | float), header
@@ -266,7 +309,7 @@ def test_xlsx_cell_by_cell(quarter, key, identified):
     about = workbook["About this export"]
     text = "\n".join(" ".join(str(v) for v in row if v is not None) for row in about.iter_rows(values_only=True))
     assert "Clinic Riverside Pain Service" in text
-    assert "Clinician Carol Clarke" in text
+    assert ("Clinician All clinicians" if key == "goals" else "Clinician Carol Clarke") in text
     assert f"Rows {len(expected) - 1}" in text
     assert ("Identified" if identified else "De-identified") in text
 
@@ -557,7 +600,38 @@ def test_fhir_holds_corrections_as_amended_and_leaves_out_what_they_replaced(qua
     assert count == len(responses) == 11
 
 
-def test_fhir_is_offered_for_check_ins_only(quarter):
+@pytest.mark.parametrize("identified", [True, False], ids=["identified", "deidentified"])
+def test_fhir_bundle_of_goals_with_their_progress(quarter, identified):
+    count, bundle = fhir_bundle(quarter.filters(), identified=identified, key="goals")
+    assert count == 2
+    goals = {e["resource"]["id"]: e for e in bundle["entry"] if e["resource"]["resourceType"] == "Goal"}
+    alice = goals[str(quarter.goals["alice"].pk)]["resource"]
+    frank = goals[str(quarter.goals["frank"].pk)]["resource"]
+    assert (alice["lifecycleStatus"], frank["lifecycleStatus"]) == ("active", "proposed")
+    assert alice["startDate"] == "2025-01-05"
+    ratings = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert [(r["valueInteger"], r["effectiveDateTime"]) for r in ratings] == [
+        (3, "2025-01-12T10:00:00Z"),
+        (6, "2025-03-01T10:00:00Z"),
+    ]
+    assert all(r["focus"] == [{"reference": goals[str(quarter.goals["alice"].pk)]["fullUrl"]}] for r in ratings)
+    assert alice["outcomeReference"] == [
+        {"reference": e["fullUrl"]} for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    ]
+    text = json.dumps(bundle)
+    if identified:
+        assert alice["description"]["text"] == "Walk to the shops without stopping"
+        assert alice["note"] == [{"text": "So I can see my friends"}]
+        assert ratings[0]["note"] == [{"text": "Got halfway"}]
+        assert frank["expressedBy"]["reference"] in {
+            e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Practitioner"
+        }
+    else:
+        for words in ("Walk to the shops", "friends", "halfway", "Sleep", "Alice", "Carol", "@example.org"):
+            assert words not in text
+
+
+def test_fhir_is_offered_for_check_ins_and_goals_only(quarter):
     with pytest.raises(ValueError):
         render(dataset("alerts", quarter.filters(), identified=False), "fhir", io.BytesIO())
 
