@@ -113,3 +113,34 @@ def _export_files_in_a_temporary_folder(tmp_path_factory):
     from django.conf import settings
 
     settings.EXPORT_ROOT = tmp_path_factory.mktemp("exports")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Among transactional tests, run those with ``serialized_rollback`` first.
+
+    After a transactional test without it, Django flushes the database and recreates the content
+    types under new ids; a serialized-rollback test that follows then reloads the old rows and
+    collides with them (``django_content_type_app_label_model`` unique). After a serialized one the
+    flush recreates nothing, so the others can safely come after. pytest-django has already put
+    the transactional tests last; this stable sort keeps that and only orders within them.
+    """
+
+    def transactional(item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        return bool(
+            (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+            or "transactional_db" in fixtures
+            or "live_server" in fixtures
+        )
+
+    def serialized(item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        return bool(marker and marker.kwargs.get("serialized_rollback"))
+
+    # pytest-django has put the transactional tests together; reorder only that block, stably.
+    block = [index for index, item in enumerate(items) if transactional(item)]
+    if block:
+        start, end = block[0], block[-1] + 1
+        items[start:end] = sorted(items[start:end], key=lambda item: not serialized(item))
