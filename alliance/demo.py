@@ -236,7 +236,20 @@ def seed_partners(ctx: DemoContext) -> None:
     step(ctx)
 
 
-STEPS: list[Callable[[DemoContext], None]] = [seed_people, seed_sessions, seed_checkins, seed_record, seed_partners]
+def seed_exports(ctx: DemoContext) -> None:
+    from alliance.demo_exports import seed_exports as step
+
+    step(ctx)
+
+
+STEPS: list[Callable[[DemoContext], None]] = [
+    seed_people,
+    seed_sessions,
+    seed_checkins,
+    seed_record,
+    seed_partners,
+    seed_exports,
+]
 
 
 def seed_demo(*, password: str, patients: int = 6, weeks: int = 8, stdout=print) -> DemoContext:
