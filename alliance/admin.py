@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from alliance.models import Alert, Answer, CheckIn, Instrument, InstrumentVersion, Response
+from alliance.models import Alert, Answer, CheckIn, Export, Instrument, InstrumentVersion, Response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -79,3 +79,14 @@ class AlertAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("patient__user",)
     date_hierarchy = "raised_at"
+
+
+@admin.register(Export)
+class ExportAdmin(ReadOnlyAdmin):
+    """The record of every export. Read-only: it is the audit trail of data leaving Alliance."""
+
+    list_display = ("created_at", "requested_by", "clinic", "dataset", "format", "identified", "status", "rows_written")
+    list_filter = ("status", "dataset", "format", "identified", "clinic")
+    search_fields = ("requested_by__email", "requested_by__full_name", "filters_description", "purpose")
+    list_select_related = ("requested_by", "clinic")
+    date_hierarchy = "created_at"

@@ -13,6 +13,8 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -196,12 +198,14 @@ def export_new(request):
             apply_errors(form, error)
         else:
             if export.delivery == ExportDelivery.STREAMED:
-                return FileResponse(
+                response = FileResponse(
                     export_stream(export=export),
                     as_attachment=True,
                     filename=export.file_name,
                     content_type=CONTENT_TYPES[export.format],
                 )
+                add_never_cache_headers(response)
+                return response
             messages.info(
                 request,
                 f"That is {export.rows_expected:,} rows, so we're preparing the file in the background. "
@@ -257,6 +261,7 @@ def export_progress(request, pk):
 
 @clinic_admin_required
 @require_GET
+@never_cache  # patient data: no copy in any cache on the way
 def export_download(request, pk):
     export = export_get(user=request.user, pk=pk)
     try:
@@ -290,18 +295,20 @@ def _my_data_download(request, fmt: str, write, suffix: str):
     return FileResponse(
         out,
         as_attachment=True,
-        filename=f"alliance-my-record-{datetime.now():%Y%m%d}{suffix}",
+        filename=f"alliance-my-record-{timezone.localdate():%Y%m%d}{suffix}",
         content_type=CONTENT_TYPES[fmt],
     )
 
 
 @patient_required
 @require_GET
+@never_cache
 def my_data_json(request):
     return _my_data_download(request, ExportFormat.JSON, patient_data_json, ".json")
 
 
 @patient_required
 @require_GET
+@never_cache
 def my_data_fhir(request):
     return _my_data_download(request, ExportFormat.FHIR, patient_data_fhir, ".fhir.json")
