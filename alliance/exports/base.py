@@ -76,6 +76,8 @@ class Column:
     identifying: bool = False
     free_text: bool = False
     who: Who | None = None  # for PSEUDONYM columns
+    #: For PSEUDONYM columns: the pseudonym itself, through the temporary table the COPY path fills.
+    copy_expression: Any = None
 
     def __post_init__(self):
         if (self.kind is Kind.PSEUDONYM) != (self.who is not None):
@@ -84,6 +86,11 @@ class Column:
     @property
     def resolved(self):
         return F(self.expression) if isinstance(self.expression, str) else self.expression
+
+    @property
+    def resolved_for_copy(self):
+        expression = self.copy_expression if self.copy_expression is not None else self.expression
+        return F(expression) if isinstance(expression, str) else expression
 
 
 def person_columns(*, prefix: str, path: str, who: Who, label: str) -> list[Column]:
@@ -98,6 +105,7 @@ def person_columns(*, prefix: str, path: str, who: Who, label: str) -> list[Colu
             Kind.PSEUDONYM,
             f"A stable pseudonymous id for the {label}: the same in every de-identified export.",
             who=who,
+            copy_expression=f"{path}__export_pseudonym__{'patient' if who is Who.PATIENT else 'staff'}",
         ),
         Column(f"{prefix}_name", f"{path}__full_name", Kind.TEXT, f"The {label}'s full name.", identifying=True),
         Column(f"{prefix}_email", f"{path}__email", Kind.TEXT, f"The {label}'s email address.", identifying=True),
@@ -151,14 +159,18 @@ class Dataset:
     def header(self) -> list[str]:
         return [column.name for column in self.columns()]
 
-    def values(self, *, sort_keys: bool = False) -> QuerySet:
+    def values(self, *, sort_keys: bool = False, for_copy: bool = False) -> QuerySet:
         """The query both the Python and the COPY path read: one aliased value per column, in order.
 
         With ``sort_keys`` the ordering fields come out as extra values ``o0``, ``o1``… for a query
-        that wraps this one and has to sort again (a subquery's order is not kept).
+        that wraps this one and has to sort again (a subquery's order is not kept). ``for_copy``
+        reads each pseudonym from the COPY path's temporary table instead of the account id.
         """
         columns = self.columns()
-        values = {f"c{index}": column.resolved for index, column in enumerate(columns)}
+        values = {
+            f"c{index}": column.resolved_for_copy if for_copy else column.resolved
+            for index, column in enumerate(columns)
+        }
         if sort_keys:
             values.update({f"o{index}": F(name) for index, name in enumerate(self.ordering)})
         return self.queryset().order_by(*self.ordering).values(**values)
@@ -210,12 +222,25 @@ class Dataset:
         return []
 
 
+def format_datetime(value: datetime, tz) -> str:
+    """Clinic-local time to the second with its UTC offset, as PostgreSQL writes it: ``2025-07-01 10:00:00+01``.
+
+    (ISO 8601; the offset has minutes only when they are not zero, e.g. ``+05:30``.)
+    """
+    local = value.astimezone(tz)
+    offset = int(local.utcoffset().total_seconds())
+    sign, offset = ("-", -offset) if offset < 0 else ("+", offset)
+    hours, minutes = offset // 3600, offset % 3600 // 60
+    zone = f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes else "")
+    return f"{local:%Y-%m-%d %H:%M:%S}{zone}"
+
+
 def format_csv_value(value, kind: Kind, *, tz) -> str:
     """One typed value as CSV text, exactly as the COPY path's SQL formats it."""
     if value is None:
         return ""
     if kind is Kind.DATETIME:
-        return value.astimezone(tz).isoformat(timespec="seconds")
+        return format_datetime(value, tz)
     if kind is Kind.BOOL:
         return "true" if value else "false"
     return str(value)

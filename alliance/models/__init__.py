@@ -1,7 +1,14 @@
 """Alliance's models, one module per part of the product."""
 
 from alliance.models.alerts import Alert, AlertKind, AlertStatus
-from alliance.models.exports import Export, ExportDataset, ExportDelivery, ExportFormat, ExportStatus
+from alliance.models.exports import (
+    Export,
+    ExportDataset,
+    ExportDelivery,
+    ExportFormat,
+    ExportPseudonym,
+    ExportStatus,
+)
 from alliance.models.measures import Answer, CheckIn, Instrument, InstrumentVersion, Purpose, Respondent, Response
 from alliance.models.record import (
     Decision,
@@ -51,6 +58,7 @@ __all__ = [
     "ExportDataset",
     "ExportDelivery",
     "ExportFormat",
+    "ExportPseudonym",
     "ExportStatus",
     "FeltHeard",
     "Fit",

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from alliance.exports import DATASETS, ExportContext
 from alliance.exports import render as render_module
-from alliance.exports.base import FORMULA_TRIGGERS, Who, neutralise, pseudonym
+from alliance.exports.base import FORMULA_TRIGGERS, Who, format_datetime, neutralise, pseudonym
 from alliance.exports.render import render, write_csv, write_xlsx
 from alliance.filters import DataFilters
 from alliance.models import Alert, CheckIn
@@ -83,15 +83,15 @@ def expected_answers(q, identified):
         (fj, "frank", "01-15", (5, 5, 5, 5), (4, 4, 4)),
         (sf, "sam", "02-20", (3, 8, 8, 8), (6, 6, 6)),
     ):
-        common = f"{_people(q, who, identified)},{checkin.care_session_id},2025-{day}T10:00:00+00:00"
+        common = f"{_people(q, who, identified)},{checkin.care_session_id},2025-{day} 10:00:00+00"
         for key, value in zip(("relationship", "goals", "approach", "overall"), alliance, strict=True):
             lines.append(
                 f"{checkin.alliance_response_id},{common},alliance-checkin,1,patient,"
-                f"2025-{day}T08:00:00+00:00,true,{key},{value}"
+                f"2025-{day} 08:00:00+00,true,{key},{value}"
             )
         for key, value in zip(("intensity", "enjoyment", "activity"), pain_answers, strict=True):
             lines.append(
-                f"{checkin.pain_response_id},{common},pain-check,1,patient,2025-{day}T08:00:00+00:00,true,{key},{value}"
+                f"{checkin.pain_response_id},{common},pain-check,1,patient,2025-{day} 08:00:00+00,true,{key},{value}"
             )
     return "\n".join(lines) + "\n"
 
@@ -110,8 +110,8 @@ def expected_responses(q, identified):
     ) + (",checkin_note" if identified else "")
     note = "," if identified else ""
     f, s = _people(q, "frank", identified), _people(q, "sam", identified)
-    when_f, when_s = "2025-01-15T10:00:00+00:00", "2025-02-20T10:00:00+00:00"
-    at_f, at_s = "2025-01-15T08:00:00+00:00", "2025-02-20T08:00:00+00:00"
+    when_f, when_s = "2025-01-15 10:00:00+00", "2025-02-20 10:00:00+00"
+    at_f, at_s = "2025-01-15 08:00:00+00", "2025-02-20 08:00:00+00"
     return (
         "\n".join(
             [
@@ -143,13 +143,13 @@ def expected_alerts(q, identified):
         rows = [
             f"{a['frank-low'].pk},{_people(q, 'frank', True)},{fj.care_session_id},{fj.alliance_response_id},"
             f'alliance-checkin,low_total,"The patient\'s alliance check-in total is 20, below 28.",'
-            f"2025-01-15T08:00:00+00:00,acknowledged,2025-01-15T12:00:00+00:00,{carol},4.00,Seen,,,",
+            f"2025-01-15 08:00:00+00,acknowledged,2025-01-15 12:00:00+00,{carol},4.00,Seen,,,",
             f"{a['sam-low'].pk},{_people(q, 'sam', True)},{sf.care_session_id},{sf.alliance_response_id},"
             f'alliance-checkin,low_total,"The patient\'s alliance check-in total is 27, below 28.",'
-            f"2025-02-20T08:00:00+00:00,acknowledged,2025-02-20T18:00:00+00:00,{carol},10.00,Seen,,,",
+            f"2025-02-20 08:00:00+00,acknowledged,2025-02-20 18:00:00+00,{carol},10.00,Seen,,,",
             f"{a['sam-item'].pk},{_people(q, 'sam', True)},{sf.care_session_id},{sf.alliance_response_id},"
             "alliance-checkin,low_item,The patient's answers at or below 4: Feeling listened to 3,"
-            "2025-02-20T08:00:00+00:00,open,,,,,,,",
+            "2025-02-20 08:00:00+00,open,,,,,,,",
         ]
     else:
         header = (
@@ -158,13 +158,13 @@ def expected_alerts(q, identified):
         )
         rows = [
             f"{a['frank-low'].pk},{_people(q, 'frank', False)},{fj.care_session_id},{fj.alliance_response_id},"
-            f"alliance-checkin,low_total,2025-01-15T08:00:00+00:00,acknowledged,2025-01-15T12:00:00+00:00,{carol},"
+            f"alliance-checkin,low_total,2025-01-15 08:00:00+00,acknowledged,2025-01-15 12:00:00+00,{carol},"
             "4.00,,",
             f"{a['sam-low'].pk},{_people(q, 'sam', False)},{sf.care_session_id},{sf.alliance_response_id},"
-            f"alliance-checkin,low_total,2025-02-20T08:00:00+00:00,acknowledged,2025-02-20T18:00:00+00:00,{carol},"
+            f"alliance-checkin,low_total,2025-02-20 08:00:00+00,acknowledged,2025-02-20 18:00:00+00,{carol},"
             "10.00,,",
             f"{a['sam-item'].pk},{_people(q, 'sam', False)},{sf.care_session_id},{sf.alliance_response_id},"
-            "alliance-checkin,low_item,2025-02-20T08:00:00+00:00,open,,,,,",
+            "alliance-checkin,low_item,2025-02-20 08:00:00+00,open,,,,,",
         ]
     return "\n".join([header, *rows]) + "\n"
 
@@ -190,12 +190,12 @@ def expected_sessions(q, identified):
         "\n".join(
             [
                 header,
-                f"{s['frank-jan'].pk},{f},2025-01-15T10:00:00+00:00,45,in_person,done,{reason}true,{c['frank-jan'].pk},"
-                "2025-01-15T08:00:00+00:00,20.00,4.00,false,,1",
-                f"{s['frank-feb'].pk},{f},2025-02-15T10:00:00+00:00,45,in_person,done,{reason}false,,,,,false,,0",
-                f"{s['sam-feb'].pk},{sam},2025-02-20T10:00:00+00:00,45,in_person,done,{reason}true,{c['sam-feb'].pk},"
-                "2025-02-20T08:00:00+00:00,27.00,6.00,false,,2",
-                f"{s['frank-mar'].pk},{f},2025-03-15T10:00:00+00:00,45,in_person,cancelled,"
+                f"{s['frank-jan'].pk},{f},2025-01-15 10:00:00+00,45,in_person,done,{reason}true,{c['frank-jan'].pk},"
+                "2025-01-15 08:00:00+00,20.00,4.00,false,,1",
+                f"{s['frank-feb'].pk},{f},2025-02-15 10:00:00+00,45,in_person,done,{reason}false,,,,,false,,0",
+                f"{s['sam-feb'].pk},{sam},2025-02-20 10:00:00+00,45,in_person,done,{reason}true,{c['sam-feb'].pk},"
+                "2025-02-20 08:00:00+00,27.00,6.00,false,,2",
+                f"{s['frank-mar'].pk},{f},2025-03-15 10:00:00+00,45,in_person,cancelled,"
                 + ('"Clinic closed, snow",' if identified else "")
                 + "false,,,,,false,,0",
             ]
@@ -215,12 +215,12 @@ def expected_goals(q, identified):
         )
         a = (
             f"{alice},Alice Archer,alice@example.org,Walk to the shops without stopping,So I can see my friends,"
-            "patient,2025-01-05T10:00:00+00:00,2025-01-05T10:00:00+00:00,active,,false,zero_ten"
+            "patient,2025-01-05 10:00:00+00,2025-01-05 10:00:00+00,active,,false,zero_ten"
         )
         rows = [
-            f"{a},{first},2025-01-12T10:00:00+00:00,3,patient,Alice Archer,Got halfway",
-            f"{a},{second},2025-03-01T10:00:00+00:00,6,clinician,Bob Baker,",
-            f"{frank},Frank Foster,frank@example.org,Sleep through the night,,clinician,2025-02-01T10:00:00+00:00,,"
+            f"{a},{first},2025-01-12 10:00:00+00,3,patient,Alice Archer,Got halfway",
+            f"{a},{second},2025-03-01 10:00:00+00,6,clinician,Bob Baker,",
+            f"{frank},Frank Foster,frank@example.org,Sleep through the night,,clinician,2025-02-01 10:00:00+00,,"
             "proposed,,false,gas,,,,,,",
         ]
     else:
@@ -229,13 +229,13 @@ def expected_goals(q, identified):
             "rating_id,rated_at,rating,rated_by"
         )
         a = (
-            f"{alice},{pseudonym(q.cast.alice.user_id, Who.PATIENT)},patient,2025-01-05T10:00:00+00:00,"
-            "2025-01-05T10:00:00+00:00,active,,false,zero_ten"
+            f"{alice},{pseudonym(q.cast.alice.user_id, Who.PATIENT)},patient,2025-01-05 10:00:00+00,"
+            "2025-01-05 10:00:00+00,active,,false,zero_ten"
         )
         rows = [
-            f"{a},{first},2025-01-12T10:00:00+00:00,3,patient",
-            f"{a},{second},2025-03-01T10:00:00+00:00,6,clinician",
-            f"{frank},{pseudonym(q.cast.frank.user_id, Who.PATIENT)},clinician,2025-02-01T10:00:00+00:00,,proposed,,"
+            f"{a},{first},2025-01-12 10:00:00+00,3,patient",
+            f"{a},{second},2025-03-01 10:00:00+00,6,clinician",
+            f"{frank},{pseudonym(q.cast.frank.user_id, Who.PATIENT)},clinician,2025-02-01 10:00:00+00,,proposed,,"
             "false,gas,,,,",
         ]
     return "\n".join([header, *rows]) + "\n"
@@ -278,7 +278,7 @@ def _cell_as_csv(value, tz):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.replace(tzinfo=tz).isoformat(timespec="seconds")
+        return format_datetime(value.replace(tzinfo=tz), tz)
     return str(value)
 
 
@@ -315,14 +315,14 @@ def test_xlsx_cell_by_cell(quarter, key, identified):
 
 
 def test_xlsx_shows_clinic_local_time_in_summer(cast):
-    when = datetime.fromisoformat("2025-07-01T09:00:00+00:00")
+    when = datetime.fromisoformat("2025-07-01 09:00:00+00")
     session = CareSessionFactory(patient=cast.alice, clinician=cast.bob, starts_at=when, status=SessionStatus.DONE)
     filters = DataFilters(clinic=cast.riverside, date_from=when.date(), date_to=when.date())
     sheet = export_xlsx("sessions", filters, identified=False).worksheets[0]
     assert sheet.cell(row=2, column=1).value == session.pk
     assert sheet.cell(row=2, column=4).value == datetime(2025, 7, 1, 10, 0)  # 10:00 BST
     text = export_csv("sessions", filters, identified=False, path="python")
-    assert "2025-07-01T10:00:00+01:00" in text
+    assert "2025-07-01 10:00:00+01" in text
 
 
 def test_a_full_sheet_continues_on_a_new_one(quarter, monkeypatch):
@@ -469,7 +469,7 @@ def hostile(cast):
             submitted_at=when,
         )
     Alert.objects.filter(patient=cast.alice).update(
-        acknowledged_at=datetime.fromisoformat("2025-02-01T10:00:00+00:00"),
+        acknowledged_at=datetime.fromisoformat("2025-02-01 10:00:00+00"),
         acknowledged_by=cast.bob.user,
         acknowledge_note=HOSTILE[1],
     )
@@ -648,3 +648,26 @@ def test_another_clinics_admin_cannot_reach_riverside_rows(quarter):
     northgate = DataFilters(clinic=quarter.cast.northgate, date_from=date(2025, 1, 1), date_to=date(2025, 3, 31))
     text = export_csv("sessions", northgate, identified=True, path="python")
     assert "Grace Green" in text and "Frank" not in text and "Alice" not in text
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/St_Johns", "Pacific/Chatham", "UTC"])
+def test_times_in_any_clinic_time_zone_match_on_both_paths(cast, zone):
+    """Offsets with minutes (+05:30, -03:30, +13:45) are written the same by Python and by PostgreSQL."""
+    cast.riverside.timezone = zone
+    cast.riverside.save(update_fields=["timezone"])
+    for month in (1, 7):
+        CareSessionFactory(
+            patient=cast.alice,
+            clinician=cast.bob,
+            starts_at=datetime.fromisoformat(f"2025-{month:02d}-01T09:30:00+00:00"),
+        )
+    filters = DataFilters(clinic=cast.riverside, date_from=date(2024, 12, 1), date_to=date(2025, 12, 31))
+    python = export_csv("sessions", filters, identified=False, path="python")
+    assert python == export_csv("sessions", filters, identified=False, path="copy")
+    expected = {
+        "Asia/Kolkata": "2025-01-01 15:00:00+05:30",
+        "America/St_Johns": "2025-07-01 07:00:00-02:30",
+        "Pacific/Chatham": "2025-01-01 23:15:00+13:45",
+        "UTC": "2025-07-01 09:30:00+00",
+    }[zone]
+    assert expected in python
