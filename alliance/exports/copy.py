@@ -113,8 +113,17 @@ def copy_csv(dataset: Dataset, out: BinaryIO, *, progress=None, every: int = 500
     # The time zone and the temporary table live only as long as this transaction.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [dataset.filters.clinic.timezone])
-        # Compiling this one query just in time costs more than it saves.
-        cursor.execute("SELECT set_config('jit', 'off', true)")
+        # This one query runs for seconds over a million rows, so it is worth planning in full: the
+        # datasets join more tables than PostgreSQL's defaults plan exhaustively (8), and past them
+        # it keeps the written join order, which looks up each pseudonym per output row instead of
+        # per person. Compiling it just in time costs more than it saves.
+        for name, value in (
+            ("join_collapse_limit", "20"),
+            ("from_collapse_limit", "20"),
+            ("geqo_threshold", "20"),
+            ("jit", "off"),
+        ):
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         people = any(column.kind is Kind.PSEUDONYM for column in columns)
         if people:
             _load_people(cursor, dataset)
