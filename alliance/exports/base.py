@@ -78,6 +78,8 @@ class Column:
     who: Who | None = None  # for PSEUDONYM columns
     #: For PSEUDONYM columns: the pseudonym itself, through the temporary table the COPY path fills.
     copy_expression: Any = None
+    #: For DECIMAL columns: decimal places, so every database writes "4.00" (SQLite returns 4.0).
+    places: int | None = None
 
     def __post_init__(self):
         if (self.kind is Kind.PSEUDONYM) != (self.who is not None):
@@ -196,7 +198,15 @@ class Dataset:
             who = column.who
             return lambda value: self.pseudonym(value, who) if value is not None else None
         if column.kind is Kind.DECIMAL:
-            return lambda value: value if value is None or isinstance(value, Decimal) else Decimal(str(value))
+            step = Decimal(1).scaleb(-column.places) if column.places is not None else None
+
+            def decimal(value):
+                if value is None:
+                    return None
+                number = value if isinstance(value, Decimal) else Decimal(str(value))
+                return number.quantize(step) if step is not None else number
+
+            return decimal
         return lambda value: value
 
     def pseudonym(self, user_id: int, who: Who) -> str:

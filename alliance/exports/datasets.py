@@ -178,7 +178,13 @@ class CheckinResponses(ResponseScope, Dataset):
                 "The patient's check-in this was part of: its alliance and pain answers share it.",
             ),
             Column("corrects_response_id", "supersedes_id", Kind.INT, "The earlier response this one corrected."),
-            Column("total", "total", Kind.DECIMAL, "The total score (empty when too few questions were answered)."),
+            Column(
+                "total",
+                "total",
+                Kind.DECIMAL,
+                "The total score (empty when too few questions were answered).",
+                places=2,
+            ),
             Column(
                 "below_threshold",
                 Case(
@@ -251,6 +257,7 @@ class Alerts(Dataset):
                 HoursBetween("raised_at", "acknowledged_at"),
                 Kind.DECIMAL,
                 "Hours from raised to acknowledged.",
+                places=2,
             ),
             Column("acknowledge_note", "acknowledge_note", Kind.TEXT, "The clinician's note.", free_text=True),
             Column("resolved_at", "resolved_at", Kind.DATETIME, "When it was marked as talked through."),
@@ -289,10 +296,10 @@ class Sessions(Dataset):
             Column("checked_in", "checked_in", Kind.BOOL, "Whether the patient checked in for it."),
             Column("checkin_id", "checkin_id", Kind.INT, "The check-in's id."),
             Column("checkin_submitted_at", "checkin_at", Kind.DATETIME, "When the patient checked in."),
-            Column("alliance_total", "alliance_total", Kind.DECIMAL, "The patient's alliance total for it."),
-            Column("pain_total", "pain_total", Kind.DECIMAL, "The patient's pain-check total for it."),
+            Column("alliance_total", "alliance_total", Kind.DECIMAL, "The patient's alliance total for it.", places=2),
+            Column("pain_total", "pain_total", Kind.DECIMAL, "The patient's pain-check total for it.", places=2),
             Column("clinician_rated", "clinician_rated", Kind.BOOL, "Whether the clinician rated the session."),
-            Column("clinician_total", "clinician_total", Kind.DECIMAL, "The clinician's rating total."),
+            Column("clinician_total", "clinician_total", Kind.DECIMAL, "The clinician's rating total.", places=2),
             Column("alerts_raised", "alerts_raised", Kind.INT, "How many alerts it raised."),
         ]
 

@@ -392,7 +392,9 @@ def _pain_figures(scope: ReportScope, by: str) -> dict[object, PainChange]:
     much, little = scope.pain_much, scope.pain_little
     # better_by is the change turned so that better is positive: a fall in pain is better.
     direction = -1 if scope.pain_lower_is_better else 1
-    params = [*scoped_params, direction, much, little, much, -little, little, -much, -little, -much]
+    # Plain floats: SQLite would compare a Decimal parameter as text.
+    bounds = [float(bound) for bound in (much, little, much, -little, little, -much, -little, -much)]
+    params = [*scoped_params, direction, *bounds]
     sql = PAIN_SQL.format(
         scoped=scoped_sql, median=_percentile_sql(0.5), q1=_percentile_sql(0.25), q3=_percentile_sql(0.75)
     )

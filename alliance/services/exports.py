@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -195,16 +195,20 @@ def export_stream(*, export: Export) -> BinaryIO:
 class _Progress:
     """Writes an export's progress to its row as it goes, at most a few times a second.
 
-    On PostgreSQL the COPY holds the task's own connection for the whole export, so progress goes
-    through a second connection of its own (and commits at once, so the page sees it).
+    Through a second connection of its own, which commits each update at once so the page sees it:
+    on PostgreSQL the COPY holds the task's connection for the whole export, and on SQLite a write
+    on the connection that is still reading the rows would not commit until the reading ends (and
+    would hold the database's write lock until then). Progress is a courtesy: an update that cannot
+    get through straight away is skipped, never waited for.
     """
 
     INTERVAL = 0.25  # seconds: the page polls once a second
 
     def __init__(self, export_id: int):
         self.export_id = export_id
-        self.own = connection.vendor == "postgresql"
-        self.connection = connections.create_connection(DEFAULT_DB_ALIAS) if self.own else connection
+        self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+        if self.connection.vendor == "sqlite":
+            self.connection.settings_dict["OPTIONS"] = {**self.connection.settings_dict["OPTIONS"], "timeout": 0.2}
         self.table = connection.ops.quote_name(Export._meta.db_table)
         self.last = 0.0
 
@@ -213,15 +217,17 @@ class _Progress:
         if now - self.last < self.INTERVAL:
             return
         self.last = now
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {self.table} SET rows_written = %s, progress_at = %s WHERE id = %s",  # noqa: S608
-                [rows, timezone.now(), self.export_id],
-            )
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {self.table} SET rows_written = %s, progress_at = %s WHERE id = %s",  # noqa: S608
+                    [rows, timezone.now(), self.export_id],
+                )
+        except DatabaseError:
+            logger.info("Export %s: progress not written this time (the database was busy)", self.export_id)
 
     def close(self) -> None:
-        if self.own:
-            self.connection.close()
+        self.connection.close()
 
 
 @dataclass(frozen=True)
