@@ -110,25 +110,33 @@ def copy_csv(dataset: Dataset, out: BinaryIO, *, progress=None, every: int = 500
     out.write(csv_line([column.name for column in columns]).encode())
     sql, params = copy_sql(dataset)
     counter = _RowCounter(out, progress, every)
-    # The time zone and the temporary table live only as long as this transaction.
+    # This one query runs for seconds over a million rows, so it is worth planning in full: the
+    # datasets join more tables than PostgreSQL's defaults plan exhaustively (8), and past them it
+    # keeps the written join order, which looks up each pseudonym per output row instead of per
+    # person. Compiling it just in time costs more than it saves. Times are in the clinic's zone.
+    settings = {
+        "TimeZone": dataset.filters.clinic.timezone,
+        "join_collapse_limit": "20",
+        "from_collapse_limit": "20",
+        "geqo_threshold": "20",
+        "jit": "off",
+    }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", [dataset.filters.clinic.timezone])
-        # This one query runs for seconds over a million rows, so it is worth planning in full: the
-        # datasets join more tables than PostgreSQL's defaults plan exhaustively (8), and past them
-        # it keeps the written join order, which looks up each pseudonym per output row instead of
-        # per person. Compiling it just in time costs more than it saves.
-        for name, value in (
-            ("join_collapse_limit", "20"),
-            ("from_collapse_limit", "20"),
-            ("geqo_threshold", "20"),
-            ("jit", "off"),
-        ):
+        # Set for this transaction only, and put back afterwards: inside a caller's transaction (a
+        # test, seed_demo) "this transaction" outlives the export, and Django reads times in UTC.
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(settings)), list(settings))
+        before = dict(zip(settings, cursor.fetchone(), strict=True))
+        for name, value in settings.items():
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-        people = any(column.kind is Kind.PSEUDONYM for column in columns)
-        if people:
-            _load_people(cursor, dataset)
-        statement = cursor.mogrify(sql, params).decode()
-        cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", counter)
-        if people:
-            cursor.execute(f"DROP TABLE pg_temp.{PEOPLE_TABLE}")
+        try:
+            people = any(column.kind is Kind.PSEUDONYM for column in columns)
+            if people:
+                _load_people(cursor, dataset)
+            statement = cursor.mogrify(sql, params).decode()
+            cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", counter)
+            if people:
+                cursor.execute(f"DROP TABLE pg_temp.{PEOPLE_TABLE}")
+        finally:
+            for name, value in before.items():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
     return counter.rows

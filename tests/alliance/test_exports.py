@@ -675,3 +675,22 @@ def test_times_in_any_clinic_time_zone_match_on_both_paths(cast, zone):
         "UTC": "2025-07-01 09:30:00+00",
     }[zone]
     assert expected in python
+
+
+def test_a_copy_export_leaves_the_connections_settings_as_it_found_them(quarter):
+    """Inside a caller's transaction the export's time zone and planner settings must not linger."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    names = ("TimeZone", "jit", "join_collapse_limit", "geqo_threshold")
+
+    def current():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(["current_setting(%s)"] * len(names)), list(names))
+            return cursor.fetchone()
+
+    before = current()
+    quarter.cast.riverside.timezone = "Asia/Kolkata"
+    quarter.cast.riverside.save(update_fields=["timezone"])
+    export_csv("sessions", quarter.filters(), identified=False, path="copy")
+    assert current() == before
+    assert before[0] == "UTC"
