@@ -41,7 +41,8 @@ def _previous_total(response: Response) -> tuple[Decimal | None, object] | None:
             superseded_by__isnull=True,
         )
         .exclude(pk=response.pk)
-        .order_by("-submitted_at", "-pk")
+        # Time alone, so the (patient, instrument, submitted_at) index yields the row without a sort.
+        .order_by("-submitted_at")
         .values_list("total", "submitted_at")
         .first()
     )
