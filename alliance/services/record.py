@@ -328,7 +328,7 @@ def win_acknowledge(*, win: Win, by: User, reply: str) -> Win:
     _require_live(win)
     reply = clean_text(reply, field="reply", limit=500, required="Please write a short reply to go with it.")
     with transaction.atomic():
-        win = Win.objects.select_for_update().get(pk=win.pk)
+        win = Win.objects.select_for_update(of=("self",)).get(pk=win.pk)
         if win.acknowledged_at is not None:
             raise ValidationError("This win has already been acknowledged.")
         now = timezone.now()
@@ -404,7 +404,9 @@ def explanation_revise(*, explanation: Explanation, by: User, body: str) -> Expl
     _require_live(explanation)
     body = clean_text(body, field="body", limit=6000, required="Please write the new version.")
     with transaction.atomic():
-        latest = explanation.versions.select_for_update().order_by("-number").first()
+        # Lock the explanation itself so two revisions at once are numbered one after the other.
+        Explanation.objects.select_for_update(of=("self",)).filter(pk=explanation.pk).first()
+        latest = explanation.versions.order_by("-number").first()
         if latest is not None and latest.body == body:
             raise ValidationError(
                 {"body": "This is the same as the current version. Change the wording to save a new one."}
