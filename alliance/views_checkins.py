@@ -12,13 +12,15 @@ from alliance import charts
 from alliance.forms import AlertNoteForm, CheckInForm, InstrumentImportForm, RatingForm
 from alliance.models import Purpose, Respondent
 from alliance.selectors import checkins as selectors
+from alliance.selectors.checkins import CheckInTarget
 from alliance.services.alerts import alert_acknowledge, alert_resolve
 from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_submit, clinician_rating_submit
 from alliance.services.measures import instrument_current, instrument_import, instruments_current
 from alliance.summaries import change_sentence
 from patients.decorators import clinic_admin_required, clinician_required, patient_required
 from patients.forms import apply_errors
-from sessions.selectors import care_session_get
+from sessions.models import CareSession
+from sessions.selectors import care_session_get, care_session_get_for_patient
 
 # --- the patient's check-in -------------------------------------------------------------------
 
@@ -27,16 +29,20 @@ from sessions.selectors import care_session_get
 @require_http_methods(["GET", "POST"])
 def checkin(request):
     patient = request.user.patient
-    if request.method == "POST" and "session" in request.POST:
+    if request.method == "POST":
         # A check-in belongs to the appointment the page was shown for (only the patient's own can
         # be named), or stands alone if none was, as the page told them.
-        posted = request.POST["session"]
-        target = care_session_get(user=request.user, pk=posted) if posted else None
+        if "session" in request.POST:
+            posted = request.POST["session"]
+        else:
+            current = selectors.checkin_target_session(patient=patient)
+            posted = current.pk if current else ""
+        target = care_session_get_for_patient(patient=patient, pk=posted) if posted else None
     else:
         target = selectors.checkin_target_session(patient=patient)
-    existing = selectors.checkin_for_session(patient=patient, care_session=target)
-    if existing is not None:
-        return render(request, "alliance/checkin_already.html", {"checkin": existing})
+        existing = selectors.checkin_for_session(patient=patient, care_session=target)
+        if existing is not None:
+            return render(request, "alliance/checkin_already.html", {"checkin": existing})
     versions = instruments_current(
         clinic=patient.clinic, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
     )
@@ -59,9 +65,14 @@ def checkin(request):
             apply_errors(form, error)
         else:
             return redirect("alliance:checkin-done", pk=result.checkin.pk)
+    if request.method == "POST":
+        # A second try for an appointment already checked in for is told so, whatever it holds.
+        existing = selectors.checkin_for_session(patient=patient, care_session=target)
+        if existing is not None:
+            return render(request, "alliance/checkin_already.html", {"checkin": existing})
     context = {
         "form": form,
-        "target": target,
+        "target": CheckInTarget.from_session(target) if isinstance(target, CareSession) else target,
         "alliance_groups": form.groups("alliance"),
         "pain_groups": form.groups("pain"),
         "alliance_version": versions[Purpose.ALLIANCE],

@@ -1,21 +1,25 @@
 #!/usr/bin/env python
 """Check-in throughput against a baseline page, both through gunicorn on PostgreSQL.
 
-    .venv/bin/python bench/checkin.py [--seconds 15] [--clients 8] [--patients 40] [--workers 3]
+    .venv/bin/python bench/checkin.py [--seconds 15] [--clients 8] [--patients 12000] [--workers 3]
 
 What it does, in one run:
-1. builds a fresh PostgreSQL database (``alliance_bench``) with one clinic and N patients;
-2. starts gunicorn with production settings (DEBUG off, real SECRET_KEY, Argon2, CSP, whitenoise
-   with collected static files; only HTTPS redirects are off because there is no TLS locally);
-3. signs every simulated patient in through the real login form;
-4. drives the baseline, a minimal login-protected page on the same base template
+1. builds a fresh PostgreSQL database (``alliance_bench``) with one clinic, one clinician and N
+   patients, each with an appointment tomorrow and an open login session (the patients are
+   already signed in, as they would be when they open the check-in from their home page; one
+   real sign-in through the form checks that path works);
+2. starts gunicorn with production settings (DEBUG off, real SECRET_KEY, CSP, whitenoise with
+   collected static files; only HTTPS redirects are off because there is no TLS locally);
+3. drives the baseline, a minimal login-protected page on the same base template
    (``/accounts/password_change/done/``), with C concurrent clients for S seconds;
-5. drives the check-in path (GET the form, POST the answers: each POST stores a scored check-in)
-   the same way;
-6. repeats 4-5 a second time and reports the better round of each (the first warms caches).
+4. drives the check-in path the way a patient uses it: GET the check-in page for their next
+   appointment, then POST the answers for it, which stores a scored check-in on that appointment
+   and redirects (302). Each patient checks in once, because an appointment takes one check-in;
+5. repeats 3-4 a second time and reports the better round of each (the first warms caches).
 
-It prints requests/s, p50 and p99 for both and the ratio check-in ÷ baseline. The target is
-≥ 0.7 with 0 errors; the exit status is 1 when either is missed.
+Every GET and every POST counts as a request. It prints requests/s, p50 and p99 for both and the
+ratio check-in ÷ baseline. The target is ≥ 0.7 with 0 errors; the exit status is 1 when either
+is missed.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_NAME = "alliance_bench"
 PASSWORD = "bench-password-long-enough"
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+SESSION_RE = re.compile(r'name="session" value="(\d+)"')
 ANSWERS = {
     "alliance-relationship": "8",
     "alliance-goals": "7",
@@ -50,7 +55,6 @@ ANSWERS = {
     "pain-enjoyment": "4",
     "pain-activity": "6",
     "note": "",
-    "session": "",
 }
 
 
@@ -77,36 +81,75 @@ def server_env(static_root: str) -> dict:
     return env
 
 
-def prepare(env: dict, patients: int) -> None:
-    subprocess.run(
-        ["psql", PG + "/postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        ["psql", PG + "/postgres", "-q", "-c", f"CREATE DATABASE {DB_NAME}"], check=True, capture_output=True
-    )
+PREPARE = """
+import sys
+from datetime import timedelta
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from patients.models import CareTeamMembership, Clinic, Clinician, Patient, User
+from sessions.models import CareSession
+
+count = int(sys.argv[-1])
+clinic = Clinic.objects.create(name="Bench clinic")
+hashed = make_password("{password}")
+clinician = Clinician.objects.create(
+    user=User.objects.create(email="clinician@example.org", full_name="Bench Clinician", password=hashed),
+    clinic=clinic,
+)
+users = User.objects.bulk_create(
+    User(email=f"bench{{n}}@example.org", full_name=f"Bench Patient {{n}}", password=hashed) for n in range(count)
+)
+patients = Patient.objects.bulk_create(Patient(user=u, clinic=clinic) for u in users)
+CareTeamMembership.objects.bulk_create(CareTeamMembership(patient=p, clinician=clinician) for p in patients)
+tomorrow = timezone.now() + timedelta(days=1)
+CareSession.objects.bulk_create(
+    CareSession(patient=p, clinician=clinician, starts_at=tomorrow + timedelta(minutes=n), created_by=clinician.user)
+    for n, p in enumerate(patients)
+)
+store = SessionStore()
+expires = timezone.now() + timedelta(hours=2)
+rows, keys = [], []
+for user in users[1:]:
+    key = get_random_string(32)
+    data = {{SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "patients.backends.EmailBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash()}}
+    rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
+    keys.append(key)
+Session.objects.bulk_create(rows, batch_size=2000)
+print("\\n".join(keys))
+"""
+
+
+def prepare(env: dict, patients: int) -> list[str]:
+    """A fresh database; returns one login-session cookie per patient (bench0 signs in for real)."""
+    for sql in (f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", f"CREATE DATABASE {DB_NAME}"):
+        subprocess.run(["psql", PG + "/postgres", "-q", "-c", sql], check=True, capture_output=True)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
-    script = f"""
-from django.contrib.auth.hashers import make_password
-from patients.models import Clinic, Patient, User
-clinic = Clinic.objects.create(name="Bench clinic")
-hashed = make_password({PASSWORD!r})
-for n in range({patients}):
-    user = User.objects.create(email=f"bench{{n}}@example.org", full_name=f"Bench Patient {{n}}", password=hashed)
-    Patient.objects.create(user=user, clinic=clinic)
-"""
-    subprocess.run([*manage, "shell", "-c", script], env=env, check=True, cwd=ROOT)
+    script = PREPARE.format(password=PASSWORD)
+    out = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); exec(open(0).read())", str(patients)],
+        input=script,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [line for line in out.splitlines() if len(line) == 32]
 
 
 class Client:
     """A tiny cookie-keeping HTTP client over one keep-alive connection."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, session_key: str | None = None):
         self.port = port
-        self.cookies: dict[str, str] = {}
+        self.cookies: dict[str, str] = {"sessionid": session_key} if session_key else {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, str]:
@@ -137,51 +180,64 @@ class Client:
             "POST", "/accounts/login/", {"csrfmiddlewaretoken": token, "username": email, "password": PASSWORD}
         )
         if status != 302:
-            raise RuntimeError(f"login failed for {email}: {status}")
+            raise RuntimeError(f"sign-in through the form failed for {email}: {status}")
 
 
-def drive(args) -> tuple[list[float], int, int]:
-    """One simulated patient: run the scenario repeatedly until the deadline."""
-    port, email, scenario, deadline = args
-    client = Client(port)
-    client.login(email)
+def drive(args) -> tuple[list[float], int, int, int]:
+    """One client: in the baseline one patient reloads a page; in the check-in, patient after patient
+    checks in for their appointment."""
+    port, keys, scenario, deadline = args
     latencies: list[float] = []
-    errors = 0
-    requests = 0
-    while time.monotonic() < deadline:
-        try:
-            if scenario == "baseline":
-                start = time.perf_counter()
+    errors = requests = used = 0
+    if scenario == "baseline":
+        client = Client(port, keys[0])
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
                 status, _ = client.request("GET", "/accounts/password_change/done/")
-                latencies.append(time.perf_counter() - start)
-                requests += 1
-                errors += status != 200
-            else:
-                start = time.perf_counter()
-                status, page = client.request("GET", "/checkin/")
-                latencies.append(time.perf_counter() - start)
-                requests += 1
-                if status != 200:
-                    errors += 1
-                    continue
-                token = CSRF_RE.search(page).group(1)
-                start = time.perf_counter()
-                status, _ = client.request("POST", "/checkin/", {**ANSWERS, "csrfmiddlewaretoken": token})
-                latencies.append(time.perf_counter() - start)
-                requests += 1
-                errors += status != 302
+            except (OSError, http.client.HTTPException):
+                status = 0
+            latencies.append(time.perf_counter() - start)
+            requests += 1
+            errors += status != 200
+        return latencies, errors, requests, used
+    keys = iter(keys)
+    client = Client(port)  # one keep-alive connection, as for the baseline; each patient brings their cookie
+    while time.monotonic() < deadline:
+        key = next(keys, None)
+        if key is None:
+            raise RuntimeError("Ran out of patients; raise --patients.")
+        used += 1
+        client.cookies = {"sessionid": key}
+        try:
+            start = time.perf_counter()
+            status, page = client.request("GET", "/checkin/")
+            latencies.append(time.perf_counter() - start)
+            requests += 1
+            session = SESSION_RE.search(page)
+            if status != 200 or session is None:
+                errors += 1
+                continue
+            body = {**ANSWERS, "session": session.group(1), "csrfmiddlewaretoken": CSRF_RE.search(page).group(1)}
+            start = time.perf_counter()
+            status, _ = client.request("POST", "/checkin/", body)
+            latencies.append(time.perf_counter() - start)
+            requests += 1
+            errors += status != 302
         except (OSError, http.client.HTTPException, AttributeError):
             errors += 1
-    return latencies, errors, requests
+    return latencies, errors, requests, used
 
 
-def run_round(port: int, scenario: str, clients: int, seconds: float, emails: list[str]) -> dict:
+def run_round(port: int, scenario: str, clients: int, seconds: float, pools: list[list[str]]) -> dict:
     deadline = time.monotonic() + seconds
-    jobs = [(port, emails[i % len(emails)], scenario, deadline) for i in range(clients)]
+    jobs = [(port, pools[i], scenario, deadline) for i in range(clients)]
     started = time.monotonic()
     with multiprocessing.Pool(clients) as pool:
         results = pool.map(drive, jobs)
     elapsed = time.monotonic() - started
+    for i, result in enumerate(results):
+        del pools[i][: result[3]]  # each appointment is checked in for once
     latencies = sorted(latency for result in results for latency in result[0])
     requests = sum(result[2] for result in results)
     return {
@@ -198,14 +254,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--patients", type=int, default=40)
+    parser.add_argument("--patients", type=int, default=12000)
     parser.add_argument("--workers", type=int, default=3)
     args = parser.parse_args()
 
     static_root = tempfile.mkdtemp(prefix="alliance-bench-static-")
     env = server_env(static_root)
-    print(f"Preparing {DB_NAME} with {args.patients} patients …", flush=True)
-    prepare(env, args.patients)
+    print(f"Preparing {DB_NAME}: {args.patients} patients, each with an appointment tomorrow …", flush=True)
+    keys = prepare(env, args.patients)
+    pools = [keys[i :: args.clients] for i in range(args.clients)]
     port = free_port()
     server = subprocess.Popen(
         [
@@ -221,6 +278,7 @@ def main() -> int:
             "gthread",
             "--threads",
             "2",
+            "--no-control-socket",
             "--log-level",
             "warning",
         ],
@@ -234,11 +292,11 @@ def main() -> int:
                 break
             except OSError:
                 time.sleep(0.1)
-        emails = [f"bench{n}@example.org" for n in range(args.patients)]
+        Client(port).login("bench0@example.org")
         best: dict[str, dict] = {}
         for round_number in (1, 2):
             for scenario in ("baseline", "checkin"):
-                result = run_round(port, scenario, args.clients, args.seconds, emails)
+                result = run_round(port, scenario, args.clients, args.seconds, pools)
                 print(
                     f"round {round_number} {scenario:9} {result['rps']:8.1f} req/s  p50 {result['p50']:6.1f} ms  "
                     f"p99 {result['p99']:6.1f} ms  errors {result['errors']}  ({result['requests']} requests)",

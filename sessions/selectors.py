@@ -48,6 +48,14 @@ def care_session_get(*, user: User, pk) -> CareSession:
         raise Http404("No such session.") from None
 
 
+def care_session_get_for_patient(*, patient: Patient, pk) -> CareSession:
+    """One of this patient's own appointments (the check-in's hot path: no joins), or 404."""
+    try:
+        return CareSession.objects.get(pk=pk, patient_id=patient.pk)
+    except (CareSession.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such session.") from None
+
+
 def care_sessions_upcoming(*, user: User) -> QuerySet[CareSession]:
     return (
         care_sessions_for_user(user=user)

@@ -17,37 +17,61 @@ from patients.selectors import patients_for_user
 from sessions.models import CareSession, SessionStatus
 
 
-def checkin_target_session(*, patient: Patient) -> CareSession | None:
+@dataclass(frozen=True)
+class CheckInTarget:
+    """The appointment a check-in is for, with only what the check-in pages show."""
+
+    pk: int
+    starts_at: datetime
+    clinician_name: str
+    has_checkin: bool
+
+    @property
+    def clinician_short_name(self) -> str:
+        return self.clinician_name.split(" ")[0]
+
+    @classmethod
+    def from_session(cls, care_session: CareSession) -> CheckInTarget:
+        return cls(care_session.pk, care_session.starts_at, care_session.clinician.user.full_name, False)
+
+
+def checkin_target_session(*, patient: Patient) -> CheckInTarget | None:
     """The appointment a check-in now belongs to: the next one, else one that started in the last day.
 
-    One query: this runs on every visit to the patient's home and check-in pages.
+    One light query: this runs on every visit to the patient's home and check-in pages, the
+    pages patients open most (see bench/checkin.py).
     """
     now = timezone.now()
-    candidates = list(
-        CareSession.objects.filter(patient=patient)
-        .filter(
-            Q(status=SessionStatus.SCHEDULED, starts_at__gt=now)
-            | Q(
-                status__in=(SessionStatus.SCHEDULED, SessionStatus.DONE),
-                starts_at__lte=now,
-                starts_at__gt=now - timedelta(days=1),
-            )
+    rows = (
+        CareSession.objects.filter(
+            patient_id=patient.pk,
+            status__in=(SessionStatus.SCHEDULED, SessionStatus.DONE),
+            starts_at__gt=now - timedelta(days=1),
         )
-        .annotate(has_checkin=Exists(CheckIn.objects.filter(care_session=OuterRef("pk"))))
-        .select_related("clinician__user")
-        .order_by("starts_at")[:20]
+        .order_by("starts_at")
+        .values(
+            "pk",
+            "starts_at",
+            "status",
+            "clinician__user__full_name",
+            has_checkin=Exists(CheckIn.objects.filter(care_session=OuterRef("pk"))),
+        )[:20]
     )
-    upcoming = [s for s in candidates if s.starts_at > now]
+    candidates = [
+        (row, CheckInTarget(row["pk"], row["starts_at"], row["clinician__user__full_name"], row["has_checkin"]))
+        for row in rows
+    ]
+    upcoming = [t for row, t in candidates if t.starts_at > now and row["status"] == SessionStatus.SCHEDULED]
     if upcoming:
         return upcoming[0]
-    recent = [s for s in candidates if not s.has_checkin]
+    recent = [t for row, t in candidates if t.starts_at <= now and not t.has_checkin]
     return recent[-1] if recent else None
 
 
-def checkin_for_session(*, patient: Patient, care_session: CareSession | None) -> CheckIn | None:
+def checkin_for_session(*, patient: Patient, care_session: CareSession | CheckInTarget | None) -> CheckIn | None:
     if care_session is None or getattr(care_session, "has_checkin", True) is False:
         return None
-    return CheckIn.objects.filter(patient=patient, care_session=care_session).first()
+    return CheckIn.objects.filter(patient=patient, care_session_id=care_session.pk).first()
 
 
 def checkin_get(*, user: User, pk) -> CheckIn:

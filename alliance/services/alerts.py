@@ -52,6 +52,9 @@ def _counterpart(response: Response) -> tuple[Response, Response] | None:
     """(patient's response, clinician's response) for the same session, if both exist."""
     if response.care_session_id is None:
         return None
+    if response.respondent_role == Respondent.PATIENT and response.care_session.starts_at > response.submitted_at:
+        # Checked in before the appointment: the clinician can only rate once it has started.
+        return None
     counterpart_key = response.version.definition.get("counterpart")
     if not counterpart_key:
         return None

@@ -69,9 +69,8 @@ def checkin_submit(
             raise PermissionDenied
         if care_session.status in (SessionStatus.CANCELLED, SessionStatus.MISSED):
             raise ValidationError("That appointment isn't going ahead, so this check-in can stand on its own.")
-        existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first()
-        if existing is not None:
-            raise AlreadyCheckedIn(existing)
+    # "Once per appointment" is the database's rule (a unique constraint); a second check-in, or a
+    # double tap, fails to insert below and is reported as AlreadyCheckedIn.
     if versions is None:
         versions = instruments_current(
             clinic=patient.clinic, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
@@ -123,8 +122,7 @@ def checkin_submit(
                     care_session=care_session,
                 )
     except IntegrityError:
-        # Two submissions raced (a double tap): the first one stands.
-        existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first()
+        existing = CheckIn.objects.filter(patient=patient, care_session=care_session).first() if care_session else None
         if existing is None:
             raise
         raise AlreadyCheckedIn(existing) from None
