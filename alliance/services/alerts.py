@@ -31,16 +31,19 @@ def _fmt(value: Decimal) -> str:
 
 
 def _previous_total(response: Response) -> tuple[Decimal | None, object] | None:
-    """The total and time of the patient's previous response to the same instrument, if any."""
+    """The total and time of the patient's previous response to the same instrument, if any.
+
+    The newest earlier response is never one that was corrected (its correction would be newer),
+    except the one this response itself corrects, which is left out by id: no join needed.
+    """
     return (
         Response.objects.filter(
             patient_id=response.patient_id,
             instrument_id=response.instrument_id,
             respondent_role=Respondent.PATIENT,
             submitted_at__lt=response.submitted_at,
-            superseded_by__isnull=True,
         )
-        .exclude(pk=response.pk)
+        .exclude(pk__in=[pk for pk in (response.pk, response.supersedes_id) if pk is not None])
         # Time alone, so the (patient, instrument, submitted_at) index yields the row without a sort.
         .order_by("-submitted_at")
         .values_list("total", "submitted_at")
