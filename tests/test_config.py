@@ -420,3 +420,10 @@ def test_every_variable_the_settings_read_is_in_the_readme_table():
 def test_these_tests_start_settings_processes_without_any_of_those_variables():
     missing = sorted(variables_read_by_the_settings() - CONFIG_VARIABLES)
     assert not missing, f"add to CONFIG_VARIABLES in this file: {', '.join(missing)}"
+
+
+@pytest.mark.django_db
+def test_no_model_change_is_missing_a_migration():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
