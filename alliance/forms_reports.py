@@ -10,6 +10,7 @@ from django.db.models import Q
 from alliance.exports import DATASETS
 from alliance.filters import DataFilters, default_range
 from alliance.models import ExportFormat, Instrument, Purpose, Respondent
+from patients.forms import RowChoiceField
 from patients.models import Clinic, Clinician
 
 EARLIEST = date(2000, 1, 1)
@@ -31,7 +32,7 @@ class FilterFieldsMixin(forms.Form):
     date_to = forms.DateField(
         label="To (including this day)", required=False, widget=_DateInput(), error_messages=DATE_MESSAGES
     )
-    clinician = forms.ModelChoiceField(
+    clinician = RowChoiceField(
         label="Clinician",
         queryset=Clinician.objects.none(),
         required=False,
@@ -94,7 +95,7 @@ def _instruments(clinic: Clinic):
 class ReportFilterForm(FilterFieldsMixin):
     """GET filters on the report pages. Empty dates mean the last twelve months."""
 
-    instrument = forms.ModelChoiceField(
+    instrument = RowChoiceField(
         label="Alliance questionnaire",
         queryset=Instrument.objects.none(),
         required=False,
@@ -153,7 +154,7 @@ class ExportForm(FilterFieldsMixin):
         help_text="Kept with the record of this export, which every admin at your clinic can see.",
         error_messages={"max_length": "Please keep this under 500 characters (it has %(show_value)d)."},
     )
-    instrument = forms.ModelChoiceField(
+    instrument = RowChoiceField(
         label="Questionnaire",
         queryset=Instrument.objects.none(),
         required=False,

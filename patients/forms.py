@@ -16,6 +16,36 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _is_row_id(value) -> bool:
+    """True for a whole number a database id could be. Anything else cannot name a row."""
+    text = str(value).strip()
+    return text.isdigit() and 0 < int(text) < 2**63
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that refuses ids no database could hold before asking the database.
+
+    SQLite raises OverflowError for integers beyond 64 bits, which would otherwise be a 500.
+    """
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _is_row_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RowMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """The many-choice counterpart of ``RowChoiceField``."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not _is_row_id(item):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                )
+        return super()._check_values(value)
+
+
 INVITABLE_ROLES = [
     (Role.PATIENT, "A patient"),
     (Role.CLINICIAN, "A clinician"),
@@ -55,7 +85,7 @@ class InvitationForm(forms.Form):
     profession = forms.ChoiceField(
         label="Profession (for clinicians)", choices=[("", "Choose…"), *Profession.choices], required=False
     )
-    clinicians = forms.ModelMultipleChoiceField(
+    clinicians = RowMultipleChoiceField(
         label="Care team (for patients)",
         queryset=Clinician.objects.none(),
         required=False,
@@ -79,7 +109,7 @@ class InvitationForm(forms.Form):
 
 
 class CareTeamAddForm(forms.Form):
-    clinician = forms.ModelChoiceField(label="Add a clinician", queryset=Clinician.objects.none())
+    clinician = RowChoiceField(label="Add a clinician", queryset=Clinician.objects.none())
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)

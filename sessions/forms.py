@@ -1,5 +1,6 @@
 from django import forms
 
+from patients.forms import RowChoiceField
 from patients.models import Clinician, Patient, Role
 from sessions.models import EntryOutcome, LedBy, NudgeFrequency, PracticeOutcome, SessionMode, SessionStatus
 
@@ -27,8 +28,8 @@ class SessionTimeForm(forms.Form):
 
 
 class ScheduleForm(SessionTimeForm):
-    patient = forms.ModelChoiceField(label="Patient", queryset=Patient.objects.none())
-    clinician = forms.ModelChoiceField(label="Clinician", queryset=Clinician.objects.none())
+    patient = RowChoiceField(label="Patient", queryset=Patient.objects.none())
+    clinician = RowChoiceField(label="Clinician", queryset=Clinician.objects.none())
 
     field_order = ["patient", "clinician", "starts_at", "duration_minutes", "mode"]
 
