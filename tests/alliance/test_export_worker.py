@@ -151,7 +151,8 @@ def test_a_real_worker_prepares_a_large_export_and_the_bar_moves(client, worker,
         },
     )
     export = Export.objects.get()
-    assert response.status_code == 302 and export.status == ExportStatus.QUEUED
+    # Queued for the worker, not made in the request; a quick worker may have started on it already.
+    assert response.status_code == 302 and export.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
     assert export.rows_expected == RESPONSES * 4
 
     seen = []
