@@ -155,6 +155,18 @@ def test_drop_of_exactly_six_alerts_and_five_does_not(cast):
     assert AlertKind.DROP in kinds(six.alerts)
 
 
+def test_a_corrections_drop_is_measured_from_before_the_answer_it_corrects(cast):
+    from alliance.services.checkins import response_correct
+
+    checkin_submit(patient=cast.alice, care_session=None, alliance_answers=alliance(10), pain_answers={})  # 40
+    second = checkin_submit(patient=cast.alice, care_session=None, alliance_answers=alliance(9), pain_answers={})
+    # 36 corrected to 33: a drop of 7 from 40, the answer before it; only 3 from the one it replaces.
+    _, alerts = response_correct(
+        original=second.checkin.alliance_response, by=cast.alice.user, answers=alliance(9, 8, 8, 8)
+    )
+    assert AlertKind.DROP in kinds(alerts)
+
+
 def _past_session(cast):
     return CareSessionFactory(
         patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(hours=1), status="done"
