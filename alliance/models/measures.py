@@ -95,7 +95,8 @@ class Response(ImmutableModel):
     version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="responses")
     # Denormalised from the version so the database can enforce "once per session".
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
+    # No index of its own: the (patient, instrument, submitted_at) index below leads with it.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses", db_index=False)
     care_session = models.ForeignKey(
         CareSession, null=True, blank=True, on_delete=models.PROTECT, related_name="responses"
     )
@@ -131,7 +132,8 @@ class Response(ImmutableModel):
 
 
 class Answer(ImmutableModel):
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    # No index of its own: the (response, item_key) constraint's index leads with it.
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers", db_index=False)
     item_key = models.CharField(max_length=64)
     value = models.SmallIntegerField(null=True, blank=True, help_text="Empty when the item was skipped.")
 
