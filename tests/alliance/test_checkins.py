@@ -308,3 +308,83 @@ def test_import_instrument_command(cast, tmp_path):
     path.write_text("{broken")
     with pytest.raises(CommandError, match="isn't valid JSON"):
         call_command("import_instrument", str(path), "--clinic", "Riverside Pain Service")
+
+
+# --- the two ways a check-in is stored --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pain", [{"intensity": 6, "enjoyment": None, "activity": 4}, {}], ids=["with the pain check", "alliance only"]
+)
+def test_one_statement_and_the_orm_store_the_same_check_in(cast, pain):
+    """PostgreSQL stores a check-in in one statement; other databases through the ORM. Same rows."""
+    import os
+
+    from django.db import connection
+
+    from alliance.models import Answer, Purpose, Respondent
+    from alliance.services.checkins import _checkin_store_in_one_statement, _checkin_store_with_the_orm
+    from alliance.services.measures import instruments_current, response_prepare
+
+    if connection.vendor != "postgresql":
+        message = "the one-statement way is PostgreSQL's; every other check-in test covers the ORM's"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}, and CI runs on PostgreSQL")
+        pytest.skip(message)
+    versions = instruments_current(
+        clinic=cast.riverside, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
+    )
+    when = timezone.now()
+
+    def store(way, patient, care_session):
+        answers = [(Purpose.ALLIANCE, alliance(8, 7, 9, 3))] + ([(Purpose.PAIN, pain)] if pain else [])
+        prepared = [
+            response_prepare(
+                version=versions[purpose],
+                patient=patient,
+                respondent=patient.user,
+                respondent_role=Respondent.PATIENT,
+                answers=given,
+                care_session=care_session,
+                submitted_at=when,
+            )
+            for purpose, given in answers
+        ]
+        checkin = way(
+            prepared, CheckIn(patient=patient, care_session=care_session, note="My sleep?", submitted_at=when)
+        )
+        assert checkin.pk and checkin.alliance_response.pk and not checkin._state.adding
+        return checkin
+
+    def rows(checkin):
+        """What was stored, with the ids that differ between the two patients left out."""
+        people = ("id", "patient", "care_session", "respondent", "alliance_response", "pain_response", "response")
+        responses = [r for r in (checkin.alliance_response, checkin.pain_response) if r is not None]
+        return (
+            CheckIn.objects.filter(pk=checkin.pk).values(*[f for f in _fields(CheckIn) if f not in people]).get(),
+            [
+                Response.objects.filter(pk=r.pk).values(*[f for f in _fields(Response) if f not in people]).get()
+                for r in responses
+            ],
+            [
+                list(Answer.objects.filter(response=r).order_by("item_key").values("item_key", "value"))
+                for r in responses
+            ],
+        )
+
+    one = store(_checkin_store_in_one_statement, cast.alice, cast.alice_session)
+    orm = store(_checkin_store_with_the_orm, cast.frank, cast.frank_session)
+    assert rows(one) == rows(orm)
+    # The objects handed back are the stored rows, the pain check's included, so alerts and the
+    # thank-you page read the right ones.
+    stored = CheckIn.objects.get(pk=one.pk)
+    assert (stored.alliance_response_id, stored.pain_response_id) == (
+        one.alliance_response.pk,
+        one.pain_response.pk if pain else None,
+    )
+    assert stored.alliance_response.total == one.alliance_response.total
+    assert Answer.objects.filter(response__patient=cast.alice).count() == 4 + len(pain)
+
+
+def _fields(model):
+    return [f.name for f in model._meta.concrete_fields]
