@@ -159,7 +159,11 @@ def _checkin_store_in_one_statement(prepared: list[PreparedResponse], checkin: C
         table = quote(model._meta.db_table)
         return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})", params  # noqa: S608
 
+    def column(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
     parts, params, answers, answer_params = [], [], [], []
+    # An answer row is its response, the item and the value; a new field on Answer must join here.
     key_type = Answer._meta.get_field("item_key").db_type(connection)
     value_type = Answer._meta.get_field("value").db_type(connection)
     for n, p in enumerate(prepared):
@@ -171,15 +175,16 @@ def _checkin_store_in_one_statement(prepared: list[PreparedResponse], checkin: C
             answer_params += [key, value]
     if answers:
         table = quote(Answer._meta.db_table)
-        parts.append(f"a AS (INSERT INTO {table} (response_id, item_key, value) {' UNION ALL '.join(answers)})")
+        names = ", ".join(column(Answer, name) for name in ("response", "item_key", "value"))
+        parts.append(f"a AS (INSERT INTO {table} ({names}) {' UNION ALL '.join(answers)})")
         params += answer_params
     statement, values = insert(
         CheckIn,
         checkin,
         skip=("alliance_response", "pain_response"),
         extra={
-            "alliance_response_id": "(SELECT id FROM r0)",
-            "pain_response_id": "(SELECT id FROM r1)" if len(prepared) > 1 else "NULL",
+            column(CheckIn, "alliance_response"): "(SELECT id FROM r0)",
+            column(CheckIn, "pain_response"): "(SELECT id FROM r1)" if len(prepared) > 1 else "NULL",
         },
     )
     parts.append(f"c AS ({statement} RETURNING id)")
