@@ -2,6 +2,7 @@
 """Check-in throughput against a baseline page, both through gunicorn on PostgreSQL.
 
     .venv/bin/python bench/checkin.py [--seconds 6] [--pairs 10] [--clients 8] [--patients 16000]
+                                      [--workers 3] [--threads 2]
 
 What it does, in one run:
 1. builds a fresh PostgreSQL database (``alliance_bench``) with one clinic, one clinician and N
