@@ -6,10 +6,6 @@ class AllianceConfig(AppConfig):
     verbose_name = "Alliance"
 
     def ready(self):
-        from django.db.backends.signals import connection_created
+        from alliance.selectors import digest
 
-        from alliance import reminders
-        from alliance.dbfunctions import register_sqlite
-
-        reminders.register()
-        connection_created.connect(register_sqlite, dispatch_uid="alliance-sqlite-percentile")
+        digest.register()

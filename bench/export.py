@@ -113,7 +113,7 @@ import json, os, resource, time
 from datetime import date
 import django
 django.setup()
-from alliance.filters import DataFilters
+from alliance.selectors.filters import DataFilters
 from alliance.services import exports
 from patients.models import Clinician, User
 
@@ -150,7 +150,7 @@ FLOOR_SQL = """
 from datetime import date
 from django.db import connection
 from alliance.exports import DATASETS, ExportContext
-from alliance.filters import DataFilters
+from alliance.selectors.filters import DataFilters
 from patients.models import Clinic
 
 clinic = Clinic.objects.get(name="Bench clinic")

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import healthz
+
 admin.site.site_header = "Alliance administration"
 admin.site.site_title = "Alliance administration"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("alliance.urls")),
     path("", include("patients.urls")),
     path("accounts/", include("patients.accounts_urls")),

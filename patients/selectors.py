@@ -6,10 +6,46 @@ raises ``Http404``, exactly as something that does not exist, so nothing leaks b
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from patients.models import CareTeamMembership, Clinician, Invitation, Patient, Role, User
+
+M = TypeVar("M", bound=Model)
+
+
+def scoped_get(queryset: QuerySet[M], pk, *, message: str = "Not found.") -> M:
+    """The row ``pk`` of a queryset already scoped to the person asking, else ``Http404``.
+
+    Every view reaches an object this way. Not-yours, does-not-exist and a malformed id all answer
+    404 alike, so nothing leaks by status code (healthchecks' ``_get_check_for_user``).
+    """
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404(message) from None
+
+
+def is_own_record(*, user: User, patient: Patient) -> bool:
+    """True when ``user`` is ``patient`` themself."""
+    profile = user.patient_profile
+    return profile is not None and profile.pk == patient.pk
+
+
+def on_care_team(*, clinician: Clinician | None, patient: Patient) -> bool:
+    """True when ``clinician`` works at the patient's clinic and is on the patient's care team.
+
+    The one place this rule is written (one query). ``clinician`` may be None, e.g.
+    ``user.clinician_profile`` for someone who is not a clinician.
+    """
+    return (
+        clinician is not None
+        and clinician.clinic_id == patient.clinic_id
+        and CareTeamMembership.objects.filter(patient=patient, clinician=clinician).exists()
+    )
 
 
 def patients_for_user(*, user: User) -> QuerySet[Patient]:
@@ -27,10 +63,7 @@ def patients_for_user(*, user: User) -> QuerySet[Patient]:
 
 
 def patient_get(*, user: User, pk) -> Patient:
-    try:
-        return patients_for_user(user=user).get(pk=pk)
-    except (Patient.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such patient.") from None
+    return scoped_get(patients_for_user(user=user), pk, message="No such patient.")
 
 
 def caseload_for_clinician(*, user: User) -> QuerySet[Patient]:
@@ -57,10 +90,7 @@ def clinicians_for_user(*, user: User) -> QuerySet[Clinician]:
 
 
 def clinician_get(*, user: User, pk) -> Clinician:
-    try:
-        return clinicians_for_user(user=user).get(pk=pk)
-    except (Clinician.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such clinician.") from None
+    return scoped_get(clinicians_for_user(user=user), pk, message="No such clinician.")
 
 
 def people_for_admin(*, user: User) -> QuerySet[User]:
@@ -84,10 +114,7 @@ def people_for_admin(*, user: User) -> QuerySet[User]:
 
 
 def person_get_for_admin(*, user: User, pk) -> User:
-    try:
-        return people_for_admin(user=user).get(pk=pk)
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such person.") from None
+    return scoped_get(people_for_admin(user=user), pk, message="No such person.")
 
 
 def care_team_for_patient(*, patient: Patient) -> QuerySet[CareTeamMembership]:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
 from patients.models import Patient, Role, User
-from patients.selectors import caseload_for_clinician, patients_for_user
+from patients.selectors import caseload_for_clinician, patients_for_user, scoped_get
 from sessions.models import (
     AgendaEntry,
     AgendaItem,
@@ -42,18 +40,12 @@ def care_sessions_for_user(*, user: User) -> QuerySet[CareSession]:
 
 
 def care_session_get(*, user: User, pk) -> CareSession:
-    try:
-        return care_sessions_for_user(user=user).get(pk=pk)
-    except (CareSession.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such session.") from None
+    return scoped_get(care_sessions_for_user(user=user), pk, message="No such session.")
 
 
 def care_session_get_for_patient(*, patient: Patient, pk) -> CareSession:
-    """One of this patient's own appointments (the check-in's hot path: no joins), or 404."""
-    try:
-        return CareSession.objects.get(pk=pk, patient_id=patient.pk)
-    except (CareSession.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such session.") from None
+    """One of this patient's own appointments, or 404."""
+    return scoped_get(CareSession.objects.filter(patient_id=patient.pk), pk, message="No such session.")
 
 
 def care_sessions_upcoming(*, user: User) -> QuerySet[CareSession]:
@@ -143,10 +135,7 @@ def agenda_items_for_user(*, user: User) -> QuerySet[AgendaItem]:
 
 
 def agenda_item_get(*, user: User, pk) -> AgendaItem:
-    try:
-        return agenda_items_for_user(user=user).get(pk=pk)
-    except (AgendaItem.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such agenda item.") from None
+    return scoped_get(agenda_items_for_user(user=user), pk, message="No such agenda item.")
 
 
 def agenda_waiting_for_patient(*, patient: Patient) -> list[AgendaItem]:
@@ -239,12 +228,10 @@ def home_plan_versions(*, patient: Patient) -> list[HomePlan]:
 
 
 def plan_item_get(*, user: User, pk) -> PlanItem:
-    try:
-        return PlanItem.objects.select_related("plan__patient__user").get(
-            pk=pk, plan__patient__in=patients_for_user(user=user).values("pk")
-        )
-    except (PlanItem.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404("No such plan item.") from None
+    items = PlanItem.objects.select_related("plan__patient__user").filter(
+        plan__patient__in=patients_for_user(user=user).values("pk")
+    )
+    return scoped_get(items, pk, message="No such plan item.")
 
 
 # --- Reminders -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.utils import timezone
 from alliance.models import Win
 from patients.models import User
 from patients.services import invitation_create
-from tests.alliance import record_helpers as rh
+from tests.alliance.record import helpers as rh
 from tests.conftest import Cast, make_cast
 from tests.factories import CareSessionFactory
 
@@ -102,7 +102,7 @@ def _alice_alert(cast: Cast) -> dict:
 def _riverside_instrument(cast: Cast) -> dict:
     import json
 
-    from alliance.services.measures import instrument_import
+    from alliance.services.instruments import instrument_import
 
     definition = {
         "key": "riverside-own",
@@ -209,7 +209,7 @@ def _fit(cast: Cast, *, talked: bool) -> dict:
 
 ROWS = [
     # --- public and account pages
-    Row("alliance:healthz", EVERYONE),
+    Row("healthz", EVERYONE),
     Row("login", {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
     Row("logout", dict.fromkeys(ROLES, 302), method="post"),
     Row("password_reset", EVERYONE),

@@ -30,8 +30,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db.models import F, QuerySet
 
-from alliance.filters import DataFilters
 from alliance.models import ExportDataset
+from alliance.selectors.filters import DataFilters
 
 # Characters that make a spreadsheet treat a cell as a formula (or smuggle one in after a control
 # character). Full-width forms too: some spreadsheet programs fold them to their ASCII twins.

@@ -24,11 +24,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, Extract, Round
 
-from alliance.dbfunctions import HoursBetween
 from alliance.exports.base import Column, Dataset, Kind, Who, person_columns
 from alliance.exports.fhir import checkin_entries, goal_entries
+from alliance.instruments.scoring import total_range
 from alliance.models import (
     Alert,
     AlertStatus,
@@ -42,7 +42,6 @@ from alliance.models import (
     Respondent,
     Response,
 )
-from alliance.scoring import total_range
 from sessions.models import CareSession
 
 DECIMAL = DecimalField(max_digits=12, decimal_places=2)
@@ -254,7 +253,7 @@ class Alerts(Dataset):
             )[:2],
             Column(
                 "hours_to_acknowledge",
-                HoursBetween("raised_at", "acknowledged_at"),
+                Round(Extract(F("acknowledged_at") - F("raised_at"), "epoch") / 3600, 2, output_field=DECIMAL),
                 Kind.DECIMAL,
                 "Hours from raised to acknowledged.",
                 places=2,

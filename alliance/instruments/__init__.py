@@ -1,4 +1,4 @@
-"""The instruments Alliance ships, as JSON definitions (see ``alliance.scoring``).
+"""The instruments Alliance ships, as JSON definitions (see ``alliance.instruments.scoring``).
 
 ``builtin_sync`` makes the database match these files: a new instrument is created, and a
 changed definition becomes a new version, so responses keep the version they were given on.
@@ -8,7 +8,7 @@ Migrations call it; after editing a file, add a migration that calls it again.
 import json
 from pathlib import Path
 
-from alliance.scoring import definition_validate
+from alliance.instruments.scoring import definition_validate
 
 FOLDER = Path(__file__).parent
 

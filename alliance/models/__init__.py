@@ -1,6 +1,7 @@
 """Alliance's models, one module per part of the product."""
 
 from alliance.models.alerts import Alert, AlertKind, AlertStatus
+from alliance.models.checkins import Answer, CheckIn, Response
 from alliance.models.exports import (
     Export,
     ExportDataset,
@@ -9,7 +10,7 @@ from alliance.models.exports import (
     ExportPseudonym,
     ExportStatus,
 )
-from alliance.models.measures import Answer, CheckIn, Instrument, InstrumentVersion, Purpose, Respondent, Response
+from alliance.models.instruments import Instrument, InstrumentVersion, Purpose, Respondent
 from alliance.models.record import (
     Decision,
     DecisionCheck,

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from alliance.models.measures import Response
+from alliance.models.checkins import Response
 from patients.models import Patient, User
 from sessions.models import CareSession
 

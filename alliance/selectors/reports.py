@@ -30,17 +30,52 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Avg, Count, DecimalField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models.functions import Cast, Extract, TruncMonth
 
-from alliance.dbfunctions import Median, SecondsBetween
-from alliance.filters import DataFilters
+from alliance.instruments.scoring import total_range
 from alliance.models import Alert, CheckIn, Instrument, Purpose, Respondent, Response
-from alliance.scoring import total_range
-from alliance.services.measures import instrument_current
+from alliance.selectors.filters import DataFilters
+from alliance.selectors.instruments import instrument_current
 from patients.models import Clinician, Role, User
 from sessions.models import CareSession, SessionStatus
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's ``PERCENTILE_CONT(fraction) WITHIN GROUP (ORDER BY expression)``, as an ORM aggregate.
+
+    The continuous percentile: linear interpolation between the two nearest values; NULLs are left
+    out. ``Percentile("total", 0.5)`` is the median. Raises ``ValueError`` for a fraction outside 0–1.
+    """
+
+    function = "PERCENTILE_CONT"
+    name = "Percentile"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile's fraction is between 0 and 1.")
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def Median(expression) -> Percentile:
+    return Percentile(expression, 0.5)
+
 
 # --- small value objects the templates read ------------------------------------------------------
 
@@ -329,7 +364,7 @@ def _alert_figures(filters: DataFilters, by: str) -> dict:
         alerts_acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
         alerts_resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
         alert_patients=Count("patient", distinct=True),
-        median_ack_seconds=Median(SecondsBetween("raised_at", "acknowledged_at")),
+        median_ack_seconds=Median(Extract(F("acknowledged_at") - F("raised_at"), "epoch", output_field=FloatField())),
     )
 
 

@@ -30,32 +30,25 @@ def _fmt(value: Decimal) -> str:
     return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.1f}"
 
 
-# The newest earlier response is never one that was corrected (its correction would be newer),
-# except the one this response itself corrects, which is left out by id. Written out: this runs
-# inside every check-in, and building it through the ORM took longer than running it. Ordered by
-# time alone, so the (patient, instrument, submitted_at) index yields the row without a sort.
-PREVIOUS_TOTAL_SQL = """
-    SELECT id, total, submitted_at FROM alliance_response
-    WHERE patient_id = %s AND instrument_id = %s AND respondent_role = %s AND submitted_at < %s
-      AND id <> %s AND id <> %s
-    ORDER BY submitted_at DESC
-    LIMIT 1
-"""
-
-
 def _previous_total(response: Response) -> tuple[Decimal | None, object] | None:
-    """The total and time of the patient's previous response to the same instrument, if any."""
-    params = [
-        response.patient_id,
-        response.instrument_id,
-        Respondent.PATIENT,
-        response.submitted_at,
-        response.pk,
-        response.supersedes_id or response.pk,
-    ]
-    for previous in Response.objects.raw(PREVIOUS_TOTAL_SQL, params):
-        return previous.total, previous.submitted_at
-    return None
+    """The total and time of the patient's previous response to the same instrument, if any.
+
+    A response that was corrected never counts (its correction, which is newer, does), except the
+    one this response itself corrects, which is left out by id.
+    """
+    previous = (
+        Response.objects.filter(
+            patient_id=response.patient_id,
+            instrument_id=response.instrument_id,
+            respondent_role=Respondent.PATIENT,
+            submitted_at__lt=response.submitted_at,
+        )
+        .exclude(pk__in=[response.pk, response.supersedes_id or response.pk])
+        .order_by("-submitted_at")
+        .values_list("total", "submitted_at")
+        .first()
+    )
+    return previous
 
 
 def _counterpart(response: Response) -> tuple[Response, Response] | None:

@@ -7,19 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alliance.instruments.scoring import answers_validate, score
 from alliance.models import Alert, Answer, CheckIn, InstrumentVersion, Purpose, Respondent, Response
+from alliance.selectors.instruments import instrument_current, instruments_current
 from alliance.services.alerts import alerts_evaluate
-from alliance.services.measures import (
-    PreparedResponse,
-    instrument_current,
-    instruments_current,
-    response_prepare,
-    response_submit,
-    responses_save,
-)
 from patients.models import CareTeamMembership, Clinician, Patient, User
 from sessions.models import AgendaSource, CareSession, SessionStatus
 from sessions.services import agenda_item_add
@@ -127,78 +121,10 @@ def checkin_submit(
 
 def checkin_store(prepared: list[PreparedResponse], checkin: CheckIn) -> CheckIn:
     """Insert the responses (alliance first, then the pain check if answered), their answers and
-    the check-in. Call inside the caller's transaction.
-
-    On PostgreSQL it is one statement: check-ins are the write patients make most, and the ORM's
-    three inserts took longer to build than to run (bench/checkin.py). Elsewhere, the ORM.
-    tests/alliance/test_checkins.py checks that both ways store the same rows.
-    """
-    if connection.vendor == "postgresql":
-        return _checkin_store_in_one_statement(prepared, checkin)
-    return _checkin_store_with_the_orm(prepared, checkin)
-
-
-def _checkin_store_with_the_orm(prepared: list[PreparedResponse], checkin: CheckIn) -> CheckIn:
+    the check-in. Call inside the caller's transaction."""
     saved = responses_save(prepared)
     checkin.alliance_response, checkin.pain_response = saved[0], (saved[1] if len(saved) > 1 else None)
     checkin.save()
-    return checkin
-
-
-def _checkin_store_in_one_statement(prepared: list[PreparedResponse], checkin: CheckIn) -> CheckIn:
-    """PostgreSQL only: data-modifying WITH clauses chain the inserts, each feeding the next its ids."""
-    # Every value is a parameter; the SQL around them is built from model metadata only.
-    quote = connection.ops.quote_name
-
-    def insert(model, obj, *, skip=(), extra: dict[str, str] | None = None) -> tuple[str, list]:
-        """``INSERT INTO table (columns) VALUES (...)`` for ``obj``, with ``extra`` columns as SQL."""
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip]
-        names = [quote(f.column) for f in fields] + list(extra or {})
-        values = ["%s"] * len(fields) + list((extra or {}).values())
-        params = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-        table = quote(model._meta.db_table)
-        return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})", params  # noqa: S608
-
-    def column(model, name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
-    parts, params, answers, answer_params = [], [], [], []
-    # An answer row is its response, the item and the value; a new field on Answer must join here.
-    key_type = Answer._meta.get_field("item_key").db_type(connection)
-    value_type = Answer._meta.get_field("value").db_type(connection)
-    for n, p in enumerate(prepared):
-        statement, values = insert(Response, p.response)
-        parts.append(f"r{n} AS ({statement} RETURNING id)")
-        params += values
-        for key, value in p.answers.items():
-            answers.append(f"SELECT r{n}.id, CAST(%s AS {key_type}), CAST(%s AS {value_type}) FROM r{n}")  # noqa: S608
-            answer_params += [key, value]
-    if answers:
-        table = quote(Answer._meta.db_table)
-        names = ", ".join(column(Answer, name) for name in ("response", "item_key", "value"))
-        parts.append(f"a AS (INSERT INTO {table} ({names}) {' UNION ALL '.join(answers)})")
-        params += answer_params
-    statement, values = insert(
-        CheckIn,
-        checkin,
-        skip=("alliance_response", "pain_response"),
-        extra={
-            column(CheckIn, "alliance_response"): "(SELECT id FROM r0)",
-            column(CheckIn, "pain_response"): "(SELECT id FROM r1)" if len(prepared) > 1 else "NULL",
-        },
-    )
-    parts.append(f"c AS ({statement} RETURNING id)")
-    params += values
-    returned = ", ".join(f"(SELECT id FROM r{n})" for n in range(len(prepared)))  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT (SELECT id FROM c), {returned}", params)  # noqa: S608
-        checkin_id, *response_ids = cursor.fetchone()
-    for p, pk in zip(prepared, response_ids, strict=True):
-        p.response.pk = pk
-        p.response._state.adding, p.response._state.db = False, connection.alias
-    checkin.alliance_response = prepared[0].response
-    checkin.pain_response = prepared[1].response if len(prepared) > 1 else None
-    checkin.pk, checkin._state.adding, checkin._state.db = checkin_id, False, connection.alias
     return checkin
 
 
@@ -262,3 +188,61 @@ def response_correct(
         )
         alerts = alerts_evaluate(response=response, answers=answers)
     return response, alerts
+
+
+@dataclass
+class PreparedResponse:
+    response: Response
+    answers: dict[str, int | None]
+
+
+def response_prepare(
+    *,
+    version: InstrumentVersion,
+    patient: Patient,
+    respondent: User,
+    respondent_role: str,
+    answers: Mapping[str, int | None],
+    care_session: CareSession | None = None,
+    supersedes: Response | None = None,
+    submitted_at: datetime | None = None,
+) -> PreparedResponse:
+    """Validate and score answers into an unsaved response; ``responses_save`` stores it."""
+    try:
+        clean = answers_validate(version.definition, answers)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    result = score(version.definition, clean)
+    if result.total is None:
+        raise ValidationError("Please answer a few more of the questions so we can add them up.")
+    if respondent_role not in Respondent.values:
+        raise ValidationError("Unknown respondent.")
+    response = Response(
+        version=version,
+        instrument_id=version.instrument_id,
+        patient=patient,
+        care_session=care_session,
+        respondent=respondent,
+        respondent_role=respondent_role,
+        total=result.total,
+        subscales={key: (str(value) if value is not None else None) for key, value in result.subscales.items()},
+        supersedes=supersedes,
+        submitted_at=submitted_at or timezone.now(),
+    )
+    return PreparedResponse(response=response, answers=clean)
+
+
+def responses_save(prepared: list[PreparedResponse]) -> list[Response]:
+    """Store responses and one row per item in two statements. Call inside the caller's transaction."""
+    responses = Response.objects.bulk_create([p.response for p in prepared])
+    Answer.objects.bulk_create(
+        Answer(response=response, item_key=key, value=value)
+        for response, p in zip(responses, prepared, strict=True)
+        for key, value in p.answers.items()
+    )
+    return responses
+
+
+def response_submit(**kwargs) -> Response:
+    """Score and store one response (see ``response_prepare`` for the arguments)."""
+    return responses_save([response_prepare(**kwargs)])[0]

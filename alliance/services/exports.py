@@ -29,8 +29,8 @@ from django.utils import timezone
 from alliance.exports import DATASETS, ExportContext, dataset_for
 from alliance.exports.base import Dataset
 from alliance.exports.render import render
-from alliance.filters import DataFilters
 from alliance.models import Export, ExportDataset, ExportDelivery, ExportFormat, ExportStatus, Instrument
+from alliance.selectors.filters import DataFilters
 from patients.models import Clinic, Clinician, Role, User
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import dateformat, timezone
 
-from patients.models import CareTeamMembership, Clinician, Patient, Role, User
+from patients.models import Clinician, Patient, Role, User
+from patients.selectors import on_care_team
 from sessions.models import CareSession, SessionMode, SessionStatus
 from sessions.services.agenda import agenda_attach_waiting, agenda_carry_forward
 
@@ -20,7 +21,7 @@ def _check_can_manage(*, by: User, patient: Patient) -> None:
     role = by.role
     if role == Role.CLINIC_ADMIN and by.clinic_admin.clinic_id == patient.clinic_id:
         return
-    if role == Role.CLINICIAN and CareTeamMembership.objects.filter(patient=patient, clinician=by.clinician).exists():
+    if role == Role.CLINICIAN and on_care_team(clinician=by.clinician, patient=patient):
         return
     raise PermissionDenied
 
@@ -45,7 +46,7 @@ def _validate_slot(
         errors["mode"] = "Choose in person, video or phone."
     if clinician.clinic_id != patient.clinic_id:
         errors["clinician"] = "Choose a clinician from the patient's clinic."
-    elif not CareTeamMembership.objects.filter(patient=patient, clinician=clinician).exists():
+    elif not on_care_team(clinician=clinician, patient=patient):
         errors["clinician"] = (
             f"{clinician.user.full_name} is not on {patient.user.full_name}'s care team. "
             "A clinic admin can add them first."

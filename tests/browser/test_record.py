@@ -227,7 +227,7 @@ def test_the_clinician_builds_options_is_refused_a_one_sided_one_shares_them_and
 def test_every_record_page_passes_axe_for_both_sides_at_375_px(open_page, cast):
     """The pages the journeys above don't reach, filled with one of everything, for the patient and the clinician."""
     from alliance.services import record as svc
-    from tests.alliance import record_helpers as h
+    from tests.alliance.record import helpers as h
 
     question = h.answered(cast, silly=True)
     goal = h.goal(cast)

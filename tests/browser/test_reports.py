@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from alliance.models import Export, ExportStatus
 from alliance.services import exports as services
-from tests.alliance.report_data import build_quarter
+from tests.alliance.reports.data import build_quarter
 from tests.browser.helpers import assert_accessible, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

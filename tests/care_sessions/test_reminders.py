@@ -442,7 +442,7 @@ def test_reminder_record_pages_query_count_is_flat(client, cast, django_assert_m
 
 
 def test_digest_carries_the_records_sections_as_names_and_counts_never_contents(cast):
-    from tests.alliance import record_helpers as rh
+    from tests.alliance.record import helpers as rh
 
     rh.ask(cast, text="Is it silly to worry about my knee clicking?", silly=True)
     rh.doesnt_fit(cast, words="It feels like damage to me")
@@ -465,7 +465,7 @@ def test_digest_carries_the_records_sections_as_names_and_counts_never_contents(
 
 
 def test_digest_counts_read_naturally():
-    from alliance.reminders import _per_patient
+    from alliance.selectors.digest import _per_patient
 
     now = timezone.now()
     lines, new = _per_patient(

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from alliance.services.measures import instrument_import
+from alliance.services.instruments import instrument_import
 from patients.models import Clinic
 
 

@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from alliance.demo import FIRST_CLINIC, SECOND_CLINIC, seed_demo
+from alliance.demo.seed import FIRST_CLINIC, SECOND_CLINIC, seed_demo
 
 DEFAULT_PASSWORD = "alliance-demo-2026"  # noqa: S105 - demo accounts only, printed on purpose
 

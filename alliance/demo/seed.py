@@ -1,0 +1,262 @@
+"""Demo data for trying Alliance: two clinics, named accounts, care teams and weeks of history.
+
+Every step is idempotent: it finds what an earlier run made and only adds what is missing, so
+``seed_demo`` can run on every start. Later parts of the app add their own steps to ``STEPS``.
+"""
+
+from __future__ import annotations
+
+import random
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import CareTeamMembership, Clinic, ClinicAdmin, Clinician, Patient, Profession, User
+from sessions.models import CareSession, SessionMode, SessionStatus
+
+FIRST_CLINIC = "Riverside Pain Service"
+SECOND_CLINIC = "Northgate Physiotherapy"
+
+# (email, full name, profession)
+FIRST_CLINICIANS = [
+    ("clinician1@demo.test", "Hannah Price", Profession.PHYSIOTHERAPIST),
+    ("clinician2@demo.test", "Omar Haddad", Profession.PSYCHOLOGIST),
+]
+NAMED_PATIENTS = [
+    "Sarah Mitchell",
+    "James O'Connor",
+    "Aisha Rahman",
+    "Tom Fletcher",
+    "Grace Chen",
+    "Peter Novak",
+]
+FIRST_NAMES = [
+    "Amelia",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Ella",
+    "Farid",
+    "Georgia",
+    "Harry",
+    "Isla",
+    "Jacob",
+    "Kiran",
+    "Laura",
+    "Mohammed",
+    "Niamh",
+    "Oliver",
+    "Priya",
+    "Quentin",
+    "Rosie",
+    "Samuel",
+    "Tara",
+    "Usman",
+    "Violet",
+    "William",
+    "Xin",
+    "Yusuf",
+    "Zara",
+]
+LAST_NAMES = [
+    "Adams",
+    "Bennett",
+    "Campbell",
+    "Davies",
+    "Evans",
+    "Fraser",
+    "Gallagher",
+    "Hughes",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lewis",
+    "Morgan",
+    "Nowak",
+    "Owusu",
+    "Parry",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Taylor",
+    "Underwood",
+    "Vaughan",
+    "Walsh",
+    "Young",
+]
+
+
+@dataclass
+class DemoContext:
+    password_hash: str
+    patients: int
+    weeks: int
+    now: datetime
+    stdout: Callable[[str], None] = print
+    clinics: dict[str, Clinic] = field(default_factory=dict)
+    first_clinic_patients: list[Patient] = field(default_factory=list)
+    all_patients: list[Patient] = field(default_factory=list)
+
+    def rng(self, *key) -> random.Random:
+        """The same random choices for the same person on every run."""
+        return random.Random("|".join(str(part) for part in key))
+
+
+def _person(ctx: DemoContext, email: str, full_name: str) -> User:
+    user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+    # The password is set on every run so that --password can change it.
+    user.full_name, user.password, user.is_active, user.deactivated_at = full_name, ctx.password_hash, True, None
+    user.save(update_fields=["full_name", "password", "is_active", "deactivated_at"])
+    return user
+
+
+def _patient_name(index: int) -> str:
+    if index < len(NAMED_PATIENTS):
+        return NAMED_PATIENTS[index]
+    first = FIRST_NAMES[index % len(FIRST_NAMES)]
+    last = LAST_NAMES[(index // len(FIRST_NAMES)) % len(LAST_NAMES)]
+    return f"{first} {last}" if index < len(FIRST_NAMES) * len(LAST_NAMES) else f"{first} {last} {index}"
+
+
+def seed_people(ctx: DemoContext) -> None:
+    first, _ = Clinic.objects.get_or_create(name=FIRST_CLINIC, defaults={"timezone": "Europe/London"})
+    second, _ = Clinic.objects.get_or_create(name=SECOND_CLINIC, defaults={"timezone": "Europe/London"})
+    ctx.clinics = {"first": first, "second": second}
+
+    ClinicAdmin.objects.get_or_create(user=_person(ctx, "admin@demo.test", "Dawn Okafor"), defaults={"clinic": first})
+    clinicians = []
+    for email, name, profession in FIRST_CLINICIANS:
+        clinician, _ = Clinician.objects.get_or_create(
+            user=_person(ctx, email, name), defaults={"clinic": first, "profession": profession}
+        )
+        clinicians.append(clinician)
+    c1, c2 = clinicians
+
+    patients = []
+    for index in range(ctx.patients):
+        user = _person(ctx, f"patient{index + 1}@demo.test", _patient_name(index))
+        patient, _ = Patient.objects.get_or_create(user=user, defaults={"clinic": first})
+        patients.append(patient)
+        # patient1 sees only clinician1 and patient2 only clinician2; the rest share in turn.
+        team = {0: [c1], 1: [c2]}.get(index, [c1, c2] if index % 3 == 2 else [[c1], [c2]][index % 2])
+        for clinician in team:
+            CareTeamMembership.objects.get_or_create(patient=patient, clinician=clinician)
+    ctx.first_clinic_patients = patients
+
+    ClinicAdmin.objects.get_or_create(
+        user=_person(ctx, "admin@second.demo.test", "Ruth Adeyemi"), defaults={"clinic": second}
+    )
+    second_clinician, _ = Clinician.objects.get_or_create(
+        user=_person(ctx, "clinician@second.demo.test", "Liam Byrne"),
+        defaults={"clinic": second, "profession": Profession.PHYSIOTHERAPIST},
+    )
+    second_patient, _ = Patient.objects.get_or_create(
+        user=_person(ctx, "patient@second.demo.test", "Nadia Kowalski"), defaults={"clinic": second}
+    )
+    CareTeamMembership.objects.get_or_create(patient=second_patient, clinician=second_clinician)
+    ctx.all_patients = [*patients, second_patient]
+
+
+def _at(ctx: DemoContext, day: datetime, hour: int, minute: int, tz: zoneinfo.ZoneInfo) -> datetime:
+    return datetime.combine(day.date(), time(hour, minute), tzinfo=tz)
+
+
+def seed_sessions(ctx: DemoContext) -> None:
+    """Fortnightly sessions over the past weeks, and the next one or two booked."""
+    new_sessions = []
+    for patient in ctx.all_patients:
+        tz = zoneinfo.ZoneInfo(patient.clinic.timezone)
+        team = list(patient.clinicians.all())
+        rng = ctx.rng("sessions", patient.user.email)
+        local_now = ctx.now.astimezone(tz)
+        if not CareSession.objects.filter(patient=patient).exists():
+            day = local_now - timedelta(weeks=ctx.weeks)
+            while day < local_now - timedelta(days=2):
+                if day.weekday() < 5:
+                    starts = _at(ctx, day, rng.choice([9, 10, 11, 13, 14, 15, 16]), rng.choice([0, 30]), tz)
+                    roll = rng.random()
+                    status = (
+                        SessionStatus.DONE
+                        if roll < 0.85
+                        else SessionStatus.MISSED
+                        if roll < 0.93
+                        else SessionStatus.CANCELLED
+                    )
+                    reason = "Clinic closed for staff training" if status == SessionStatus.CANCELLED else ""
+                    new_sessions.append(
+                        CareSession(
+                            patient=patient,
+                            clinician=rng.choice(team),
+                            starts_at=starts,
+                            duration_minutes=rng.choice([45, 45, 60, 30]),
+                            mode=rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.VIDEO]),
+                            status=status,
+                            cancelled_reason=reason,
+                        )
+                    )
+                day += timedelta(days=rng.choice([12, 14, 14, 14, 16]))
+        if not CareSession.objects.filter(
+            patient=patient, status=SessionStatus.SCHEDULED, starts_at__gt=ctx.now
+        ).exists():
+            # The first demo patient's next appointment is tomorrow, so the check-in prompt shows.
+            first_gap = 1 if patient.user.email == "patient1@demo.test" else rng.randint(1, 6)
+            for gap in (first_gap, first_gap + 14):
+                new_sessions.append(
+                    CareSession(
+                        patient=patient,
+                        clinician=team[0] if patient.user.email == "patient1@demo.test" else rng.choice(team),
+                        starts_at=_at(ctx, local_now + timedelta(days=gap), 14, 0, tz),
+                        duration_minutes=45,
+                        mode=SessionMode.IN_PERSON,
+                    )
+                )
+    CareSession.objects.bulk_create(new_sessions, batch_size=2000)
+
+
+def seed_checkins(ctx: DemoContext) -> None:
+    from alliance.demo.checkins import seed_checkins as step
+
+    step(ctx)
+
+
+def seed_record(ctx: DemoContext) -> None:
+    from alliance.demo.record import seed_record as step
+
+    step(ctx)
+
+
+def seed_partners(ctx: DemoContext) -> None:
+    from alliance.demo.sessions import seed_partners as step
+
+    step(ctx)
+
+
+def seed_exports(ctx: DemoContext) -> None:
+    from alliance.demo.exports import seed_exports as step
+
+    step(ctx)
+
+
+STEPS: list[Callable[[DemoContext], None]] = [
+    seed_people,
+    seed_sessions,
+    seed_checkins,
+    seed_record,
+    seed_partners,
+    seed_exports,
+]
+
+
+def seed_demo(*, password: str, patients: int = 6, weeks: int = 8, stdout=print) -> DemoContext:
+    ctx = DemoContext(
+        password_hash=make_password(password), patients=patients, weeks=weeks, now=timezone.now(), stdout=stdout
+    )
+    with transaction.atomic():
+        for step in STEPS:
+            step(ctx)
+    return ctx

@@ -1,0 +1,86 @@
+"""Asking for an export: what, in which format, identified or not, and why."""
+
+from __future__ import annotations
+
+from django import forms
+
+from alliance.exports import DATASETS
+from alliance.forms.reports import FilterFieldsMixin, _instruments
+from alliance.models import ExportFormat, Instrument
+from patients.forms import RowChoiceField
+from patients.models import Clinic
+
+IDENTIFIED_CHOICES = [
+    ("no", "De-identified: a pseudonymous id instead of each name and email, and no free text"),
+    ("yes", "Identified: names and email addresses, and what people wrote"),
+]
+
+
+class ExportForm(FilterFieldsMixin):
+    dataset = forms.ChoiceField(
+        label="What to export",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose what to export.", "invalid_choice": "Please choose from the list."},
+    )
+    format = forms.ChoiceField(
+        label="File format",
+        widget=forms.RadioSelect,
+        choices=[
+            (ExportFormat.CSV.value, "CSV, for analysis software"),
+            (ExportFormat.XLSX.value, "Excel (XLSX), to open in a spreadsheet"),
+            (ExportFormat.FHIR.value, "FHIR R4 JSON, for a health record system (check-ins and goals)"),
+        ],
+        initial=ExportFormat.XLSX.value,
+        error_messages={"required": "Please choose a file format.", "invalid_choice": "Please choose from the list."},
+    )
+    identified = forms.ChoiceField(
+        label="People in the file",
+        widget=forms.RadioSelect,
+        choices=IDENTIFIED_CHOICES,
+        initial="no",
+        error_messages={
+            "required": "Please choose whether to include names.",
+            "invalid_choice": "Please choose from the list.",
+        },
+    )
+    purpose = forms.CharField(
+        label="Why names are needed (for identified exports)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept with the record of this export, which every admin at your clinic can see.",
+        error_messages={"max_length": "Please keep this under 500 characters (it has %(show_value)d)."},
+    )
+    instrument = RowChoiceField(
+        label="Questionnaire",
+        queryset=Instrument.objects.none(),
+        required=False,
+        empty_label="All questionnaires",
+        help_text="For check-ins and alerts.",
+        error_messages={"invalid_choice": "Please choose a questionnaire from the list."},
+    )
+
+    field_order = ["dataset", "format", "identified", "purpose", "date_from", "date_to", "clinician", "instrument"]
+
+    def __init__(self, *args, clinic: Clinic, **kwargs):
+        super().__init__(*args, clinic=clinic, **kwargs)
+        self.fields["dataset"].choices = [(key, f"{kind.title}: {kind.description}") for key, kind in DATASETS.items()]
+        self.fields["instrument"].queryset = _instruments(clinic)
+
+    def clean(self):
+        cleaned = super().clean()
+        # The service checks these too; checking here as well shows every problem at once.
+        kind = DATASETS.get(cleaned.get("dataset"))
+        fmt = cleaned.get("format")
+        if kind is not None and fmt and fmt not in kind.formats:
+            allowed = " or ".join(ExportFormat(value).label for value in kind.formats)
+            self.add_error("format", f"{kind.title} can be exported as {allowed}.")
+        if cleaned.get("identified") == "yes" and not (cleaned.get("purpose") or "").strip():
+            self.add_error(
+                "purpose", "Please say why names and email addresses are needed. It is kept with the export's record."
+            )
+        return cleaned
+
+    @property
+    def identified_value(self) -> bool:
+        return self.cleaned_data.get("identified") == "yes"

@@ -1,0 +1,76 @@
+"""Measures as data: instruments (questionnaires) and their immutable versions."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Clinic, User
+
+
+class Respondent(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician"
+
+
+class Purpose(models.TextChoices):
+    ALLIANCE = "alliance", "Alliance"
+    PAIN = "pain", "Pain"
+    OTHER = "other", "Other"
+
+
+class Instrument(models.Model):
+    """A questionnaire. Built-in ones have no clinic; a clinic's own (e.g. a licensed WAI-SR) has one."""
+
+    clinic = models.ForeignKey(Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="instruments")
+    key = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    respondent = models.CharField(max_length=16, choices=Respondent.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    is_active = models.BooleanField(
+        default=True, help_text="For a clinic's own instrument: used instead of the built-in one of the same kind."
+    )
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "key"], name="instrument_key_unique_per_clinic"),
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(clinic__isnull=True), name="instrument_key_unique_builtin"
+            ),
+            models.CheckConstraint(condition=Q(respondent__in=Respondent.values), name="instrument_respondent_valid"),
+            models.CheckConstraint(condition=Q(purpose__in=Purpose.values), name="instrument_purpose_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.clinic_id is None
+
+
+class InstrumentVersion(models.Model):
+    """One immutable version of an instrument's definition (see ``alliance.instruments.scoring``)."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["instrument", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="instrument_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.name} v{self.number}"
+
+    @property
+    def items(self) -> list[dict]:
+        return self.definition["items"]

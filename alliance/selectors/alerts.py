@@ -1,0 +1,57 @@
+"""Reads for alerts, only ever for the clinicians on the patient's care team."""
+
+from __future__ import annotations
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from alliance.models import Alert, Purpose, Respondent, Response
+from patients.models import Patient, Role, User
+from patients.selectors import patients_for_user
+
+
+def alerts_for_user(*, user: User) -> QuerySet[Alert]:
+    """Alerts about the patients this clinician cares for. Patients and admins get none."""
+    if user.role != Role.CLINICIAN:
+        return Alert.objects.none()
+    return Alert.objects.filter(patient__in=patients_for_user(user=user).values("pk")).select_related(
+        "patient__user", "care_session", "acknowledged_by", "resolved_by"
+    )
+
+
+def alert_get(*, user: User, pk) -> Alert:
+    try:
+        return alerts_for_user(user=user).get(pk=pk)
+    except (Alert.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such alert.") from None
+
+
+def alerts_open_for_user(*, user: User) -> QuerySet[Alert]:
+    return alerts_for_user(user=user).filter(resolved_at__isnull=True).order_by("acknowledged_at", "-raised_at")
+
+
+def caseload_annotate_alliance(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Add each patient's open alert count and their latest alliance total to a caseload."""
+    open_alerts = (
+        Alert.objects.filter(patient=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    latest_alliance = Response.objects.filter(
+        patient=OuterRef("pk"),
+        respondent_role=Respondent.PATIENT,
+        instrument__purpose=Purpose.ALLIANCE,
+        superseded_by__isnull=True,
+    ).order_by("-submitted_at")
+    return patients.annotate(
+        open_alerts=Coalesce(Subquery(open_alerts, output_field=IntegerField()), 0),
+        latest_alliance_total=Subquery(latest_alliance.values("total")[:1]),
+        latest_alliance_at=Subquery(latest_alliance.values("submitted_at")[:1]),
+    )
+
+
+def alerts_for_patient(*, user: User, patient: Patient) -> QuerySet[Alert]:
+    return alerts_for_user(user=user).filter(patient=patient).order_by("-raised_at")

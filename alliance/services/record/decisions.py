@@ -1,0 +1,215 @@
+"""Options and decisions: balanced options, sharing them, the patient's preference and the check afterwards."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alliance.models import (
+    Alert,
+    AlertKind,
+    Decision,
+    DecisionCheck,
+    DecisionStatus,
+    Option,
+    PreferenceKind,
+)
+from alliance.services.record.common import agenda_text, clean_text, require_live, save_fields, touch
+from patients.models import Patient, User
+from sessions.models import AgendaSource
+from sessions.services import agenda_item_add
+from sessions.services.access import check_care_team, check_is_patient
+
+BALANCE_RULE = (
+    "Every option needs at least one benefit and at least one downside before it can be shared, so the patient "
+    "always sees both sides."
+)
+
+
+def decision_start(*, patient: Patient, by: User, title: str, context: str = "") -> Decision:
+    check_care_team(user=by, patient=patient)
+    title = clean_text(title, field="title", limit=200, required="Please say what the decision is about.")
+    context = clean_text(context, field="context", limit=4000)
+    return Decision.objects.create(patient=patient, created_by=by, last_activity_by=by, title=title, context=context)
+
+
+def _option_fields(*, title: str, benefits: str, downsides: str, uncertainties: str) -> dict[str, str]:
+    return {
+        "title": clean_text(title, field="title", limit=200, required="Please name the option."),
+        "benefits": clean_text(benefits, field="benefits", limit=3000),
+        "downsides": clean_text(downsides, field="downsides", limit=3000),
+        "uncertainties": clean_text(uncertainties, field="uncertainties", limit=3000),
+    }
+
+
+def option_balance_errors(*, benefits: str, downsides: str) -> dict[str, str]:
+    """What an option still needs before it can be shared (empty when it is balanced)."""
+    errors = {}
+    if not Option.points(benefits):
+        errors["benefits"] = "Add at least one benefit. " + BALANCE_RULE
+    if not Option.points(downsides):
+        errors["downsides"] = "Add at least one downside or risk. " + BALANCE_RULE
+    return errors
+
+
+def option_add(
+    *, decision: Decision, by: User, title: str, benefits: str = "", downsides: str = "", uncertainties: str = ""
+) -> Option:
+    """Add an option. Drafts may be one-sided while the clinician works; a shared decision's options may not."""
+    check_care_team(user=by, patient=decision.patient)
+    require_live(decision)
+    if decision.status == DecisionStatus.DECIDED:
+        raise ValidationError("This decision has been made, so its options are settled.")
+    fields = _option_fields(title=title, benefits=benefits, downsides=downsides, uncertainties=uncertainties)
+    shared = decision.status == DecisionStatus.SHARED
+    if shared and (errors := option_balance_errors(benefits=fields["benefits"], downsides=fields["downsides"])):
+        raise ValidationError(errors)
+    with transaction.atomic():
+        last = decision.options.order_by("-position").values_list("position", flat=True).first()
+        now = timezone.now()
+        option = Option.objects.create(
+            decision=decision,
+            patient=decision.patient,
+            created_by=by,
+            last_activity_by=by,
+            position=(last + 1) if last is not None else 0,
+            shared_at=now if shared else None,
+            **fields,
+        )
+        touch(decision, by, now)
+    return option
+
+
+def decision_share(*, decision: Decision, by: User) -> Decision:
+    """Share the options with the patient. Refused, with the reasons, unless every option is balanced."""
+    check_care_team(user=by, patient=decision.patient)
+    require_live(decision)
+    if decision.status != DecisionStatus.DRAFT:
+        raise ValidationError("These options have already been shared.")
+    options = list(decision.options.filter(withdrawn_at__isnull=True))
+    if len(options) < 2:
+        raise ValidationError(
+            "Add at least two options before sharing. Waiting, or carrying on as now, can be one of them."
+        )
+    one_sided = []
+    for option in options:
+        errors = option_balance_errors(benefits=option.benefits, downsides=option.downsides)
+        if errors:
+            missing = " and ".join(
+                part for part, key in (("a benefit", "benefits"), ("a downside", "downsides")) if key in errors
+            )
+            one_sided.append(f"“{option.title}” needs {missing}.")
+    if one_sided:
+        raise ValidationError([*one_sided, BALANCE_RULE])
+    with transaction.atomic():
+        now = timezone.now()
+        decision.options.filter(withdrawn_at__isnull=True).update(
+            shared_at=now, last_activity_at=now, last_activity_by=by
+        )
+        decision.status, decision.shared_at = DecisionStatus.SHARED, now
+        decision.touch(by=by, at=now)
+        save_fields(decision, "status", "shared_at", "last_activity_at", "last_activity_by")
+    return decision
+
+
+def decision_preference_record(
+    *, decision: Decision, by: User, what_matters: str, kind: str, option: Option | None = None
+) -> Decision:
+    """The patient records what matters most to them and where they are: unsure, leaning, or chosen."""
+    check_is_patient(user=by, patient=decision.patient)
+    require_live(decision)
+    if decision.status == DecisionStatus.DRAFT:
+        raise PermissionDenied
+    if decision.status == DecisionStatus.DECIDED:
+        raise ValidationError("You've already made this decision.")
+    what_matters = clean_text(what_matters, field="what_matters", limit=2000)
+    if kind not in PreferenceKind.values:
+        raise ValidationError({"kind": "Please choose where you are with this decision."})
+    if kind != PreferenceKind.UNSURE:
+        if option is None:
+            raise ValidationError({"option": "Please choose the option."})
+        if option.decision_id != decision.pk or option.withdrawn_at is not None or option.shared_at is None:
+            raise ValidationError({"option": "Please choose one of the options shown."})
+    else:
+        option = None
+    with transaction.atomic():
+        now = timezone.now()
+        decision.what_matters, decision.preference_kind, decision.preferred_option = what_matters, kind, option
+        decision.preference_at = now
+        if kind == PreferenceKind.CHOSEN:
+            decision.status, decision.decided_at = DecisionStatus.DECIDED, now
+        decision.touch(by=by, at=now)
+        save_fields(
+            decision,
+            "what_matters",
+            "preference_kind",
+            "preferred_option",
+            "preference_at",
+            "status",
+            "decided_at",
+            "last_activity_at",
+            "last_activity_by",
+        )
+        if kind == PreferenceKind.UNSURE:
+            agenda_item_add(
+                patient=decision.patient,
+                text=agenda_text(f"Talk through the options: {decision.title}"),
+                source=AgendaSource.DECISION,
+                source_ref=f"decision:{decision.pk}",
+                raised_by=by,
+            )
+    return decision
+
+
+CHECK_QUESTIONS = {
+    "had_a_say": "Did you feel you had a real say in this decision?",
+    "understood_options": "Did you understand the options well enough to choose between them?",
+    "told_downsides": "Were you told about the downsides as well as the benefits?",
+}
+
+
+CHECK_SCALE = [(0, "Not at all"), (1, "A little"), (2, "Somewhat"), (3, "Mostly"), (4, "Completely")]
+
+
+def decision_check_submit(
+    *, decision: Decision, by: User, had_a_say, understood_options, told_downsides, comment: str = ""
+) -> DecisionCheck:
+    """The three-question check after a decision. A low answer raises an alert on the caseload."""
+    check_is_patient(user=by, patient=decision.patient)
+    if decision.status != DecisionStatus.DECIDED:
+        raise ValidationError("This check comes after you've made your choice.")
+    answers, errors = {}, {}
+    for key, value in (
+        ("had_a_say", had_a_say),
+        ("understood_options", understood_options),
+        ("told_downsides", told_downsides),
+    ):
+        try:
+            answers[key] = int(value)
+        except (TypeError, ValueError):
+            answers[key] = None
+        if answers[key] is None or not 0 <= answers[key] <= 4:
+            errors[key] = "Please choose an answer from “not at all” to “completely”."
+    if errors:
+        raise ValidationError(errors)
+    comment = clean_text(comment, field="comment", limit=2000)
+    try:
+        with transaction.atomic():
+            check = DecisionCheck.objects.create(decision=decision, comment=comment, submitted_by=by, **answers)
+            touch(decision, by, check.submitted_at)
+            if check.is_low:
+                labels = dict(CHECK_SCALE)
+                detail = "; ".join(
+                    f"{question} {labels[answers[key]].lower()} ({answers[key]}/4)"
+                    for key, question in CHECK_QUESTIONS.items()
+                )
+                Alert.objects.create(
+                    patient=decision.patient,
+                    decision=decision,
+                    kind=AlertKind.DECISION_CHECK,
+                    detail=f"After “{decision.title}”: {detail}"[:500],
+                )
+    except IntegrityError:
+        raise ValidationError("You've already answered these questions. Thank you.") from None
+    return check

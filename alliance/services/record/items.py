@@ -1,0 +1,181 @@
+"""Editing and withdrawing any record item (earlier wording kept), and marking a part of the record seen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from alliance.models import (
+    Decision,
+    DecisionStatus,
+    Explanation,
+    Goal,
+    GoalStatus,
+    Option,
+    PrivateNote,
+    Question,
+    RecordRevision,
+    RecordVisit,
+    Setback,
+    StoryEntry,
+    Win,
+)
+from alliance.models.record import RecordItem
+from alliance.services.record.common import clean_text, require_live, save_fields, touch
+from alliance.services.record.decisions import option_balance_errors
+from patients.models import Patient, Role, User
+from patients.selectors import is_own_record
+from sessions.models import AgendaSource
+from sessions.services import agenda_item_retract
+from sessions.services.access import check_takes_part, is_on_care_team
+
+# kind -> (model, editable fields with their limits and "required" message)
+EDITABLE: dict[str, tuple[type[RecordItem], dict[str, tuple[int, str | None]]]] = {
+    "question": (Question, {"text": (2000, "Please write your question.")}),
+    "goal": (Goal, {"text": (300, "Please write the goal."), "why": (1000, None)}),
+    "win": (Win, {"text": (1000, "Please write what went well.")}),
+    "setback": (
+        Setback,
+        {
+            "what_happened": (2000, "Please say a little about what happened."),
+            "what_was_going_on": (2000, None),
+            "what_helped": (2000, None),
+        },
+    ),
+    "story": (StoryEntry, {"title": (200, None), "body": (6000, "Please write something.")}),
+    "decision": (Decision, {"title": (200, "Please say what the decision is about."), "context": (4000, None)}),
+    "option": (
+        Option,
+        {
+            "title": (200, "Please name the option."),
+            "benefits": (3000, None),
+            "downsides": (3000, None),
+            "uncertainties": (3000, None),
+        },
+    ),
+    "note": (PrivateNote, {"body": (4000, "Please write the note.")}),
+    "explanation": (Explanation, {}),
+}
+
+
+KIND_OF_MODEL = {model: kind for kind, (model, _) in EDITABLE.items()}
+
+
+AGENDA_SOURCE_OF_KIND = {"question": AgendaSource.QUESTION, "setback": AgendaSource.SETBACK}
+
+
+def _written_by_patient(item: RecordItem) -> bool:
+    return item.created_by_id == item.patient.user_id
+
+
+def _side(by: User, patient: Patient, side: str | None) -> str | None:
+    """ "patient", "clinician" (on the care team) or None. Views that already know pass ``side``."""
+    if side is not None:
+        return side
+    if is_own_record(user=by, patient=patient):
+        return Role.PATIENT
+    if is_on_care_team(user=by, patient=patient):
+        return Role.CLINICIAN
+    return None
+
+
+def record_item_may_edit(*, item: RecordItem, by: User, side: str | None = None) -> bool:
+    """The patient edits what they wrote (and their goals); the care team edits what clinicians wrote."""
+    if item.withdrawn_at is not None or not EDITABLE[KIND_OF_MODEL[type(item)]][1]:
+        return False
+    side = _side(by, item.patient, side)
+    if isinstance(item, Goal):
+        return side == Role.PATIENT or (item.status == GoalStatus.PROPOSED and side == Role.CLINICIAN)
+    if isinstance(item, Decision | Option) and item_is_settled(item):
+        return False
+    return side == (Role.PATIENT if _written_by_patient(item) else Role.CLINICIAN)
+
+
+def record_item_may_withdraw(*, item: RecordItem, by: User, side: str | None = None) -> bool:
+    if item.withdrawn_at is not None:
+        return False
+    if isinstance(item, Option) and item.decision.status != DecisionStatus.DRAFT:
+        return False
+    side = _side(by, item.patient, side)
+    if isinstance(item, Goal) and not _written_by_patient(item) and item.status != GoalStatus.PROPOSED:
+        # Once agreed, a goal is the patient's: they let it go or withdraw it, not the clinician.
+        return side == Role.PATIENT
+    return side == (Role.PATIENT if _written_by_patient(item) else Role.CLINICIAN)
+
+
+def item_is_settled(item: Decision | Option) -> bool:
+    decision = item if isinstance(item, Decision) else item.decision
+    return decision.status == DecisionStatus.DECIDED
+
+
+def revise(item: RecordItem, by: User, changes: dict[str, str]) -> RecordRevision | None:
+    previous = {field: getattr(item, field) for field in changes if getattr(item, field) != changes[field]}
+    if not previous:
+        return None
+    revision = RecordRevision.objects.create(
+        patient=item.patient, item_kind=KIND_OF_MODEL[type(item)], item_id=item.pk, previous=previous, edited_by=by
+    )
+    for field, value in changes.items():
+        setattr(item, field, value)
+    item.edited_at = revision.edited_at
+    item.touch(by=by, at=revision.edited_at)
+    save_fields(item, *previous, "edited_at", "last_activity_at", "last_activity_by")
+    return revision
+
+
+def record_item_edit(*, item: RecordItem, by: User, changes: dict[str, str]) -> RecordRevision | None:
+    """Change an item's wording; the earlier wording is kept. Returns the revision (None if nothing changed)."""
+    check_takes_part(user=by, patient=item.patient)
+    require_live(item)
+    if not record_item_may_edit(item=item, by=by):
+        raise PermissionDenied
+    fields = EDITABLE[KIND_OF_MODEL[type(item)]][1]
+    cleaned = {
+        field: clean_text(changes.get(field, getattr(item, field)), field=field, limit=limit, required=required)
+        for field, (limit, required) in fields.items()
+    }
+    if isinstance(item, Option) and item.shared_at is not None:
+        errors = option_balance_errors(benefits=cleaned["benefits"], downsides=cleaned["downsides"])
+        if errors:
+            raise ValidationError(errors)
+    with transaction.atomic():
+        revision = revise(item, by, cleaned)
+        if revision is not None and isinstance(item, Option):
+            touch(item.decision, by, revision.edited_at)
+    return revision
+
+
+def record_item_withdraw(*, item: RecordItem, by: User) -> RecordItem:
+    """Hide an item from the patient's view. It stays in the record, marked, for the care team."""
+    check_takes_part(user=by, patient=item.patient)
+    if item.withdrawn_at is not None:
+        return item
+    if not record_item_may_withdraw(item=item, by=by):
+        raise PermissionDenied
+    with transaction.atomic():
+        now = timezone.now()
+        item.withdrawn_at, item.withdrawn_by = now, by
+        item.touch(by=by, at=now)
+        save_fields(item, "withdrawn_at", "withdrawn_by", "last_activity_at", "last_activity_by")
+        kind = KIND_OF_MODEL[type(item)]
+        if kind in AGENDA_SOURCE_OF_KIND:
+            agenda_item_retract(
+                patient=item.patient, source=AGENDA_SOURCE_OF_KIND[kind], source_ref=f"{kind}:{item.pk}"
+            )
+    return item
+
+
+def record_visit_mark(*, user: User, patient: Patient, section: str) -> datetime | None:
+    """Note that ``user`` is looking at this part of the record now; returns when they last looked (or None)."""
+    now = timezone.now()
+    visit, created = RecordVisit.objects.get_or_create(
+        user=user, patient=patient, section=section, defaults={"seen_at": now}
+    )
+    if created:
+        return None
+    previous = visit.seen_at
+    RecordVisit.objects.filter(pk=visit.pk).update(seen_at=now)
+    return previous

@@ -1,0 +1,108 @@
+"""The patient's check-in and the clinician's rating of a session."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from alliance.forms.checkins import CheckInForm, RatingForm
+from alliance.models import Purpose, Respondent
+from alliance.selectors import checkins as selectors
+from alliance.selectors.instruments import instrument_current, instruments_current
+from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_submit, clinician_rating_submit
+from patients.decorators import clinician_required, patient_required
+from patients.forms import apply_errors
+from sessions.selectors import care_session_get, care_session_get_for_patient
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def checkin(request):
+    patient = request.user.patient
+    if request.method == "POST":
+        # A check-in belongs to the appointment the page was shown for (only the patient's own can
+        # be named), or stands alone if none was, as the page told them.
+        if "session" in request.POST:
+            posted = request.POST["session"]
+        else:
+            current = selectors.checkin_target_session(patient=patient)
+            posted = current.pk if current else ""
+        target = care_session_get_for_patient(patient=patient, pk=posted) if posted else None
+    else:
+        target = selectors.checkin_target_session(patient=patient)
+        existing = selectors.checkin_for_session(patient=patient, care_session=target)
+        if existing is not None:
+            return render(request, "alliance/checkins/already.html", {"checkin": existing})
+    versions = instruments_current(
+        clinic=patient.clinic, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
+    )
+    form = CheckInForm(
+        request.POST or None, alliance_version=versions[Purpose.ALLIANCE], pain_version=versions[Purpose.PAIN]
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = checkin_submit(
+                patient=patient,
+                care_session=target,
+                alliance_answers=form.answers("alliance"),
+                pain_answers=form.answers("pain"),
+                note=form.cleaned_data["note"],
+                versions=versions,
+            )
+        except AlreadyCheckedIn as already:
+            return render(request, "alliance/checkins/already.html", {"checkin": already.checkin})
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return redirect("alliance:checkin-done", pk=result.checkin.pk)
+    if request.method == "POST":
+        # A second try for an appointment already checked in for is told so, whatever it holds.
+        existing = selectors.checkin_for_session(patient=patient, care_session=target)
+        if existing is not None:
+            return render(request, "alliance/checkins/already.html", {"checkin": existing})
+    context = {
+        "form": form,
+        "target": target,
+        "alliance_groups": form.groups("alliance"),
+        "pain_groups": form.groups("pain"),
+        "alliance_version": versions[Purpose.ALLIANCE],
+    }
+    return render(request, "alliance/checkins/checkin.html", context, status=400 if form.errors else 200)
+
+
+@patient_required
+def checkin_done(request, pk):
+    checkin = selectors.checkin_get(user=request.user, pk=pk)
+    talk_through = checkin.alliance_response.alerts.exists()
+    return render(request, "alliance/checkins/done.html", {"checkin": checkin, "talk_through": talk_through})
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def rating(request, pk):
+    care_session = care_session_get(user=request.user, pk=pk)
+    patient = care_session.patient
+    version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="clinician")
+    form = RatingForm(request.POST or None, version=version)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, alerts = clinician_rating_submit(
+                clinician=request.user.clinician, care_session=care_session, answers=form.answers("rating")
+            )
+        except AlreadyRated:
+            messages.info(request, "You've already rated this session. Ratings aren't changed once they're in.")
+            return redirect("alliance:patient", pk=patient.pk)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            if alerts:
+                messages.warning(
+                    request, f"Thank you. Your rating raised {len(alerts)} thing(s) to talk through; see below."
+                )
+            else:
+                messages.success(request, "Thank you, your rating is saved.")
+            return redirect("alliance:patient", pk=patient.pk)
+    context = {"form": form, "care_session": care_session, "groups": form.groups("rating"), "version": version}
+    return render(request, "alliance/checkins/rating.html", context, status=400 if form.errors else 200)

@@ -1,0 +1,1 @@
+"""The shared record's pages, one module per section; ``common`` holds what they share."""

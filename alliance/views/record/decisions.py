@@ -1,0 +1,186 @@
+"""Options and decisions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.forms.record import (
+    DecisionCheckForm,
+    DecisionForm,
+    OptionForm,
+    PreferenceForm,
+)
+from alliance.models import DecisionStatus, PreferenceKind, RecordSection
+from alliance.selectors import record as sel
+from alliance.services import record as svc
+from alliance.services.record import BALANCE_RULE
+from alliance.views.record.common import (
+    CLINICIAN_ONLY,
+    PATIENT_ONLY,
+    done,
+    record_page,
+    record_url,
+    seen_since,
+    with_permissions,
+)
+from patients.forms import apply_errors
+from patients.models import Role
+
+
+@require_GET
+def decisions(request, pk):
+    patient = sel.record_patient_get(user=request.user, pk=pk)
+    since = seen_since(request, patient, RecordSection.DECISIONS)
+    items = sel.mark_new(list(sel.decisions_for(user=request.user, patient=patient)), user=request.user, since=since)
+    return record_page(request, "alliance/record/decisions.html", patient, RecordSection.DECISIONS, items=items)
+
+
+@require_http_methods(["GET", "POST"])
+def decision_new(request, pk):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decision = svc.decision_start(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = "Now add the options. The patient sees nothing until you share them."
+            return done(request, text, record_url("record-decision", patient, decision.pk))
+    return record_page(request, "alliance/record/decision_new.html", patient, RecordSection.DECISIONS, form=form)
+
+
+def _decision_page(request, patient, decision, *, status=200, share_errors=None, **forms):
+    options = [o for o in decision.options.all() if not o.is_withdrawn or request.user.role == Role.CLINICIAN]
+    live = with_permissions([o for o in options if not o.is_withdrawn], request.user, patient)
+    with_permissions([decision], request.user, patient)
+    is_patient = request.user.role == Role.PATIENT
+    for option in live:
+        option.balance_missing = svc.option_balance_errors(benefits=option.benefits, downsides=option.downsides)
+    check = getattr(decision, "after_check", None)
+    context = {
+        "decision": decision,
+        "options": options,
+        "share_errors": share_errors,
+        "balance_rule": BALANCE_RULE,
+        "preference_form": forms.get("preference_form")
+        or (
+            PreferenceForm(
+                options=live,
+                initial={
+                    "what_matters": decision.what_matters,
+                    "kind": decision.preference_kind or None,
+                    "option": decision.preferred_option_id,
+                },
+            )
+            if is_patient and decision.status == DecisionStatus.SHARED
+            else None
+        ),
+        "check_form": forms.get("check_form")
+        or (DecisionCheckForm() if is_patient and decision.status == DecisionStatus.DECIDED and not check else None),
+        "check": check,
+        "check_rows": _check_rows(check),
+        "may_edit": svc.record_item_may_edit(item=decision, by=request.user, side=request.user.role),
+    }
+    return record_page(request, "alliance/record/decision.html", patient, RecordSection.DECISIONS, **context)
+
+
+def _check_rows(check):
+    if check is None:
+        return []
+    labels = dict(svc.CHECK_SCALE)
+    return [(q, check.answers[key], labels[check.answers[key]]) for key, q in svc.CHECK_QUESTIONS.items()]
+
+
+@require_GET
+def decision_detail(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk)
+    return _decision_page(request, patient, sel.decision_get(user=request.user, patient=patient, pk=item))
+
+
+@require_http_methods(["GET", "POST"])
+def option_new(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    form = OptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            option = svc.option_add(decision=decision, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = f"“{option.title}” is added."
+            missing = svc.option_balance_errors(benefits=option.benefits, downsides=option.downsides)
+            if missing:
+                text += " It still needs " + " and ".join(
+                    p for p, k in (("a benefit", "benefits"), ("a downside", "downsides")) if k in missing
+                )
+                text += " before the options can be shared."
+            return done(request, text, record_url("record-decision", patient, decision.pk))
+    return record_page(
+        request,
+        "alliance/record/option_new.html",
+        patient,
+        RecordSection.DECISIONS,
+        form=form,
+        decision=decision,
+        balance_rule=BALANCE_RULE,
+    )
+
+
+@require_POST
+def decision_share(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    try:
+        svc.decision_share(decision=decision, by=request.user)
+    except ValidationError as error:
+        return _decision_page(request, patient, decision, share_errors=error.messages)
+    text = f"The options are shared with {patient.user.get_short_name()}."
+    return done(request, text, record_url("record-decision", patient, decision.pk))
+
+
+@require_POST
+def decision_preference(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    if decision.status != DecisionStatus.SHARED:
+        messages.info(request, "This decision has already been made.")
+        return redirect(record_url("record-decision", patient, decision.pk))
+    live = [o for o in decision.options.all() if not o.is_withdrawn]
+    form = PreferenceForm(request.POST, options=live)
+    if form.is_valid():
+        try:
+            svc.decision_preference_record(decision=decision, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            kind = form.cleaned_data["kind"]
+            texts = {
+                PreferenceKind.UNSURE: "Thank you. It's on the agenda so you can talk it through together.",
+                PreferenceKind.LEANING: "Thank you. Your clinician can see where you're leaning.",
+                PreferenceKind.CHOSEN: "Thank you. Your choice is recorded. Three short questions follow.",
+            }
+            return done(request, texts[kind], record_url("record-decision", patient, decision.pk))
+    return _decision_page(request, patient, decision, preference_form=form)
+
+
+@require_POST
+def decision_check(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    form = DecisionCheckForm(request.POST)
+    if form.is_valid():
+        try:
+            check = svc.decision_check_submit(decision=decision, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = "Thank you for answering."
+            if check.is_low:
+                text += " Thank you for being honest, too. Your clinician will talk this through with you."
+            return done(request, text, record_url("record-decision", patient, decision.pk))
+    return _decision_page(request, patient, decision, check_form=form)

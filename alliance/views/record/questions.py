@@ -1,0 +1,118 @@
+"""Questions: the list, asking one, answering, and the patient's feedback on an answer."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.forms.record import (
+    AnswerForm,
+    FeedbackForm,
+    QuestionForm,
+)
+from alliance.models import QuestionStatus, RecordSection
+from alliance.selectors import record as sel
+from alliance.services import record as svc
+from alliance.views.record.common import (
+    CLINICIAN_ONLY,
+    PATIENT_ONLY,
+    done,
+    record_page,
+    record_url,
+    seen_since,
+    with_permissions,
+)
+from patients.forms import apply_errors
+from patients.models import Role
+
+
+@require_GET
+def questions(request, pk):
+    patient = sel.record_patient_get(user=request.user, pk=pk)
+    since = seen_since(request, patient, RecordSection.QUESTIONS)
+    items = sel.mark_new(list(sel.questions_for(user=request.user, patient=patient)), user=request.user, since=since)
+    open_items = [q for q in items if q.is_open and not q.is_withdrawn]
+    other = [q for q in items if q not in open_items]
+    return record_page(
+        request, "alliance/record/questions.html", patient, RecordSection.QUESTIONS, open_items=open_items, other=other
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def question_new(request, pk):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    form = QuestionForm(request.POST or None, initial={"route": "next_session"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            question = svc.question_ask(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = (
+                "Thank you. Your question is on the agenda for your next appointment."
+                if question.route == "next_session"
+                else "Thank you. Your clinician will answer it in writing."
+            )
+            return done(request, text, record_url("record-question", patient, question.pk))
+    return record_page(request, "alliance/record/question_new.html", patient, RecordSection.QUESTIONS, form=form)
+
+
+def _question_page(request, patient, question, **forms):
+    with_permissions([question], request.user, patient)
+    is_clinician = request.user.role == Role.CLINICIAN
+    context = {
+        "question": question,
+        "answer_form": forms.get("answer_form") or (AnswerForm() if is_clinician else None),
+        "feedback_form": forms.get("feedback_form")
+        or (FeedbackForm() if not is_clinician and question.status == QuestionStatus.ANSWERED else None),
+    }
+    return record_page(request, "alliance/record/question.html", patient, RecordSection.QUESTIONS, **context)
+
+
+@require_GET
+def question_detail(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk)
+    question = sel.question_get(user=request.user, patient=patient, pk=item)
+    return _question_page(request, patient, question)
+
+
+@require_POST
+def question_answer(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    question = sel.question_get(user=request.user, patient=patient, pk=item)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.question_answer(question=question, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return done(request, "Your answer is shared.", record_url("record-question", patient, question.pk))
+    return _question_page(request, patient, question, answer_form=form)
+
+
+@require_POST
+def question_feedback(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    question = sel.question_get(user=request.user, patient=patient, pk=item)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            svc.question_feedback(
+                question=question,
+                by=request.user,
+                helped=data["outcome"] == "helped",
+                words=data["words"],
+                raise_next_session=data["raise_next_session"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = (
+                "Thank you for letting us know."
+                if data["outcome"] == "helped"
+                else "Thank you for saying so. The question stays open, and your clinician will come back to it."
+            )
+            return done(request, text, record_url("record-question", patient, question.pk))
+    return _question_page(request, patient, question, feedback_form=form)

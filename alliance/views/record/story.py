@@ -1,0 +1,118 @@
+"""The patient's story."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.forms.record import (
+    PassageForm,
+    ReflectForm,
+    ReflectionRespondForm,
+    StoryForm,
+)
+from alliance.models import RecordSection
+from alliance.selectors import record as sel
+from alliance.services import record as svc
+from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
+from patients.forms import apply_errors
+from patients.models import Role
+
+
+@require_GET
+def story(request, pk):
+    patient = sel.record_patient_get(user=request.user, pk=pk)
+    since = seen_since(request, patient, RecordSection.STORY)
+    items = sel.mark_new(list(sel.story_for(user=request.user, patient=patient)), user=request.user, since=since)
+    return record_page(request, "alliance/record/story.html", patient, RecordSection.STORY, items=items)
+
+
+@require_http_methods(["GET", "POST"])
+def story_new(request, pk):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    form = StoryForm(request.POST or None, initial={"topic": "history"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = svc.story_add(patient=patient, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return done(request, "Thank you for sharing this.", record_url("record-story-entry", patient, entry.pk))
+    return record_page(request, "alliance/record/story_new.html", patient, RecordSection.STORY, form=form)
+
+
+def _story_page(request, patient, entry, **forms):
+    is_clinician = request.user.role == Role.CLINICIAN
+    reflections = list(entry.reflections.all())
+    for reflection in reflections:
+        if not is_clinician and not reflection.response:
+            bound = forms.get("reflection_pk") == reflection.pk
+            reflection.respond_form = forms["respond_form"] if bound else ReflectionRespondForm()
+    context = {
+        "entry": entry,
+        "segments": sel.story_segments(entry),
+        "reflections": reflections,
+        "passage_form": forms.get("passage_form") or (PassageForm() if is_clinician else None),
+        "reflect_form": forms.get("reflect_form") or (ReflectForm() if is_clinician else None),
+        "may_edit": svc.record_item_may_edit(item=entry, by=request.user, side=request.user.role),
+    }
+    return record_page(request, "alliance/record/story_entry.html", patient, RecordSection.STORY, **context)
+
+
+@require_GET
+def story_entry(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk)
+    return _story_page(request, patient, sel.story_entry_get(user=request.user, patient=patient, pk=item))
+
+
+@require_POST
+def story_passage(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
+    form = PassageForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.story_passage_mark(entry=entry, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return done(
+                request, "Marked. It's on the next agenda.", record_url("record-story-entry", patient, entry.pk)
+            )
+    return _story_page(request, patient, entry, passage_form=form)
+
+
+@require_POST
+def story_reflect(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
+    form = ReflectForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.story_reflect(entry=entry, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = f"Shared. {patient.user.get_short_name()} can confirm it or correct it."
+            return done(request, text, record_url("record-story-entry", patient, entry.pk))
+    return _story_page(request, patient, entry, reflect_form=form)
+
+
+@require_POST
+def story_reflection_respond(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    reflection = sel.story_reflection_get(user=request.user, patient=patient, pk=item)
+    form = ReflectionRespondForm(request.POST)
+    if form.is_valid():
+        confirmed = form.cleaned_data["response"] == "confirmed"
+        try:
+            svc.story_reflection_respond(
+                reflection=reflection, by=request.user, confirmed=confirmed, correction=form.cleaned_data["correction"]
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            text = "Thank you." if confirmed else "Thank you for putting it right. Your clinician will see it."
+            return done(request, text, record_url("record-story-entry", patient, reflection.entry_id))
+    entry = sel.story_entry_get(user=request.user, patient=patient, pk=reflection.entry_id)
+    return _story_page(request, patient, entry, respond_form=form, reflection_pk=reflection.pk)

@@ -1,0 +1,1 @@
+"""A patient's download of their own data."""
