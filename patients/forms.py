@@ -1,4 +1,7 @@
 import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
@@ -14,6 +17,33 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Saved(Generic[T]):
+    """A form whose service call went through; ``value`` is what the service returned."""
+
+    value: T
+
+
+def form_save(form: forms.Form, save: Callable[[dict], T]) -> Saved[T] | None:
+    """Validate ``form``, then call ``save(form.cleaned_data)``.
+
+    Returns ``Saved(value)`` when it went through, else None: the form then carries its errors,
+    those of its fields and any ``ValidationError`` the service raised (next to the fields it names),
+    and still holds everything that was typed, ready to show again. Views use it as
+    ``if saved := form_save(form, lambda data: service(**data)): ...``.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return Saved(save(form.cleaned_data))
+    except ValidationError as error:
+        apply_errors(form, error)
+        return None
 
 
 def _is_row_id(value) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,7 +14,7 @@ from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.services.record import EDITABLE
 from alliance.views.record.common import KIND_SECTION, done, record_page, record_url
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -52,14 +51,12 @@ def item_edit(request, pk, kind, item):
         return redirect(_item_url(patient, kind, record_item))
     fields = EDITABLE[kind][1]
     form = EditForm(request.POST or None, kind=kind, initial={f: getattr(record_item, f) for f in fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            revision = svc.record_item_edit(item=record_item, by=request.user, changes=form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = "Saved. The earlier wording is kept in the history." if revision else "Nothing changed."
-            return done(request, text, _item_url(patient, kind, record_item))
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.record_item_edit(item=record_item, by=request.user, changes=data))
+    ):
+        revision = saved.value
+        text = "Saved. The earlier wording is kept in the history." if revision else "Nothing changed."
+        return done(request, text, _item_url(patient, kind, record_item))
     context = {"form": form, "item": record_item, "kind": kind, "back": _item_url(patient, kind, record_item)}
     return record_page(request, "alliance/record/item_edit.html", patient, KIND_SECTION[kind], **context)
 
