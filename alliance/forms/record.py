@@ -17,8 +17,7 @@ from alliance.models import (
     QuestionRoute,
     StoryTopic,
 )
-from alliance.models.record import SCALE_RANGES
-from alliance.services.record import CHECK_QUESTIONS, CHECK_SCALE, EDITABLE, GOAL_MOVES
+from alliance.models.record import CHECK_QUESTIONS, CHECK_SCALE, GOAL_MOVES, SCALE_RANGES, RecordItem
 
 
 def textfield(label: str, *, required: str | None = None, rows: int = 4, help_text: str = "", single_line=False):
@@ -356,8 +355,8 @@ EDIT_LABELS = {
 
 
 class EditForm(forms.Form):
-    def __init__(self, *args, kind: str, **kwargs):
+    def __init__(self, *args, item: RecordItem, **kwargs):
         super().__init__(*args, **kwargs)
-        for field, (limit, required) in EDITABLE[kind][1].items():
+        for field, (limit, required) in item.editable.items():
             single = limit <= 300
             self.fields[field] = textfield(EDIT_LABELS[field], required=required, rows=4, single_line=single)

@@ -180,9 +180,6 @@ def setbacks_for(*, user: User, patient: Patient) -> QuerySet[Setback]:
 def journal_for(*, user: User, patient: Patient) -> list[Win | Setback]:
     """Wins and setbacks together, newest first."""
     wins, setbacks = list(wins_for(user=user, patient=patient)), list(setbacks_for(user=user, patient=patient))
-    for kind, group in (("win", wins), ("setback", setbacks)):
-        for item in group:
-            item.kind = kind
     items = [*wins, *setbacks]
     return sorted(items, key=lambda item: (item.created_at, item.pk), reverse=True)
 
@@ -313,8 +310,8 @@ def record_item_get(*, user: User, patient: Patient, model: type[RecordItem], pk
     return _get(_visible(model.objects.filter(patient=patient).select_related(*BYLINE), user), pk)
 
 
-def record_history(*, item: RecordItem, kind: str) -> list[RecordRevision]:
-    return list(RecordRevision.objects.filter(item_kind=kind, item_id=item.pk).select_related("edited_by"))
+def record_history(*, item: RecordItem) -> list[RecordRevision]:
+    return list(RecordRevision.objects.filter(item_kind=item.kind, item_id=item.pk).select_related("edited_by"))
 
 
 # --- Summaries: the hub, the homes, the clinic admin -----------------------------------------------

@@ -14,9 +14,9 @@ from alliance.forms.record import (
     PreferenceForm,
 )
 from alliance.models import DecisionStatus, PreferenceKind, RecordSection
+from alliance.models.record import BALANCE_RULE, CHECK_QUESTIONS, CHECK_SCALE
 from alliance.selectors import record as sel
 from alliance.services import record as svc
-from alliance.services.record import BALANCE_RULE
 from alliance.views.record.common import (
     CLINICIAN_ONLY,
     PATIENT_ONLY,
@@ -89,8 +89,8 @@ def _decision_page(request, patient, decision, *, status=200, share_errors=None,
 def _check_rows(check):
     if check is None:
         return []
-    labels = dict(svc.CHECK_SCALE)
-    return [(q, check.answers[key], labels[check.answers[key]]) for key, q in svc.CHECK_QUESTIONS.items()]
+    labels = dict(CHECK_SCALE)
+    return [(q, check.answers[key], labels[check.answers[key]]) for key, q in CHECK_QUESTIONS.items()]
 
 
 @require_GET
