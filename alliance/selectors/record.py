@@ -42,7 +42,7 @@ from alliance.models import (
     StoryReflection,
     Win,
 )
-from alliance.models.record import OPEN_QUESTION_STATUSES, SCALE_RANGES, RecordItem
+from alliance.models.record import OPEN_QUESTION_STATUSES, SCALE_RANGES, GoalScale, RecordItem
 from patients.models import Patient, Role, User
 from patients.selectors import caseload_for_clinician, patient_get
 
@@ -127,7 +127,7 @@ def goal_trend(goal: Goal) -> Trend | None:
         coords.append(coords[0].replace("2.0,", f"{TREND_WIDTH - 2:.1f},", 1))
 
     def show(value: int) -> str:
-        return f"{value:+d}" if goal.scale == "gas" and value else str(value)
+        return f"{value:+d}" if goal.scale == GoalScale.GAS and value else str(value)
 
     def day(rating: GoalRating) -> str:
         return date_format(timezone.localtime(rating.rated_at), "j F")

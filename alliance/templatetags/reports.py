@@ -7,6 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import template
 from django.utils.html import format_html
 
+from alliance.numbers import number
+from alliance.numbers import signed as signed_number
+
 register = template.Library()
 
 
@@ -23,23 +26,14 @@ def share(value, noun: str = "") -> str:
 
 @register.filter
 def score(value, places: int = 1) -> str:
-    """A score or average to one decimal place, dropping ".0"; "–" when there is none."""
-    if value is None:
-        return "–"
-    number = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
-    text = f"{number:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace("-", "−")
+    """A score or average as ``alliance.numbers.number`` writes it: "5.3", "27", "−2", "–"."""
+    return number(value, int(places))
 
 
 @register.filter
 def signed(value) -> str:
     """A change with its sign: "+1.5", "−2", "0"."""
-    text = score(value)
-    if text not in ("–", "0") and not text.startswith("−"):
-        return f"+{text}"
-    return text
+    return signed_number(value)
 
 
 @register.filter

@@ -12,6 +12,7 @@ from patients.models import Role
 from patients.selectors import patient_get
 from sessions import selectors, services
 from sessions.forms import PlanItemForm, PracticeLogForm, WorthRatingForm
+from sessions.models import PracticeOutcome
 from sessions.services.plans import patient_today
 from sessions.views.access import PARTNERS, allow
 
@@ -117,9 +118,9 @@ def _plan_url(patient) -> str:
 
 
 ENCOURAGEMENT = {
-    "done": "Well done. Every time you practise counts.",
-    "partly": "Some is more than none. Well done for doing what you could.",
-    "not_today": "That's fine. Some days are like that, and saying so helps your clinician understand.",
+    PracticeOutcome.DONE: "Well done. Every time you practise counts.",
+    PracticeOutcome.PARTLY: "Some is more than none. Well done for doing what you could.",
+    PracticeOutcome.NOT_TODAY: "That's fine. Some days are like that, and saying so helps your clinician understand.",
 }
 
 

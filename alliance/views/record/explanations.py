@@ -11,7 +11,7 @@ from alliance.forms.record import (
     ReviseForm,
     TalkedForm,
 )
-from alliance.models import RecordSection
+from alliance.models import Fit, RecordSection
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
@@ -94,7 +94,7 @@ def explanation_respond(request, pk, item):
     ):
         text = (
             "Thank you. It's good to know it fits."
-            if form.cleaned_data["fit"] == "fits"
+            if form.cleaned_data["fit"] == Fit.FITS
             else "Thank you for saying so. It's on the agenda, so you can talk it through together."
         )
         return done(request, text, record_url("record-explanation", patient, explanation.pk))

@@ -9,7 +9,7 @@ from alliance.forms.record import (
     FeedbackForm,
     QuestionForm,
 )
-from alliance.models import QuestionStatus, RecordSection
+from alliance.models import QuestionRoute, QuestionStatus, RecordSection, ReplyKind
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import (
@@ -40,14 +40,14 @@ def questions(request, pk):
 @require_http_methods(["GET", "POST"])
 def question_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
-    form = QuestionForm(request.POST or None, initial={"route": "next_session"})
+    form = QuestionForm(request.POST or None, initial={"route": QuestionRoute.NEXT_SESSION})
     if request.method == "POST" and (
         saved := form_save(form, lambda data: svc.question_ask(patient=patient, by=request.user, **data))
     ):
         question = saved.value
         text = (
             "Thank you. Your question is on the agenda for your next appointment."
-            if question.route == "next_session"
+            if question.route == QuestionRoute.NEXT_SESSION
             else "Thank you. Your clinician will answer it in writing."
         )
         return done(request, text, record_url("record-question", patient, question.pk))
@@ -93,7 +93,7 @@ def question_feedback(request, pk, item):
         lambda data: svc.question_feedback(
             question=question,
             by=request.user,
-            helped=data["outcome"] == "helped",
+            helped=data["outcome"] == ReplyKind.HELPED,
             words=data["words"],
             raise_next_session=data["raise_next_session"],
         ),
@@ -101,7 +101,7 @@ def question_feedback(request, pk, item):
         data = form.cleaned_data
         text = (
             "Thank you for letting us know."
-            if data["outcome"] == "helped"
+            if data["outcome"] == ReplyKind.HELPED
             else "Thank you for saying so. The question stays open, and your clinician will come back to it."
         )
         return done(request, text, record_url("record-question", patient, question.pk))

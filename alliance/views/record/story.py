@@ -10,7 +10,7 @@ from alliance.forms.record import (
     ReflectionRespondForm,
     StoryForm,
 )
-from alliance.models import HeardResponse, RecordSection
+from alliance.models import HeardResponse, RecordSection, StoryTopic
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
@@ -29,7 +29,7 @@ def story(request, pk):
 @require_http_methods(["GET", "POST"])
 def story_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
-    form = StoryForm(request.POST or None, initial={"topic": "history"})
+    form = StoryForm(request.POST or None, initial={"topic": StoryTopic.HISTORY})
     if request.method == "POST" and (
         saved := form_save(form, lambda data: svc.story_add(patient=patient, by=request.user, **data))
     ):
