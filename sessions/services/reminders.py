@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -312,8 +313,6 @@ def reminders_plan(*, now: datetime | None = None) -> int:
 
 
 def _publish(ids: list[int], *, batch_size: int, queue: str | None) -> None:
-    from sessions.tasks import reminders_send
-
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         try:
@@ -519,6 +518,12 @@ def reminder_deliver(*, reminder_id: int, connection=None, now: datetime | None 
         reminder.subject, reminder.body = decision.subject[:200], decision.body
         reminder.save(update_fields=["status", "sent_at", "subject", "body"])
         return "sent"
+
+
+@shared_task(name="sessions.tasks.reminders_send", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def reminders_send(reminder_ids: list[int]) -> dict[str, int]:
+    """The worker's half of dispatching: deliver one batch. Kept beside the service that sends it."""
+    return reminders_deliver_batch(reminder_ids=[int(pk) for pk in reminder_ids])
 
 
 def reminders_deliver_batch(*, reminder_ids: list[int]) -> dict[str, int]:
