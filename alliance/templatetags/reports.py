@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
-from django.utils.html import format_html
 
 from alliance.numbers import number
 from alliance.numbers import signed as signed_number
@@ -51,13 +50,10 @@ def duration_hours(value) -> str:
     return f"{score(hours / 24)} days"
 
 
-@register.simple_tag
-def too_few(minimum: int):
-    return format_html(
-        '<span class="too-few">Too few to compare</span> '
-        '<span class="text-muted small">(fewer than {} patients)</span>',
-        minimum,
-    )
+@register.inclusion_tag("alliance/reports/_too_few.html")
+def too_few(minimum: int) -> dict:
+    """Said instead of a figure drawn from fewer than ``minimum`` patients."""
+    return {"minimum": minimum}
 
 
 @register.filter
