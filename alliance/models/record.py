@@ -428,10 +428,6 @@ class FitResponse(models.Model):
     def is_open(self) -> bool:
         return self.fit != Fit.FITS and self.talked_through_at is None
 
-    @property
-    def awaits_felt_heard(self) -> bool:
-        return self.talked_through_at is not None and not self.felt_heard
-
 
 # --- Options and decisions ----------------------------------------------------------------------
 
