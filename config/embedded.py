@@ -209,7 +209,13 @@ def run(command: list[str], var: Path) -> int:
             _say(f"joined the server already running in {_shown(folder)}")
         else:
             _say(f"started in {_shown(folder)} (its log: {_shown(folder / 'log')})")
-        child = subprocess.Popen(command, env={**os.environ, "DATABASE_URL": url_for(socket_dir, port)})  # noqa: S603
+        environ = {**os.environ, "DATABASE_URL": url_for(socket_dir, port)}
+        # Importing this module's package set DJANGO_SETTINGS_MODULE=config.settings (config.celery's
+        # default) here. Passed on, it would beat pytest's own choice, config.settings_test; manage.py,
+        # Celery and gunicorn fall back to config.settings without it.
+        if environ.get("DJANGO_SETTINGS_MODULE") == "config.settings":
+            del environ["DJANGO_SETTINGS_MODULE"]
+        child = subprocess.Popen(command, env=environ)  # noqa: S603
         returncode = child.wait()
     finally:
         server.cleanup()  # stops the server if no other run is using it

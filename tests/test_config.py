@@ -425,7 +425,7 @@ cursor = connection.cursor()
 cursor.execute("CREATE TABLE IF NOT EXISTS visits (n integer)")
 cursor.execute("INSERT INTO visits VALUES (1)")
 cursor.execute("SELECT current_database(), current_setting('server_version_num'), count(*) FROM visits")
-print(*cursor.fetchone())
+print(*cursor.fetchone(), os.environ.get("DJANGO_SETTINGS_MODULE"))
 """
 HOLD_THE_DATABASE = "import os, time; print(os.environ['DATABASE_URL'], flush=True); time.sleep(120)"
 
@@ -460,8 +460,10 @@ def departed_pid() -> int:
 def test_embedded_run_gives_the_command_postgresql_keeps_the_data_and_stops_the_server_after(embedded_var):
     first = run_python(embedded_run("-c", USE_THE_DATABASE), embedded_var)
     assert first.returncode == 0, first.stderr
-    database, version, visits = first.stdout.split()
+    database, version, visits, settings_module = first.stdout.split()
     assert (database, version[:2], visits) == ("alliance", "18", "1")
+    # config.settings (what `import config` defaults to) is not passed on: pytest picks its own.
+    assert settings_module == "None"
     assert "embedded PostgreSQL: started in" in first.stderr
     assert first.stderr.strip().endswith("embedded PostgreSQL: stopped")
     assert servers_in(embedded_var) == []
