@@ -163,7 +163,10 @@ def _create_database(socket_dir: Path, port: int) -> None:
 
 
 def _say(message: str) -> None:
-    print(f"embedded PostgreSQL: {message}", file=sys.stderr, flush=True)
+    # Ctrl-C may have closed whatever stderr was piped into (`bin/run | tee`): a message that cannot
+    # be shown must not stop the clean-up or change the exit code.
+    with contextlib.suppress(OSError):
+        print(f"embedded PostgreSQL: {message}", file=sys.stderr, flush=True)
 
 
 def _shown(path: Path) -> str:

@@ -508,6 +508,20 @@ def test_commands_share_one_server_which_stops_after_the_last_even_on_sigterm(em
             holder.wait(timeout=60)
 
 
+def test_a_closed_stderr_does_not_stop_the_clean_up_or_change_the_exit_code(embedded_var):
+    # `bin/run | tee log` and Ctrl-C: tee is gone before the server's "stopped" can be shown.
+    run = subprocess.Popen(
+        [sys.executable, *embedded_run("-c", "import time; time.sleep(1)")],
+        cwd=ROOT,
+        env=clean_environ(embedded_var),
+        stderr=subprocess.PIPE,
+    )
+    assert b"started in" in run.stderr.readline()
+    run.stderr.close()
+    assert run.wait(timeout=60) == 0
+    assert servers_in(embedded_var) == []
+
+
 def test_database_url_switches_to_postgresql(tmp_path):
     found = real_settings(tmp_path, **PRODUCTION, DATABASE_URL="postgres://alliance@db.internal:5432/alliance")
     assert found["database"] == {
