@@ -53,9 +53,13 @@ def _is_row_id(value) -> bool:
 
 
 class RowChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField that refuses ids no database could hold before asking the database.
+    """A ModelChoiceField that refuses ids no bigint can hold before asking the database.
 
-    SQLite raises OverflowError for integers beyond 64 bits, which would otherwise be a 500.
+    PostgreSQL copes with such an id today only by luck of how the query is written (checked with
+    Django 5.2 and psycopg2): Django drops an out-of-range exact lookup itself, and PostgreSQL compares
+    a huge ``IN (…)`` value as a numeric and finds nothing. Typed as a bigint (``%s::bigint``) it
+    fails with "bigint out of range", a 500. Refused here, it is "not a valid choice" however the
+    query is written.
     """
 
     def to_python(self, value):
