@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "patients.middleware.UserTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
+    "patients.middleware.FormOnceMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "patients.context_processors.role",
             ],
+            "builtins": ["patients.templatetags.form_tokens"],
         },
     },
 ]
