@@ -40,7 +40,6 @@ from alliance.models import (
     Explanation,
     ExplanationVersion,
     Export,
-    ExportPseudonym,
     FitResponse,
     Goal,
     GoalRating,
@@ -320,10 +319,6 @@ exempt(
     reason="Notes clinicians keep for the care team only, which the app never shows the patient. They are personal "
     "data, so the download says they exist and to ask the clinic, where a health professional can go through them "
     "(UK GDPR access, with the serious-harm test of the DPA 2018, Schedule 3).",
-)
-exempt(
-    ExportPseudonym,
-    reason="Not a table: the rows of a temporary table that lives only inside one export's transaction.",
 )
 exempt(
     LogEntry,
