@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "patients.tasks.login_sessions_clear_expired",
         "schedule": crontab(minute=17, hour=3),
     },
+    "forget-old-form-tokens": {
+        "task": "patients.tasks.form_submissions_clear_old",
+        "schedule": crontab(minute=27, hour=3),
+    },
     "export-housekeeping": {
         "task": "alliance.tasks.exports_housekeeping",
         "schedule": crontab(minute="5,35"),

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from patients.models import (
     Clinic,
     ClinicAdmin,
     Clinician,
+    FormSubmission,
     Invitation,
     LoginSession,
     Patient,
@@ -259,4 +261,14 @@ def login_sessions_clear_expired() -> int:
 
     stale = LoginSession.objects.exclude(session_key__in=Session.objects.values("session_key"))
     deleted, _ = stale.delete()
+    return deleted
+
+
+FORM_TOKEN_DAYS = 7
+
+
+def form_submissions_clear_old(*, now=None) -> int:
+    """Forget form tokens older than ``FORM_TOKEN_DAYS``: no page stays open that long. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=FORM_TOKEN_DAYS)
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
     return deleted

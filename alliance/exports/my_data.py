@@ -58,7 +58,16 @@ from alliance.models import (
     StoryReflection,
     Win,
 )
-from patients.models import CareTeamMembership, ClinicAdmin, Clinician, Invitation, LoginSession, Patient, User
+from patients.models import (
+    CareTeamMembership,
+    ClinicAdmin,
+    Clinician,
+    FormSubmission,
+    Invitation,
+    LoginSession,
+    Patient,
+    User,
+)
 from sessions.models import (
     AgendaEntry,
     AgendaItem,
@@ -319,6 +328,11 @@ exempt(
     reason="Notes clinicians keep for the care team only, which the app never shows the patient. They are personal "
     "data, so the download says they exist and to ask the clinic, where a health professional can go through them "
     "(UK GDPR access, with the serious-harm test of the DPA 2018, Schedule 3).",
+)
+exempt(
+    FormSubmission,
+    reason="A one-time token saying that a form was already sent, so a double tap stores it once. It holds "
+    "nothing that was written in the form (that is in the record itself) and is deleted after a week.",
 )
 exempt(
     LogEntry,

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -156,10 +157,8 @@ def export_create(
 
 def export_dispatch(*, export_id: int) -> None:
     """Send an export to the workers. If the broker is down, housekeeping sends it again later."""
-    from alliance.tasks import export_run as task
-
     try:
-        task.delay(export_id)
+        export_run_task.delay(export_id)
     except Exception:  # the broker being unreachable must not lose the request: it stays queued
         logger.exception("Could not queue export %s; housekeeping will send it again", export_id)
 
@@ -275,6 +274,21 @@ def export_run(*, export_id: int) -> RunOutcome:
             expires_at=now + timedelta(hours=settings.EXPORT_FILE_HOURS),
         )
     )
+
+
+# A crashed worker's export is taken over once its progress has gone quiet for STALE_AFTER.
+RETRY_BUSY_AFTER = int(STALE_AFTER.total_seconds()) + 60
+
+
+@shared_task(name="alliance.tasks.export_run", bind=True, ignore_result=True, max_retries=3)
+def export_run_task(self, export_id: int) -> None:
+    """The worker's half of ``export_dispatch``: prepare the file. Kept beside the service that sends it.
+
+    If another worker is on it (a redelivered message), look again later.
+    """
+    outcome = export_run(export_id=export_id)
+    if outcome.busy:
+        raise self.retry(countdown=RETRY_BUSY_AFTER)
 
 
 def _finish(export: Export, **changes) -> Export:

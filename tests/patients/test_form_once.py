@@ -254,3 +254,15 @@ def test_every_form_on_every_page_sent_twice_stores_once(client):
             transaction.set_rollback(True)
     missing = sorted(path for path in CREATING if not any(path in action for action in went_through))
     assert not missing, f"the walk never got these creating forms through once: {missing}"
+
+
+@pytest.mark.django_db
+def test_tokens_older_than_a_week_are_forgotten(cast):
+    from patients.services import form_submissions_clear_old
+
+    old = FormSubmission.objects.create(
+        token="old", user=cast.alice.user, path="/", created_at=timezone.now() - timedelta(days=8)
+    )
+    recent = FormSubmission.objects.create(token="recent", user=cast.alice.user, path="/")
+    assert form_submissions_clear_old() == 1
+    assert list(FormSubmission.objects.values_list("pk", flat=True)) == [recent.pk] != [old.pk]
