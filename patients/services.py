@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.emails import as_seen_by, zone_label
 from patients.models import (
     CareTeamMembership,
     Clinic,
@@ -78,17 +79,22 @@ def _invitation_issue(*, person: User, clinic: Clinic, created_by: User | None) 
 def _invitation_email(*, invitation: Invitation, token: str, request=None) -> bool:
     """Send the invitation. A mail server that is down must not lose the invitation itself."""
     link = absolute_url(reverse("patients:invitation-accept", kwargs={"token": token}), request=request)
-    context = {
-        "person": invitation.user,
-        "clinic": invitation.clinic,
-        "link": link,
-        "expires_at": invitation.expires_at.astimezone(invitation.user.tzinfo),
-        "role": invitation.user.role,
-    }
+    person = invitation.user
+    with as_seen_by(person):
+        context = {
+            "person": person,
+            "clinic": invitation.clinic,
+            "link": link,
+            "expires_at": timezone.localtime(invitation.expires_at),
+            # The person has not chosen a zone yet: always say which one the expiry is in.
+            "zone": zone_label(person.tzinfo),
+            "role": person.role,
+        }
+        message = render_to_string("patients/email/invitation.txt", context)
     try:
         send_mail(
             subject=f"{invitation.clinic.name} has invited you to Alliance",
-            message=render_to_string("patients/email/invitation.txt", context),
+            message=message,
             from_email=None,
             recipient_list=[invitation.user.email],
         )

@@ -182,7 +182,9 @@ class Dataset:
 
     def _converter(self, column: Column) -> Callable[[Any], Any] | None:
         """What turns the database's value into the cell's, or None when it is the cell already."""
-        if column.kind is Kind.TEXT:
+        if column.kind in (Kind.TEXT, Kind.CODE):
+            # Codes are the app's own words, but keys of a clinic's questionnaire came from outside:
+            # every text cell goes through the same neutralising.
             return _safe_text
         if column.kind is Kind.PSEUDONYM:
             return self._pseudonyms[column.who].__getitem__

@@ -25,7 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from alliance.exports.base import Dataset, Kind, local_naive
+from alliance.exports.base import Dataset, Kind, local_naive, neutralise
 from alliance.exports.fhir import People, write_bundle
 
 Progress = Callable[[int], None] | None
@@ -61,7 +61,7 @@ def write_csv(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, eve
     10,000 rows and at 1,000,000.
     """
     rows = iter(dataset.iter_rows())
-    out.write(csv_line(next(rows)).encode())
+    out.write(csv_line([neutralise(name) for name in next(rows)]).encode())
     cells = [_csv_cell(column.kind, dataset.filters.tz) for column in dataset.columns()]
     written, lines = 0, []
     for row in rows:
@@ -127,8 +127,11 @@ def _csv_cell(kind: Kind, tz) -> Callable[[object], str]:
 
 
 def _xlsx_text(value: str) -> str:
-    # XML cannot hold most control characters; show that something was there rather than fail.
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    """Text for a worksheet cell: neutralised like every CSV cell, so no cell anywhere is a formula.
+
+    XML cannot hold most control characters; a replacement character shows that something was there.
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", neutralise(value))
 
 
 def write_xlsx(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, every: int = 5000, about=None) -> int:
@@ -148,7 +151,7 @@ def write_xlsx(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, ev
             sheet.column_dimensions[_letter(index)].width = width
         cells = []
         for name in header:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = WriteOnlyCell(sheet, value=_xlsx_text(name))
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)
