@@ -32,7 +32,7 @@ def zone_label(tz: zoneinfo.ZoneInfo) -> str:
 
 
 def zone_note(person: User) -> str:
-    """" (New York time)" when the person's zone is not their clinic's; "" when it is."""
+    """ " (New York time)" when the person's zone is not their clinic's; "" when it is."""
     clinic = person.clinic
     clinic_zone = clinic.timezone if clinic else settings.ALLIANCE_DEFAULT_TIMEZONE
     if person.tzinfo.key == clinic_zone:

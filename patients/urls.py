@@ -11,12 +11,6 @@ urlpatterns = [
     path("clinic/people/invite/", views.invite, name="invite"),
     path("clinic/people/<int:pk>/", views.person, name="person"),
     path("clinic/people/<int:pk>/care-team/add/", views.care_team_add, name="care-team-add"),
-    path(
-        "clinic/people/<int:pk>/care-team/<int:clinician_pk>/remove/",
-        views.care_team_remove,
-        name="care-team-remove",
-    ),
-    path("clinic/people/<int:pk>/deactivate/", views.deactivate, name="deactivate"),
     path("clinic/people/<int:pk>/reactivate/", views.reactivate, name="reactivate"),
     path("clinic/people/<int:pk>/resend-invitation/", views.resend_invitation, name="resend-invitation"),
 ]

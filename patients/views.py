@@ -179,32 +179,6 @@ def care_team_add(request, pk):
 
 @clinic_admin_required
 @require_POST
-def care_team_remove(request, pk, clinician_pk):
-    person = selectors.person_get_for_admin(user=request.user, pk=pk)
-    if person.role != Role.PATIENT:
-        messages.error(request, "Care teams are for patients.")
-        return redirect("patients:person", pk=person.pk)
-    clinician = selectors.clinician_get(user=request.user, pk=clinician_pk)
-    if services.care_team_unassign(patient=person.patient, clinician=clinician, by=request.user):
-        messages.success(request, f"{clinician.user.full_name} is no longer on {person.full_name}'s care team.")
-    return redirect("patients:person", pk=person.pk)
-
-
-@clinic_admin_required
-@require_POST
-def deactivate(request, pk):
-    person = selectors.person_get_for_admin(user=request.user, pk=pk)
-    try:
-        services.user_deactivate(person=person, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{person.full_name} can no longer sign in. Everything in their record is kept.")
-    return redirect("patients:person", pk=person.pk)
-
-
-@clinic_admin_required
-@require_POST
 def reactivate(request, pk):
     person = selectors.person_get_for_admin(user=request.user, pk=pk)
     services.user_reactivate(person=person, by=request.user)

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from patients.forms import RowChoiceField
 from patients.models import Clinician, Patient, Role
@@ -247,12 +248,16 @@ class ReminderPreferenceForm(forms.Form):
         label="Nudges about my home plan", choices=NudgeFrequency.choices, widget=forms.RadioSelect
     )
     nudge_time = _time_field("At about", "In your own time zone. A time inside your quiet hours waits until they end.")
+    appointment_enabled = forms.BooleanField(
+        label="Tell me by email when an appointment is cancelled, moved or passed to another clinician",
+        required=False,
+    )
     digest_enabled = forms.BooleanField(label="Send me a daily digest of what's new on my caseload", required=False)
     digest_time = _time_field("At about", "Only sent on days when something is new.")
     quiet_start = _time_field("Quiet hours start", "We never email you during quiet hours.")
     quiet_end = _time_field("Quiet hours end")
 
-    PATIENT_FIELDS = ("checkin_enabled", "checkin_hours_before", "nudge_frequency", "nudge_time")
+    PATIENT_FIELDS = ("checkin_enabled", "checkin_hours_before", "appointment_enabled", "nudge_frequency", "nudge_time")
     CLINICIAN_FIELDS = ("digest_enabled", "digest_time")
 
     def __init__(self, *args, role, **kwargs):
@@ -262,3 +267,43 @@ class ReminderPreferenceForm(forms.Form):
             drop = self.PATIENT_FIELDS + self.CLINICIAN_FIELDS
         for name in drop:
             del self.fields[name]
+
+
+# --- Handing appointments over when a clinician leaves a care team or an account closes ---------
+
+
+class HandoverForm(forms.Form):
+    """One choice per appointment ahead: pass it to another clinician on the patient's care team, or
+    cancel it. ``options`` maps each appointment to the clinicians who could take it."""
+
+    reason = forms.CharField(
+        label="What to tell the patient if an appointment is cancelled (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="If you leave this empty, they are told their clinician can no longer see them at that time.",
+        error_messages={"max_length": "Please keep this under 500 characters."},
+    )
+
+    def __init__(self, *args, options: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.appointments = {}
+        for care_session, clinicians in options.items():
+            name = f"appointment-{care_session.pk}"
+            choices = [(str(c.pk), f"Pass it to {c.user.full_name}") for c in clinicians]
+            choices.append(("cancel", f"Cancel it ({care_session.patient.user.get_short_name()} will be told)"))
+            when = timezone.localtime(care_session.starts_at)
+            self.fields[name] = forms.ChoiceField(
+                label=f"{care_session.patient.user.full_name}, {when:%A %-d %B %Y, %H:%M}",
+                choices=[("", "Choose…"), *choices] if len(choices) > 1 else choices,
+                initial=None if len(choices) > 1 else "cancel",
+                error_messages={"required": "Please choose what happens to this appointment."},
+            )
+            self.appointments[name] = (care_session, {str(c.pk): c for c in clinicians})
+
+    def decisions(self) -> list[tuple]:
+        """(appointment, the clinician it passes to, or None to cancel it), for each appointment."""
+        return [
+            (care_session, clinicians.get(self.cleaned_data[name]))
+            for name, (care_session, clinicians) in self.appointments.items()
+        ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import agenda, appointments, plans, reminders
+from sessions.views import agenda, appointments, handover, plans, reminders
 
 app_name = "care_sessions"
 
@@ -24,6 +24,13 @@ urlpatterns = [
     path("plan-items/<int:pk>/remove/", plans.plan_item_remove, name="plan-item-remove"),
     path("plan-items/<int:pk>/rate/", plans.plan_item_rate, name="plan-item-rate"),
     path("plan-items/<int:pk>/log/", plans.practice_log, name="practice-log"),
+    # before a clinician leaves a care team or an account closes: every appointment ahead is decided
+    path(
+        "handover/people/<int:pk>/care-team/<int:clinician_pk>/",
+        handover.care_team_leave_view,
+        name="care-team-leave",
+    ),
+    path("handover/people/<int:pk>/close/", handover.account_close_view, name="account-close"),
     # reminders
     path("reminders/", reminders.reminders_mine, name="reminders"),
     path("reminders/preferences/", reminders.reminder_preferences, name="reminder-preferences"),

@@ -243,13 +243,17 @@ ROWS = [
         kwargs=ALICE_USER,
         data=lambda cast: {"clinician": cast.carol.pk},
     ),
+    # Taking a clinician off a care team, or closing an account: first decide about the appointments ahead.
     Row(
-        "patients:care-team-remove",
-        ALICE_ADMIN_POST,
-        method="post",
+        "care_sessions:care-team-leave",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
         kwargs=lambda cast: {"pk": cast.alice.user.pk, "clinician_pk": cast.bob.pk},
     ),
-    Row("patients:deactivate", ALICE_ADMIN_POST, method="post", kwargs=ALICE_USER),
+    Row(
+        "care_sessions:account-close",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=ALICE_USER,
+    ),
     Row("patients:reactivate", ALICE_ADMIN_POST, method="post", kwargs=ALICE_USER),
     Row(
         "patients:resend-invitation",

@@ -25,7 +25,7 @@ def digest_open_alerts(*, clinician: Clinician, since: datetime, now: datetime) 
 
     open_alerts = list(
         Alert.objects.filter(
-            patient__care_team__clinician=clinician, patient__clinic_id=clinician.clinic_id, resolved_at__isnull=True
+            **_caseload(clinician), resolved_at__isnull=True
         )
         .select_related("patient__user")
         .order_by("patient__user__full_name", "raised_at")
@@ -60,8 +60,13 @@ def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: tuple[
     return lines, sum(1 for _, when in rows if when >= since)
 
 
-def _caseload(clinician: Clinician) -> dict:
-    return {"patient__care_team__clinician": clinician, "patient__clinic_id": clinician.clinic_id}
+def _caseload(clinician: Clinician, path: str = "patient") -> dict:
+    """The clinician's current caseload: patients of their clinic on whose care team they are now, with open accounts."""
+    return {
+        f"{path}__care_team__clinician": clinician,
+        f"{path}__clinic_id": clinician.clinic_id,
+        f"{path}__user__is_active": True,
+    }
 
 
 def digest_questions(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
@@ -83,8 +88,7 @@ def digest_doesnt_fit(*, clinician: Clinician, since: datetime, now: datetime) -
 
     rows = list(
         FitResponse.objects.filter(
-            version__explanation__patient__care_team__clinician=clinician,
-            version__explanation__patient__clinic_id=clinician.clinic_id,
+            **_caseload(clinician, "version__explanation__patient"),
             version__explanation__withdrawn_at__isnull=True,
             fit__in=[Fit.PARTLY, Fit.DOESNT_FIT],
             talked_through_at__isnull=True,

@@ -11,13 +11,21 @@ from sessions.models.agenda import (
 )
 from sessions.models.appointments import CareSession, SessionMode, SessionStatus
 from sessions.models.plans import HomePlan, PlanItem, PracticeLog, PracticeOutcome, WorthRating
-from sessions.models.reminders import NudgeFrequency, Reminder, ReminderKind, ReminderPreference, ReminderStatus
+from sessions.models.reminders import (
+    AppointmentChange,
+    NudgeFrequency,
+    Reminder,
+    ReminderKind,
+    ReminderPreference,
+    ReminderStatus,
+)
 
 __all__ = [
     "AgendaEntry",
     "AgendaItem",
     "AgendaSource",
     "AgendaStatus",
+    "AppointmentChange",
     "CareSession",
     "EntryOutcome",
     "HomePlan",

@@ -22,6 +22,15 @@ class ReminderKind(models.TextChoices):
     CHECKIN = "checkin", "Check-in reminder before an appointment"
     HOME_PLAN = "home_plan", "Home-plan nudge"
     DIGEST = "digest", "Daily digest"
+    APPOINTMENT = "appointment", "A change to an appointment"
+
+
+class AppointmentChange(models.TextChoices):
+    """What an appointment notice tells the patient; the start of the notice's dedupe key."""
+
+    CANCELLED = "cancelled", "Cancelled"
+    MOVED = "moved", "Moved to another time"
+    CLINICIAN = "clinician", "Now with another clinician"
 
 
 class NudgeFrequency(models.TextChoices):
@@ -49,6 +58,7 @@ class ReminderPreference(models.Model):
     nudge_time = models.TimeField(default=time(18, 0))
     digest_enabled = models.BooleanField("Daily digest", default=True)
     digest_time = models.TimeField(default=time(8, 0))
+    appointment_enabled = models.BooleanField("Changes to my appointments", default=True)
     quiet_start = models.TimeField(default=time(21, 0))
     quiet_end = models.TimeField(default=time(8, 0))
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,6 +84,8 @@ class ReminderPreference(models.Model):
             return self.nudge_frequency != NudgeFrequency.OFF
         if kind == ReminderKind.DIGEST:
             return self.digest_enabled
+        if kind == ReminderKind.APPOINTMENT:
+            return self.appointment_enabled
         return False
 
 

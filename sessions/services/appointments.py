@@ -10,8 +10,9 @@ from django.utils import dateformat, timezone
 
 from patients.models import Clinician, Patient, Role, User
 from patients.selectors import on_care_team
-from sessions.models import CareSession, SessionMode, SessionStatus
+from sessions.models import AppointmentChange, CareSession, SessionMode, SessionStatus
 from sessions.services.agenda import agenda_attach_waiting, agenda_carry_forward
+from sessions.services.reminders import appointment_notice
 
 MIN_DURATION, MAX_DURATION = 5, 480
 
@@ -121,10 +122,39 @@ def care_session_reschedule(
             mode=mode,
             exclude_pk=care_session.pk,
         )
+        moved = care_session.starts_at != starts_at
         care_session.starts_at = starts_at
         care_session.duration_minutes = duration_minutes
         care_session.mode = mode
         care_session.save(update_fields=["starts_at", "duration_minutes", "mode", "updated_at"])
+        if moved:
+            appointment_notice(care_session=care_session, change=AppointmentChange.MOVED)
+    return care_session
+
+
+def care_session_reassign(*, by: User, care_session: CareSession, clinician: Clinician) -> CareSession:
+    """Pass a scheduled appointment to another clinician on the patient's care team, free at that time.
+
+    The patient is told by email. Raises ``ValidationError`` (keyed ``clinician``) when that
+    clinician cannot take it, and ``PermissionDenied`` for anyone who may not manage the patient.
+    """
+    _check_can_manage(by=by, patient=care_session.patient)
+    if not care_session.can_change:
+        raise ValidationError("Only a scheduled session can be passed to another clinician.")
+    if clinician.pk == care_session.clinician_id:
+        return care_session
+    with transaction.atomic():
+        _validate_slot(
+            patient=care_session.patient,
+            clinician=clinician,
+            starts_at=care_session.starts_at,
+            duration_minutes=care_session.duration_minutes,
+            mode=care_session.mode,
+            exclude_pk=care_session.pk,
+        )
+        care_session.clinician = clinician
+        care_session.save(update_fields=["clinician", "updated_at"])
+        appointment_notice(care_session=care_session, change=AppointmentChange.CLINICIAN)
     return care_session
 
 
@@ -137,6 +167,7 @@ def care_session_cancel(*, by: User, care_session: CareSession, reason: str = ""
         care_session.cancelled_reason = (reason or "").strip()[:500]
         care_session.save(update_fields=["status", "cancelled_reason", "updated_at"])
         agenda_carry_forward(care_session=care_session)
+        appointment_notice(care_session=care_session, change=AppointmentChange.CANCELLED)
     return care_session
 
 

@@ -39,7 +39,9 @@ from django.utils import timezone
 
 from patients.emails import as_seen_by, zone_note
 from patients.models import Clinician, Patient, User
+from patients.selectors import on_care_team
 from sessions.models import (
+    AppointmentChange,
     CareSession,
     HomePlan,
     NudgeFrequency,
@@ -87,6 +89,7 @@ def reminder_preference_save(*, user: User, **fields) -> ReminderPreference:
         "nudge_time",
         "digest_enabled",
         "digest_time",
+        "appointment_enabled",
         "quiet_start",
         "quiet_end",
     }
@@ -102,8 +105,11 @@ def reminder_preference_save(*, user: User, **fields) -> ReminderPreference:
         for key, value in fields.items():
             setattr(preference, key, value)
         preference.save()
-        # Waiting reminders were timed by the old choices; the planner times them again.
-        Reminder.objects.filter(recipient=user, status=ReminderStatus.PENDING).delete()
+        # Waiting reminders were timed by the old choices; the planner times them again. A notice of a
+        # change to an appointment is not planned but written when it happens, so it stays.
+        Reminder.objects.filter(recipient=user, status=ReminderStatus.PENDING).exclude(
+            kind=ReminderKind.APPOINTMENT
+        ).delete()
     return preference
 
 
@@ -137,6 +143,7 @@ def reminder_kind_turn_off(*, user: User, kind: str) -> ReminderPreference:
         ReminderKind.CHECKIN: ("checkin_enabled", False),
         ReminderKind.HOME_PLAN: ("nudge_frequency", NudgeFrequency.OFF),
         ReminderKind.DIGEST: ("digest_enabled", False),
+        ReminderKind.APPOINTMENT: ("appointment_enabled", False),
     }[ReminderKind(kind)]
     return reminder_preference_save(user=user, **{field[0]: field[1]})
 
@@ -310,6 +317,31 @@ def reminders_plan(*, now: datetime | None = None) -> int:
     return len(new)
 
 
+# --- Telling a patient that an appointment changed -----------------------------------------
+
+
+def appointment_notice(*, care_session: CareSession, change: str) -> Reminder | None:
+    """Tell the patient, by email within a minute or so, that an appointment was cancelled, moved to
+    another time or passed to another clinician. Recorded and sent once like every reminder; the
+    patient can turn these off. Call inside the transaction that makes the change.
+    """
+    recipient = care_session.patient.user
+    if not recipient.is_active:
+        return None
+    detail = {
+        AppointmentChange.CANCELLED: "",
+        AppointmentChange.MOVED: f":{care_session.starts_at.astimezone(UTC):%Y%m%dT%H%M%S}",
+        AppointmentChange.CLINICIAN: f":{care_session.clinician_id}",
+    }[change]
+    reminder, _ = Reminder.objects.get_or_create(
+        recipient=recipient,
+        kind=ReminderKind.APPOINTMENT,
+        dedupe_key=f"{change}:{care_session.pk}{detail}",
+        defaults={"due_at": timezone.now(), "care_session": care_session},
+    )
+    return reminder
+
+
 # --- 2. Dispatching --------------------------------------------------------------------------
 
 
@@ -390,6 +422,10 @@ def _decide_checkin(reminder: Reminder, now: datetime) -> Decision:
         return Decision(skip="Too close to the appointment to be useful.")
     if care_session.pk in care_sessions_checked_in(care_session_ids=[care_session.pk]):
         return Decision(skip="Already checked in.")
+    if not care_session.clinician.user.is_active or not on_care_team(
+        clinician=care_session.clinician, patient=care_session.patient
+    ):
+        return Decision(skip="The clinician is no longer on the patient's care team.")
     context = {
         **_email_context(reminder),
         "care_session": care_session,
@@ -444,10 +480,48 @@ def _decide_digest(reminder: Reminder, now: datetime) -> Decision:
     )
 
 
+def _decide_appointment(reminder: Reminder, now: datetime) -> Decision:
+    care_session = reminder.care_session
+    if care_session is None:
+        return Decision(skip="The appointment no longer exists.")
+    change, *_ = reminder.dedupe_key.split(":")
+    still_true = {
+        AppointmentChange.CANCELLED: care_session.status == SessionStatus.CANCELLED,
+        AppointmentChange.MOVED: care_session.status == SessionStatus.SCHEDULED
+        and reminder.dedupe_key.endswith(f":{care_session.starts_at.astimezone(UTC):%Y%m%dT%H%M%S}"),
+        AppointmentChange.CLINICIAN: care_session.status == SessionStatus.SCHEDULED
+        and reminder.dedupe_key.endswith(f":{care_session.clinician_id}"),
+    }.get(change, False)
+    if not still_true:
+        return Decision(skip="The appointment changed again; a newer message says how it is now.")
+    if change != AppointmentChange.CANCELLED and care_session.starts_at <= now:
+        return Decision(skip="The appointment has already started.")
+    when = timezone.localtime(care_session.starts_at)
+    context = {
+        **_email_context(reminder),
+        "care_session": care_session,
+        "change": change,
+        "starts_local": when,
+        "detail_url": _link("care_sessions:detail", pk=care_session.pk),
+    }
+    on = f"{when:%A} {when.day} {when:%B} at {when:%H:%M}{context['zone_note']}"
+    subjects = {
+        AppointmentChange.CANCELLED: f"Your appointment on {on} is cancelled",
+        AppointmentChange.MOVED: f"Your appointment has moved to {on}",
+        AppointmentChange.CLINICIAN: f"Your appointment on {on} is now with {care_session.clinician.user.full_name}",
+    }
+    return Decision(
+        send=True,
+        subject=subjects[change],
+        body=render_to_string("care_sessions/email/appointment.txt", context),
+    )
+
+
 DECIDERS = {
     ReminderKind.CHECKIN: _decide_checkin,
     ReminderKind.HOME_PLAN: _decide_home_plan,
     ReminderKind.DIGEST: _decide_digest,
+    ReminderKind.APPOINTMENT: _decide_appointment,
 }
 
 
@@ -558,7 +632,13 @@ def digest_tomorrow_section(*, clinician: Clinician, since: datetime, now: datet
     end = _localize(datetime.combine(tomorrow + timedelta(days=1), time(0, 0)), tz)
     sessions = list(
         CareSession.objects.filter(
-            clinician=clinician, status=SessionStatus.SCHEDULED, starts_at__gte=start, starts_at__lt=end
+            clinician=clinician,
+            status=SessionStatus.SCHEDULED,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            # Only patients the clinician still cares for, whose accounts are open.
+            patient__care_team__clinician=clinician,
+            patient__user__is_active=True,
         )
         .select_related("patient__user")
         .order_by("starts_at")

@@ -95,8 +95,9 @@ def due_checkins(cast, count: int, patient=None) -> list[int]:
     patient = patient or cast.alice
     no_quiet_hours(patient.user)
     start = timezone.now() + timedelta(hours=3)
+    clinician = patient.clinicians.get()  # the one clinician on each cast patient's care team
     sessions = CareSession.objects.bulk_create(
-        CareSession(patient=patient, clinician=cast.bob, starts_at=start + timedelta(minutes=n)) for n in range(count)
+        CareSession(patient=patient, clinician=clinician, starts_at=start + timedelta(minutes=n)) for n in range(count)
     )
     reminders = Reminder.objects.bulk_create(
         Reminder(

@@ -36,7 +36,8 @@ def test_admin_adds_and_removes_a_clinician_from_a_care_team(client, cast):
     response = client.post(url, {"clinician": cast.carol.pk})
     assert response.status_code == 302
     assert CareTeamMembership.objects.filter(patient=cast.alice, clinician=cast.carol).exists()
-    remove = reverse("patients:care-team-remove", kwargs={"pk": cast.alice.user.pk, "clinician_pk": cast.carol.pk})
+    remove = reverse("care_sessions:care-team-leave", kwargs={"pk": cast.alice.user.pk, "clinician_pk": cast.carol.pk})
+    assert "There are no appointments ahead to hand over." in page_text(client.get(remove))
     assert client.post(remove).status_code == 302
     assert not CareTeamMembership.objects.filter(patient=cast.alice, clinician=cast.carol).exists()
 
@@ -53,7 +54,8 @@ def test_care_team_cannot_take_a_clinician_from_another_clinic(client, cast):
 
 def test_removing_a_clinician_of_another_clinic_is_not_found(client, cast):
     client.force_login(cast.dave.user)
-    remove = reverse("patients:care-team-remove", kwargs={"pk": cast.alice.user.pk, "clinician_pk": cast.heidi.pk})
+    remove = reverse("care_sessions:care-team-leave", kwargs={"pk": cast.alice.user.pk, "clinician_pk": cast.heidi.pk})
+    assert client.get(remove).status_code == 404
     assert client.post(remove).status_code == 404
 
 
@@ -75,7 +77,8 @@ def test_deactivation_ends_open_sessions_keeps_data_and_blocks_sign_in(client, c
 
     admin_client = Client()
     admin_client.force_login(cast.dave.user)
-    response = admin_client.post(reverse("patients:deactivate", kwargs={"pk": alice.pk}))
+    close = reverse("care_sessions:account-close", kwargs={"pk": alice.pk})
+    response = admin_client.post(close, {f"appointment-{cast.alice_session.pk}": "cancel"})
     assert response.status_code == 302
 
     alice.refresh_from_db()
@@ -94,7 +97,10 @@ def test_deactivation_ends_open_sessions_keeps_data_and_blocks_sign_in(client, c
 
 def test_reactivation_lets_the_person_sign_in_again(client, cast):
     client.force_login(cast.dave.user)
-    client.post(reverse("patients:deactivate", kwargs={"pk": cast.frank.user.pk}))
+    close = reverse("care_sessions:account-close", kwargs={"pk": cast.frank.user.pk})
+    assert client.post(close, {f"appointment-{cast.frank_session.pk}": "cancel"}).status_code == 302
+    cast.frank.user.refresh_from_db()
+    assert not cast.frank.user.is_active
     client.post(reverse("patients:reactivate", kwargs={"pk": cast.frank.user.pk}))
     cast.frank.user.refresh_from_db()
     assert cast.frank.user.is_active
@@ -103,7 +109,7 @@ def test_reactivation_lets_the_person_sign_in_again(client, cast):
 
 def test_admin_cannot_deactivate_themself(client, cast):
     client.force_login(cast.dave.user)
-    response = client.post(reverse("patients:deactivate", kwargs={"pk": cast.dave.user.pk}), follow=True)
+    response = client.post(reverse("care_sessions:account-close", kwargs={"pk": cast.dave.user.pk}), follow=True)
     assert "cannot deactivate your own account" in page_text(response)
     cast.dave.user.refresh_from_db()
     assert cast.dave.user.is_active
