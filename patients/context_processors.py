@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from patients.models import Role
 
 
@@ -9,4 +11,7 @@ def role(request):
         "is_patient": current == Role.PATIENT,
         "is_clinician": current == Role.CLINICIAN,
         "is_clinic_admin": current == Role.CLINIC_ADMIN,
+        # How long a sign-in lasts without a request, for the pages that say so.
+        "session_minutes": settings.SESSION_COOKIE_AGE // 60,
+        "session_seconds": settings.SESSION_COOKIE_AGE,
     }

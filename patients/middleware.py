@@ -1,11 +1,13 @@
-"""Middleware of our own: each person's time zone, and every form stored once however often it is sent."""
+"""Middleware of our own: each person's time zone, every form stored once however often it is sent, and
+nothing lost when a sign-in runs out before a form is sent."""
 
 import zoneinfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -90,3 +92,86 @@ class FormOnceMiddleware:
             ):
                 return redirect(target)
         return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+SIGNED_IN_COOKIE = "alliance_signed_in_as"
+SIGNED_IN_SALT = "alliance.signed-in-as"
+PENDING_KEY = "alliance_pending_post"
+PENDING_HOURS = 12
+# What is never kept or sent again: Django's and our own one-time tokens (fresh ones come with the page).
+NOT_KEPT = {"csrfmiddlewaretoken", FORM_TOKEN_FIELD}
+
+
+class ExpiredSignInMiddleware:
+    """When a sign-in runs out before a form is sent, keep what was sent and offer it again afterwards.
+
+    A signed cookie remembers who was last signed in on this browser. If a POST arrives after that
+    person's sign-in ran out, ``LoginRequiredMiddleware`` sends it to the sign-in page; this keeps the
+    posted fields, server-side in the new (anonymous) session, with the person they belong to. When
+    that same person has signed in again and opens the page the form was sent to, they are shown what
+    they wrote and can send it with one button. Anyone else who signs in on that browser never sees it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in and request.method == "GET" and PENDING_KEY in request.session:
+            resume = self._resume(request, user)
+            if resume is not None:
+                return resume
+        response = self.get_response(request)
+        # The person may have signed in during this very request (the sign-in form).
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            self._remember(request, response, user)
+        elif request.method == "POST" and self._went_to_sign_in(response):
+            self._keep(request)
+        return response
+
+    @staticmethod
+    def _went_to_sign_in(response) -> bool:
+        login = resolve_url(settings.LOGIN_URL)
+        return response.status_code == 302 and response.get("Location", "").startswith(login + "?")
+
+    def _keep(self, request) -> None:
+        person = request.get_signed_cookie(SIGNED_IN_COOKIE, default=None, salt=SIGNED_IN_SALT)
+        if not person:
+            return  # nobody was signed in on this browser: nothing of theirs to keep
+        data = {key: request.POST.getlist(key) for key in request.POST if key not in NOT_KEPT}
+        request.session[PENDING_KEY] = {
+            "user": person,
+            "path": request.path,
+            "data": data,
+            "kept_at": timezone.now().isoformat(),
+        }
+
+    def _resume(self, request, user):
+        pending = request.session[PENDING_KEY]
+        kept_at = datetime.fromisoformat(pending.get("kept_at", "2000-01-01T00:00:00+00:00"))
+        if str(pending.get("user")) != str(user.pk) or timezone.now() - kept_at > timedelta(hours=PENDING_HOURS):
+            del request.session[PENDING_KEY]  # someone else's, or too old: never shown
+            return None
+        if request.path != pending["path"]:
+            return None
+        del request.session[PENDING_KEY]
+        words = [value for values in pending["data"].values() for value in values if len(value.strip()) > 3]
+        fields = [(key, value) for key, values in pending["data"].items() for value in values]
+        context = {"action": pending["path"], "fields": fields, "words": words}
+        return render(request, "patients/resume_post.html", context)
+
+    @staticmethod
+    def _remember(request, response, user) -> None:
+        if request.get_signed_cookie(SIGNED_IN_COOKIE, default=None, salt=SIGNED_IN_SALT) == str(user.pk):
+            return
+        response.set_signed_cookie(
+            SIGNED_IN_COOKIE,
+            str(user.pk),
+            salt=SIGNED_IN_SALT,
+            max_age=PENDING_HOURS * 3600,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )

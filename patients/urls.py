@@ -7,6 +7,7 @@ app_name = "patients"
 urlpatterns = [
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("accounts/me/", views.account, name="account"),
+    path("accounts/keepalive/", views.keepalive, name="keepalive"),
     path("clinic/people/", views.people, name="people"),
     path("clinic/people/invite/", views.invite, name="invite"),
     path("clinic/people/<int:pk>/", views.person, name="person"),

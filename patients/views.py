@@ -3,10 +3,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from patients import selectors, services
 from patients.decorators import clinic_admin_required
@@ -74,6 +75,13 @@ def invitation_accept(request, token):
 
 
 # --- Your own account --------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def keepalive(request):
+    """ "Stay signed in": any signed-in request renews the sign-in; this one does only that."""
+    return HttpResponse(status=204)
 
 
 @require_http_methods(["GET", "POST"])

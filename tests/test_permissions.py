@@ -220,6 +220,8 @@ ROWS = [
     Row("password_change_done", SIGNED_IN),
     Row("patients:invitation-accept", EVERYONE, kwargs=_invitation_token),
     Row("patients:account", SIGNED_IN),
+    # "Stay signed in" answers with nothing (204) to anyone signed in.
+    Row("patients:keepalive", {**dict.fromkeys(ROLES, 204), "anonymous": 302}),
     # --- home pages: each role has its own
     Row("alliance:home", SIGNED_IN),
     # --- a clinician's page about one patient: their care team only

@@ -24,9 +24,7 @@ def digest_open_alerts(*, clinician: Clinician, since: datetime, now: datetime) 
     from alliance.models import Alert
 
     open_alerts = list(
-        Alert.objects.filter(
-            **_caseload(clinician), resolved_at__isnull=True
-        )
+        Alert.objects.filter(**_caseload(clinician), resolved_at__isnull=True)
         .select_related("patient__user")
         .order_by("patient__user__full_name", "raised_at")
     )
@@ -61,7 +59,7 @@ def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: tuple[
 
 
 def _caseload(clinician: Clinician, path: str = "patient") -> dict:
-    """The clinician's current caseload: patients of their clinic on whose care team they are now, with open accounts."""
+    """The clinician's caseload now: their clinic's patients whose care team they are on, with open accounts."""
     return {
         f"{path}__care_team__clinician": clinician,
         f"{path}__clinic_id": clinician.clinic_id,
