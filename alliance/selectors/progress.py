@@ -106,7 +106,14 @@ def _when(point: Point) -> tuple[str, str]:
 def change_sentence(
     label: str, points: list[Point], *, lower_is_better: bool, out_of: Decimal | None = None, invite: bool = False
 ) -> str:
-    """e.g. "Interference with general activity has come down from 7 to 5 since March."."""
+    """The latest figure against the check-in before it and against the first, in plain words.
+
+    e.g. "Interference with general activity has come down from 7 to 5 since March." With three or
+    more check-ins the latest is compared with the one just before it first, so a drop is never
+    hidden by a figure that happens to match an older one: "… has come down from 38 to 28 out of 40
+    since the check-in on 14 November; in October it was also 28." When ``invite`` is set and
+    anything got worse, the sentence offers a conversation. Returns "" for no points.
+    """
     if not points:
         return ""
     first, latest = points[0], points[-1]
@@ -114,11 +121,28 @@ def change_sentence(
     preposition, when = _when(first)
     if len(points) == 1:
         return f"{label} was {number(first.value)}{suffix} {preposition} {when}."
-    before, after = number(first.value), number(latest.value)
+    previous = points[-2]
+    after = number(latest.value)
+    compared = previous if len(points) > 2 else first
+    before = number(compared.value)
+    since = (
+        f"since the check-in on {date_format(timezone.localtime(previous.at), 'j F')}"
+        if len(points) > 2
+        else f"since {when}"
+    )
     if before == after:
-        return f"{label} is {after}{suffix}, the same as {preposition} {when}."
-    direction = "come down" if latest.value < first.value else "gone up"
-    sentence = f"{label} has {direction} from {before} to {after}{suffix} since {when}."
-    if invite and (latest.value > first.value) == lower_is_better:
+        same = "the same as at the check-in before" if len(points) > 2 else f"the same as {preposition} {when}"
+        sentence = f"{label} is {after}{suffix}, {same}"
+    else:
+        direction = "come down" if latest.value < compared.value else "gone up"
+        sentence = f"{label} has {direction} from {before} to {after}{suffix} {since}"
+    if len(points) > 2:
+        first_value = number(first.value)
+        sentence += f"; {preposition} {when} it was {'also ' if first_value == after else ''}{first_value}"
+    sentence += "."
+    worse = [
+        (latest.value > point.value) == lower_is_better and latest.value != point.value for point in (previous, first)
+    ]
+    if invite and any(worse):
         sentence += " It may help to talk this through with your care team."
     return sentence

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from alliance.forms.checkins import CheckInForm, RatingForm
@@ -13,6 +16,7 @@ from alliance.selectors.instruments import instrument_current, instruments_curre
 from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_submit, clinician_rating_submit
 from patients.decorators import clinician_required, patient_required
 from patients.forms import form_save
+from sessions.models import SessionStatus
 from sessions.selectors import care_session_get, care_session_get_for_patient
 
 
@@ -67,6 +71,7 @@ def checkin(request):
         "alliance_groups": form.groups("alliance"),
         "pain_groups": form.groups("pain"),
         "alliance_version": versions[Purpose.ALLIANCE],
+        "answers_missing": any(name != NON_FIELD_ERRORS for name in form.errors),
     }
     return render(request, "alliance/checkins/checkin.html", context, status=400 if form.errors else 200)
 
@@ -83,6 +88,16 @@ def checkin_done(request, pk):
 def rating(request, pk):
     care_session = care_session_get(user=request.user, pk=pk)
     patient = care_session.patient
+    if care_session.status == SessionStatus.CANCELLED or care_session.starts_at > timezone.now():
+        # Nothing to rate yet: say so rather than offer a form that can only be refused.
+        when = date_format(timezone.localtime(care_session.starts_at), "l j F, H:i")
+        text = (
+            "This session was cancelled, so there's nothing to rate."
+            if care_session.status == SessionStatus.CANCELLED
+            else f"You can rate this session once it has started ({when})."
+        )
+        messages.info(request, text)
+        return redirect("alliance:patient", pk=patient.pk)
     version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent=Respondent.CLINICIAN)
     form = RatingForm(request.POST or None, version=version)
     try:
@@ -104,5 +119,11 @@ def rating(request, pk):
         else:
             messages.success(request, "Thank you, your rating is saved.")
         return redirect("alliance:patient", pk=patient.pk)
-    context = {"form": form, "care_session": care_session, "groups": form.groups("rating"), "version": version}
+    context = {
+        "form": form,
+        "care_session": care_session,
+        "groups": form.groups("rating"),
+        "version": version,
+        "answers_missing": any(name != NON_FIELD_ERRORS for name in form.errors),
+    }
     return render(request, "alliance/checkins/rating.html", context, status=400 if form.errors else 200)
