@@ -46,6 +46,11 @@ def form_save(form: forms.Form, save: Callable[[dict], T]) -> Saved[T] | None:
         return None
 
 
+def form_status(*forms_shown: forms.Form | None) -> int:
+    """The status of a page showing these forms: 400 when one was sent and has errors, else 200."""
+    return 400 if any(f is not None and f.is_bound and f.errors for f in forms_shown) else 200
+
+
 def _is_row_id(value) -> bool:
     """True for a whole number a database id could be. Anything else cannot name a row."""
     text = str(value).strip()

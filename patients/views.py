@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patients import selectors, services
 from patients.decorators import clinic_admin_required
-from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save
+from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save, form_status
 from patients.models import Role
 
 # --- Invitations (public: the person has no password yet) -------------------------------------
@@ -71,7 +71,8 @@ def invitation_accept(request, token):
             login(request, person, backend="patients.backends.EmailBackend")
             messages.success(request, f"Welcome to Alliance, {person.get_short_name()}. Your password is set.")
             return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "patients/invitation_accept.html", {"form": form, "invitation": invitation})
+    context = {"form": form, "invitation": invitation}
+    return render(request, "patients/invitation_accept.html", context, status=form_status(form))
 
 
 # --- Your own account --------------------------------------------------------------------------
@@ -98,7 +99,7 @@ def account(request):
     ):
         messages.success(request, "Your details are saved.")
         return redirect("patients:account")
-    return render(request, "patients/account.html", {"form": form})
+    return render(request, "patients/account.html", {"form": form}, status=form_status(form))
 
 
 # --- Clinic admin: people and care teams --------------------------------------------------------
@@ -146,7 +147,7 @@ def invite(request):
                 "Use “Send a new invitation” on their page to try again.",
             )
         return redirect("patients:person", pk=person.pk)
-    return render(request, "patients/invite.html", {"form": form})
+    return render(request, "patients/invite.html", {"form": form}, status=form_status(form))
 
 
 @clinic_admin_required

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients.forms import RowChoiceField
@@ -15,8 +16,24 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time in the person's own zone, with a plain word for one the clock change skips or repeats."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code == "ambiguous_timezone":
+                raise ValidationError(
+                    "The clocks change at that time, so it doesn't exist or happens twice. "
+                    "Please choose another time, for example an hour later.",
+                    code="clock_change",
+                ) from None
+            raise
+
+
 class SessionTimeForm(forms.Form):
-    starts_at = forms.DateTimeField(
+    starts_at = LocalDateTimeField(
         label="Date and time",
         widget=DateTimeLocalInput(),
         help_text="In your own time zone.",

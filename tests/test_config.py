@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from config import embedded
 from config.env import (
@@ -606,3 +607,21 @@ def test_no_model_change_is_missing_a_migration():
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_a_refused_page_is_logged_in_one_line_without_a_traceback(client, cast):
+    import io
+    import logging
+
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler))
+    stream, handler.stream = handler.stream, io.StringIO()
+    try:
+        client.force_login(cast.alice.user)
+        assert client.get(reverse("alliance:reports")).status_code == 403
+        written = handler.stream.getvalue()
+    finally:
+        handler.stream = stream
+    lines = [line for line in written.splitlines() if "Forbidden" in line]
+    assert len(lines) == 1 and "/clinic/reports/" in lines[0]
+    assert "Traceback" not in written

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.forms import form_save
+from patients.forms import form_save, form_status
 from patients.models import Role
 from sessions import selectors, services
 from sessions.forms import AgendaItemForm, RecordItemForm, SessionRecordForm, TakeawayForm
@@ -40,7 +40,7 @@ def agenda(request, pk):
         "open_for_items": care_session.status == SessionStatus.SCHEDULED,
         "takeaway_form": TakeawayForm(),
     }
-    return render(request, "care_sessions/agenda.html", context)
+    return render(request, "care_sessions/agenda.html", context, status=form_status(form))
 
 
 @require_POST
@@ -134,7 +134,7 @@ def session_record(request, pk):
         "parked_here": selectors.agenda_for_session(care_session=care_session).parked_here,
         "outcomes": EntryOutcome,
     }
-    return render(request, "care_sessions/record.html", context)
+    return render(request, "care_sessions/record.html", context, status=form_status(form, *item_forms))
 
 
 def _apply_record_errors(form, item_forms, error: ValidationError) -> None:

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import care_staff_required
-from patients.forms import form_save
+from patients.forms import form_save, form_status
 from patients.models import Role
 from patients.selectors import clinicians_for_user, patient_get, patients_for_user
 from sessions import selectors, services
@@ -62,7 +62,7 @@ def session_new(request):
         care_session = saved.value
         messages.success(request, f"The session with {care_session.patient.user.full_name} is booked.")
         return redirect("care_sessions:detail", pk=care_session.pk)
-    return render(request, "care_sessions/schedule.html", {"form": form})
+    return render(request, "care_sessions/schedule.html", {"form": form}, status=form_status(form))
 
 
 @care_staff_required
@@ -87,7 +87,9 @@ def session_reschedule(request, pk):
     ):
         messages.success(request, "The session has moved. The patient will see the new time.")
         return redirect("care_sessions:detail", pk=care_session.pk)
-    return render(request, "care_sessions/reschedule.html", {"form": form, "care_session": care_session})
+    return render(
+        request, "care_sessions/reschedule.html", {"form": form, "care_session": care_session}, status=form_status(form)
+    )
 
 
 @care_staff_required
@@ -108,7 +110,9 @@ def session_cancel(request, pk):
     ):
         messages.success(request, "The session is cancelled.")
         return redirect("care_sessions:detail", pk=care_session.pk)
-    return render(request, "care_sessions/cancel.html", {"form": form, "care_session": care_session})
+    return render(
+        request, "care_sessions/cancel.html", {"form": form, "care_session": care_session}, status=form_status(form)
+    )
 
 
 @care_staff_required
@@ -129,4 +133,6 @@ def session_outcome(request, pk):
     ):
         messages.success(request, "Thank you, that's recorded.")
         return redirect("care_sessions:detail", pk=care_session.pk)
-    return render(request, "care_sessions/outcome.html", {"form": form, "care_session": care_session})
+    return render(
+        request, "care_sessions/outcome.html", {"form": form, "care_session": care_session}, status=form_status(form)
+    )

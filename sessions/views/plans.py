@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.forms import form_save
+from patients.forms import form_save, form_status
 from patients.models import Role
 from patients.selectors import patient_get
 from sessions import selectors, services
@@ -79,7 +79,8 @@ def plan_item_edit(request, pk):
     ):
         messages.success(request, "Saved as a new version of the plan. The earlier one is kept.")
         return redirect("care_sessions:plan", pk=patient.pk)
-    return render(request, "care_sessions/plan_item_edit.html", {"form": form, "item": item, "patient": patient})
+    context = {"form": form, "item": item, "patient": patient}
+    return render(request, "care_sessions/plan_item_edit.html", context, status=form_status(form))
 
 
 @require_POST
@@ -146,4 +147,5 @@ def practice_log(request, pk):
             message = f"Updated today's entry for “{item.title}”. " + message
         messages.success(request, message)
         return redirect(next_url or "alliance:home")
-    return render(request, "care_sessions/practice_log.html", {"form": form, "item": item, "next": next_url})
+    context = {"form": form, "item": item, "next": next_url}
+    return render(request, "care_sessions/practice_log.html", context, status=form_status(form))

@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import clinic_admin_required
-from patients.forms import form_save
+from patients.forms import form_save, form_status
 from patients.models import Role
 from patients.selectors import person_get_for_admin
 from sessions import selectors, services
@@ -38,6 +38,7 @@ def reminder_preferences(request):
             "timezone_name": str(request.user.tzinfo),
             "sends_nothing": role not in (Role.PATIENT, Role.CLINICIAN),
         },
+        status=form_status(form),
     )
 
 

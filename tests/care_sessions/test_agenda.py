@@ -258,7 +258,7 @@ def test_record_page_keeps_every_word_when_something_is_missing(client, cast):
         reverse("care_sessions:record", kwargs={"pk": held.pk}),
         {f"item-{a.pk}-outcome": "discussed", f"item-{a.pk}-agreed": "A diary 🌙", "summary": "", "next_steps": "Rest"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = page_text(response)
     assert "Please say who led this part" in body and "Please write a short summary" in body
     assert "A diary 🌙" in body and "Rest" in body
@@ -273,7 +273,7 @@ def test_bad_agenda_input_gets_a_clear_message_and_keeps_the_words(client, cast,
     client.force_login(cast.alice.user)
     text = BAD_TEXT[case]
     response = client.post(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}), {"text": text})
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = page_text(response)
     assert "Please say what you'd like to talk about" in body or "Please keep this under 1,000 characters" in body
     if text.strip():

@@ -1,6 +1,6 @@
 """A change of care team, or an account closed, leaves no appointment, email or digest line behind."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -9,7 +9,14 @@ from django.utils import timezone
 from alliance.services.record import question_ask
 from patients.models import CareTeamMembership
 from patients.services import user_deactivate
-from sessions.models import AppointmentChange, Reminder, ReminderKind, ReminderStatus, SessionStatus
+from sessions.models import (
+    AppointmentChange,
+    Reminder,
+    ReminderKind,
+    ReminderPreference,
+    ReminderStatus,
+    SessionStatus,
+)
 from sessions.registry import digest_sections_for
 from sessions.services import reminders as r
 from tests.factories import CareTeamFactory
@@ -29,6 +36,10 @@ def _leave_url(cast, clinician):
 
 
 def _deliver(reminder) -> Reminder:
+    """Send one reminder now, whatever the time of day (no quiet hours for this test's recipient)."""
+    ReminderPreference.objects.update_or_create(
+        user=reminder.recipient, defaults={"quiet_start": time(0, 0), "quiet_end": time(0, 0)}
+    )
     Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.QUEUED, queued_at=timezone.now())
     r.reminder_deliver(reminder_id=reminder.pk)
     reminder.refresh_from_db()

@@ -195,7 +195,7 @@ def test_practice_note_bad_input(client, cast, case):
         reverse("care_sessions:practice-log", kwargs={"pk": walk.pk}), {"outcome": "done", "note": note}
     )
     if case == "too long":
-        assert response.status_code == 200
+        assert response.status_code == 400
         body = page_text(response)
         assert "Please keep this under 1,000 characters" in body and note in body
         assert not PracticeLog.objects.exists()

@@ -372,7 +372,7 @@ def test_preferences_bad_time_is_explained_and_nothing_saved(client, cast, bad):
             "quiet_end": "08:00",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = page_text(response)
     assert "Please enter a time such as 18:00." in body or "Please choose a time." in body
     assert not ReminderPreference.objects.filter(user=cast.alice.user).exists()

@@ -129,7 +129,7 @@ def test_booking_form_keeps_input_and_explains_a_bad_time(client, cast):
             "mode": "in_person",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = page_text(response)
     assert "Please enter a date and time" in body
     assert 'value="yesterday at noon"' in body
@@ -154,7 +154,7 @@ def test_booking_someone_elses_patient_by_editing_the_form_is_refused(client, ca
             "mode": "in_person",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a valid choice" in page_text(response)
     assert not CareSession.objects.filter(patient=cast.frank, clinician=cast.bob).exists()
 

@@ -55,7 +55,7 @@ def test_a_form_with_a_mistake_can_be_corrected_and_sent_with_the_same_token(cli
     url = reverse("alliance:record-win-new", args=[cast.alice.pk])
     token = _token(client.get(url))
     refused = client.post(url, {"text": "   ", "form_token": token})
-    assert refused.status_code == 200 and not FormSubmission.objects.exists(), "nothing kept for a refused form"
+    assert refused.status_code == 400 and not FormSubmission.objects.exists(), "nothing kept for a refused form"
     corrected = client.post(url, {"text": "Slept through the night", "form_token": token})
     assert corrected.status_code == 302
     assert list(Win.objects.values_list("text", flat=True)) == ["Slept through the night"]

@@ -135,7 +135,7 @@ def test_mismatched_passwords_get_a_clear_message_and_nothing_is_saved(client, c
     issued = _invite(cast)
     url = reverse("patients:invitation-accept", kwargs={"token": issued.token})
     response = client.post(url, {"new_password1": GOOD_PASSWORD, "new_password2": GOOD_PASSWORD + "x"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "didn’t match" in page_text(response)
     assert not User.objects.get(pk=issued.invitation.user.pk).has_usable_password()
 
@@ -177,7 +177,7 @@ def test_invite_form_keeps_the_typed_words_on_bad_input(client, cast):
         reverse("patients:invite"),
         {"role": "patient", "full_name": "Zoë <b>Brave</b> 😀", "email": "not-an-email"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = page_text(response)
     assert "Enter a valid email address" in body
     assert 'value="Zoë &lt;b&gt;Brave&lt;/b&gt; 😀"' in response.content.decode(), "kept, and escaped"
@@ -191,7 +191,7 @@ def test_invite_form_requires_a_profession_for_clinicians(client, cast):
         reverse("patients:invite"),
         {"role": "clinician", "full_name": "Cara New", "email": "cara@example.org", "profession": ""},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Please choose the clinician's profession." in page_text(response)
 
 
@@ -208,7 +208,7 @@ def test_invite_form_refuses_a_clinician_from_another_clinic(client, cast):
         reverse("patients:invite"),
         {"role": "patient", "full_name": "Nina New", "email": "nina@example.org", "clinicians": [cast.heidi.pk]},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Select a valid choice" in page_text(response)
     assert not User.objects.filter(email="nina@example.org").exists()
 
@@ -218,7 +218,7 @@ def test_overlong_input_is_refused_with_a_message(client, cast):
     response = client.post(
         reverse("patients:invite"), {"role": "patient", "full_name": "N" * 10_000, "email": "long@example.org"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Ensure this value has at most 150 characters" in page_text(response)
 
 

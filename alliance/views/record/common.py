@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import Form
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -12,6 +13,7 @@ from alliance.forms.record import (
 from alliance.models import RecordSection
 from alliance.selectors import record as sel
 from alliance.services import record as svc
+from patients.forms import form_status
 from patients.models import Role
 
 PATIENT_ONLY = (Role.PATIENT,)
@@ -35,7 +37,8 @@ def record_page(request, template: str, patient, section: str, **context):
         private_notes=notes,
         note_form=context.get("note_form") or PrivateNoteForm(initial={"section": section}),
     )
-    return render(request, template, context)
+    # A form sent back with errors answers 400, like every other form page.
+    return render(request, template, context, status=form_status(*(v for v in context.values() if isinstance(v, Form))))
 
 
 def seen_since(request, patient, section: str):

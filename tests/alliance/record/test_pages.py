@@ -187,7 +187,7 @@ def test_bad_input_gets_a_clear_message_next_to_the_field_and_keeps_the_words(
 ):
     client.force_login(cast.user(who))
     response = client.post(url(name, cast), {**extra, field: typed})
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = response.content.decode()
     feedback = re.search(rf'id="error_1_id_{field}"[^>]*>(.*?)</', body, flags=re.S)
     assert feedback is not None, f"an error message sits next to {field}"
@@ -340,7 +340,7 @@ def test_record_pages_and_the_homes_cost_the_same_queries_at_1_and_50_items(clie
 def test_an_empty_private_note_keeps_its_page_and_says_why(client, cast):
     client.force_login(cast.bob.user)
     response = client.post(url("record-note-new", cast), {"body": "  ", "section": "goals"})
-    assert response.status_code == 200 and "Please write the note." in page_text(response)
+    assert response.status_code == 400 and "Please write the note." in page_text(response)
     too_long = client.post(url("record-note-new", cast), {"body": "n" * 10_000, "section": "goals"})
     assert "It's 10,000 at the moment." in page_text(too_long) and "n" * 10_000 in too_long.content.decode()
 
