@@ -208,6 +208,21 @@ def home_plan_items(*, patient: Patient, today: date, days: int = ADHERENCE_DAYS
     return plan, items
 
 
+def home_plan_today(*, patient: Patient, today: date) -> list[PlanItem]:
+    """The current plan's items for the patient's home page, each with how today's practice went
+    (``today_label``, empty if not logged yet): one query. The plan page has the fuller picture."""
+    current = HomePlan.objects.filter(patient=patient).order_by("-version").values("pk")[:1]
+    today_log = PracticeLog.objects.filter(patient=patient, lineage=OuterRef("lineage"), day=today)
+    items = list(
+        PlanItem.objects.filter(plan=Subquery(current))
+        .annotate(today_outcome=Subquery(today_log.values("outcome")[:1]))
+        .order_by("position", "pk")
+    )
+    for item in items:
+        item.today_label = PracticeOutcome(item.today_outcome).label if item.today_outcome else ""
+    return items
+
+
 def practice_notes_recent(*, patient: Patient, limit: int = 10) -> list[PracticeLog]:
     """What the patient said about how practice felt, newest first."""
     return list(

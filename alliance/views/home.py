@@ -24,7 +24,7 @@ from sessions.selectors import (
     care_sessions_past,
     care_sessions_upcoming,
     caseload_with_next_session,
-    home_plan_items,
+    home_plan_today,
     latest_record_for_patient,
 )
 from sessions.services.plans import patient_today
@@ -51,7 +51,7 @@ def _patient_home(request):
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
         "recent": care_sessions_past(user=request.user)[:5],
-        "plan_items": home_plan_items(patient=patient, today=patient_today(patient=patient))[1],
+        "plan_items": home_plan_today(patient=patient, today=patient_today(patient=patient)),
         "last_record": latest_record_for_patient(patient=patient),
         "agenda_waiting": [] if upcoming else agenda_waiting_for_patient(patient=patient),
         "checkin_target": target,
