@@ -412,57 +412,109 @@ def record_counts_annotate(qs: QuerySet[Patient]) -> QuerySet[Patient]:
     )
 
 
+def _for(path: str, patients) -> dict:
+    """``path`` matched to one patient (an ``OuterRef``) or to any of a queryset of patient ids."""
+    return {path if isinstance(patients, OuterRef) else f"{path}__in": patients}
+
+
+def _open_questions(patients) -> QuerySet[Question]:
+    return Question.objects.filter(
+        withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES, **_for("patient", patients)
+    )
+
+
+def _open_fits(patients) -> QuerySet[FitResponse]:
+    return FitResponse.objects.filter(
+        _open_fit_filter(),
+        version__explanation__withdrawn_at__isnull=True,
+        **_for("version__explanation__patient", patients),
+    )
+
+
+def _wins_waiting(patients) -> QuerySet[Win]:
+    """Only the patient's own wins wait for a clinician's reply."""
+    return Win.objects.filter(
+        withdrawn_at__isnull=True,
+        acknowledged_at__isnull=True,
+        created_by=F("patient__user"),
+        **_for("patient", patients),
+    )
+
+
+def record_attention_sets(*, patients: QuerySet) -> dict[str, QuerySet]:
+    """Which of ``patients`` (a queryset of ids) have something in their record waiting for a clinician:
+    for each reason, a queryset of patient ids, to be used inside another query (``pk__in=``)."""
+    return {
+        "questions": _open_questions(patients).values("patient_id"),
+        "fits": _open_fits(patients).values("version__explanation__patient_id"),
+        "wins": _wins_waiting(patients).values("patient_id"),
+    }
+
+
+def record_attention_annotate(qs: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Per patient: open questions, explanations that don't fit yet, and wins waiting for a reply."""
+    me = OuterRef("pk")
+    return qs.annotate(
+        open_questions=_n(_open_questions(me), "patient"),
+        open_fits=_n(_open_fits(me), "version__explanation__patient"),
+        unacknowledged_wins=_n(_wins_waiting(me), "patient"),
+    )
+
+
 @dataclass
 class ClinicianAttention:
-    caseload: list[Patient]
+    """The oldest few of each kind of thing waiting; ``more_*`` says there are others beyond them."""
+
     unacknowledged_wins: list[Win]
     open_fits: list[FitResponse]
+    with_open_questions: list[Patient]
+    more_wins: bool = False
+    more_fits: bool = False
+    more_questions: bool = False
 
     @property
     def anything(self) -> bool:
         return bool(self.unacknowledged_wins or self.open_fits or self.with_open_questions)
 
-    @property
-    def with_open_questions(self) -> list[Patient]:
-        return [p for p in self.caseload if p.open_questions]
-
 
 ATTENTION_LIMIT = 20
 
 
+def _first(qs: QuerySet, limit: int = ATTENTION_LIMIT) -> tuple[list, bool]:
+    rows = list(qs[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 def record_attention_for_clinician(*, user: User) -> ClinicianAttention:
-    """What in the shared record is waiting for this clinician, across their caseload (a fixed few queries)."""
+    """What in the shared record is waiting for this clinician across their caseload: the oldest
+    ``ATTENTION_LIMIT`` wins and explanations, and patients with open questions by name. Three
+    queries, whatever the caseload's size."""
     caseload = caseload_for_clinician(user=user)
     patient_ids = caseload.values("pk")
-    wins = (
-        Win.objects.filter(
-            patient__in=patient_ids,
-            withdrawn_at__isnull=True,
-            acknowledged_at__isnull=True,
-            created_by=F("patient__user"),
+    wins, more_wins = _first(_wins_waiting(patient_ids).select_related("patient__user").order_by("created_at", "pk"))
+    fits, more_fits = _first(
+        _open_fits(patient_ids).select_related("version__explanation__patient__user").order_by("responded_at", "pk")
+    )
+    me = OuterRef("pk")
+    asking, more_questions = _first(
+        caseload.prefetch_related(None)
+        .select_related(None)
+        .select_related("user")
+        .filter(pk__in=_open_questions(patient_ids).values("patient_id"))
+        .annotate(
+            open_questions=_n(_open_questions(me), "patient"),
+            # Open questions the patient worried about asking: the clinician is reminded to be gentle.
+            worried_questions=_n(_open_questions(me).filter(worried_silly=True), "patient"),
         )
-        .select_related("patient__user")
-        .order_by("created_at", "pk")[:ATTENTION_LIMIT]
     )
-    fits = (
-        FitResponse.objects.filter(
-            _open_fit_filter(),
-            version__explanation__patient__in=patient_ids,
-            version__explanation__withdrawn_at__isnull=True,
-        )
-        .select_related("version__explanation__patient__user")
-        .order_by("responded_at", "pk")[:ATTENTION_LIMIT]
+    return ClinicianAttention(
+        unacknowledged_wins=wins,
+        open_fits=fits,
+        with_open_questions=asking,
+        more_wins=more_wins,
+        more_fits=more_fits,
+        more_questions=more_questions,
     )
-    # Open questions the patient worried about asking: the clinician is reminded to be gentle.
-    worried = Question.objects.filter(
-        patient=OuterRef("pk"), withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES, worried_silly=True
-    )
-    annotated = (
-        record_counts_annotate(caseload.prefetch_related(None))
-        .annotate(worried_questions=_n(worried, "patient"))
-        .order_by("user__full_name")
-    )
-    return ClinicianAttention(caseload=list(annotated), unacknowledged_wins=list(wins), open_fits=list(fits))
 
 
 @dataclass
