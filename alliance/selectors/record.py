@@ -477,7 +477,7 @@ class ClinicianAttention:
         return bool(self.unacknowledged_wins or self.open_fits or self.with_open_questions)
 
 
-ATTENTION_LIMIT = 20
+ATTENTION_LIMIT = 10
 
 
 def _first(qs: QuerySet, limit: int = ATTENTION_LIMIT) -> tuple[list, bool]:

@@ -51,12 +51,15 @@ def home(request):
 
 def _patient_home(request):
     patient = request.user.patient
-    upcoming = list(care_sessions_upcoming(user=request.user)[:5])
+    # A patient's own appointments: only the clinician's name is shown, so only that is joined.
+    upcoming = list(
+        care_sessions_upcoming(user=request.user).select_related(None).select_related("clinician__user")[:5]
+    )
     target = checkin_selectors.checkin_target_session(patient=patient)
     context = {
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
-        "recent": care_sessions_past(user=request.user)[:5],
+        "recent": care_sessions_past(user=request.user).select_related(None).select_related("clinician__user")[:5],
         "plan_items": home_plan_today(patient=patient, today=patient_today(patient=patient)),
         "last_record": latest_record_for_patient(patient=patient),
         "agenda_waiting": [] if upcoming else agenda_waiting_for_patient(patient=patient),

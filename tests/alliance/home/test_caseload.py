@@ -13,6 +13,7 @@ from django.utils import timezone
 from alliance.models import Alert, AlertKind
 from alliance.selectors.caseload import PER_PAGE, QUERY_MAX_LENGTH, caseload_page, caseload_query_clean
 from alliance.services import record as svc
+from alliance.views.home import LIST_LIMIT
 from tests.alliance.record import helpers as h
 from tests.factories import CareSessionFactory, CareTeamFactory, PatientFactory, UserFactory
 from tests.helpers import visible_text
@@ -295,3 +296,17 @@ def test_the_caseload_selector_reads_in_two_queries(cast, django_assert_num_quer
             "Alice Archer",
         ]
     assert page.counts.total == 31 and page.counts.attention == 30 and page.counts.today == 30
+
+
+def test_the_lists_above_show_the_first_few_and_say_where_the_rest_are(bob_client, cast):
+    _fill_caseload(cast, LIST_LIMIT + 1)
+    text = visible_text(bob_client.get(HOME))
+    assert f"These are the first {LIST_LIMIT}. Everyone with something to talk through comes first" in text
+    assert f"The lists from the shared records show the first {LIST_LIMIT} of each." in text
+    assert text.count("Be gentle:") == LIST_LIMIT // 2
+
+
+def test_short_lists_say_nothing_about_more(bob_client, cast):
+    _fill_caseload(cast, 2)
+    text = visible_text(bob_client.get(HOME))
+    assert "These are the first" not in text and "show the first" not in text
