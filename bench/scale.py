@@ -237,14 +237,20 @@ def in_process(args) -> list[dict]:
             sizes[label] = {"queries": len(queries), "kb": len(response.content) / 1024}
         results.append({"name": name, "small": small, "big": big, **{f"{k}_meta": v for k, v in sizes.items()}})
     for result in results:
-        result["t_small"], result["t_big"], result["ratios"] = [], [], []
+        result["t_small"], result["t_big"], result["ratios"], result["per_checkin"] = [], [], [], []
+    checkin = reverse("alliance:checkin")
+    for _ in range(3):
+        get("patient few", checkin)
     for round_ in range(args.rounds):
+        reference = timed("patient few", checkin)  # the check-in form, for scale
         for result in results:
             order = ("small", "big") if round_ % 2 == 0 else ("big", "small")
             t = {label: timed(*result[label]) for label in order}
             result["t_small"].append(t["small"])
             result["t_big"].append(t["big"])
             result["ratios"].append(t["big"] / t["small"])
+            result["per_checkin"].append(t["big"] / reference)
+        results[0].setdefault("checkin", []).append(reference)
     return results
 
 
@@ -267,6 +273,12 @@ def report_in_process(results: list[dict], args) -> bool:
             f"{ratio:8.2f}{min(r['ratios']):6.2f}-{max(r['ratios']):<6.2f}{queries:>10}{kb:>12}"
             f"{'' if passed else '  MISSED'}"
         )
+    checkin = statistics.median(results[0]["checkin"]) * 1000
+    print(f"{'check-in form (for scale)':30}{checkin:8.1f}ms")
+    print(
+        f"at {args.patients} ÷ the check-in form: "
+        + ", ".join(f"{r['name']} {statistics.median(r['per_checkin']):.1f}" for r in results)
+    )
     print(f"goals: the same queries at both sizes, ratio ≤ {IN_PROCESS_RATIO}")
     return ok
 

@@ -150,9 +150,10 @@ def agenda_waiting_for_patient(*, patient: Patient) -> list[AgendaItem]:
 
 
 def latest_record_for_patient(*, patient: Patient) -> SessionRecord | None:
+    """The record of the patient's latest session that took place, with that session (for the home)."""
     return (
         SessionRecord.objects.filter(care_session__patient=patient, care_session__status=SessionStatus.DONE)
-        .select_related("care_session__clinician__user")
+        .select_related("care_session")
         .order_by("-care_session__starts_at")
         .first()
     )
