@@ -3,9 +3,11 @@
 
     .venv/bin/python bench/scale.py [--patients 500] [--weeks 26] [--small 5] [--rounds 15]
                                     [--pairs 6] [--seconds 6] [--clients 16] [--workers 2] [--reuse]
+                                    [--only in-process|gunicorn]
 
-Needs only the project's requirements and a PostgreSQL server (``BENCH_PG``, default
-``postgres://postgres@127.0.0.1:5432``); the load generator is plain Python threads. ``BENCH_DB``
+Needs the project's requirements, a PostgreSQL server (``BENCH_PG``, default
+``postgres://postgres@127.0.0.1:5432``, a role that may create databases) and its ``psql`` client
+(Debian: ``apt-get install postgresql-client``); the load generator is plain Python threads. ``BENCH_DB``
 names the database (default ``alliance_scale_bench``), ``BENCH_PORT`` the port for gunicorn
 (default: a free one). Every option can also be given as ``BENCH_<OPTION>`` (``BENCH_PATIENTS=500``).
 
@@ -23,8 +25,8 @@ What it does, in one run:
    clinician. Each round times every page at both sizes back to back (the median of 3 requests),
    alternating which size goes first; the ratio 500 / 5 is taken within the round and the median of
    the rounds reported: a shared machine's speed drifts from minute to minute, and a pair measured
-   together shares the drift. Goals: the same number of queries at both sizes, and the median
-   ratio at most 1.5;
+   together shares the drift. The check-in form is timed in each round too, for scale. Goals: the
+   same number of queries at both sizes, and the median ratio at most 1.5;
 3. under gunicorn (production settings, ``--workers`` sync workers), ``--clients`` concurrent
    clients each with their own signed-in session, in rounds of ``--seconds``: the check-in form
    (GET ``/checkin/`` for the patient's next appointment), the caseload of the clinician with 500
@@ -41,6 +43,7 @@ import argparse
 import http.client
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -103,7 +106,11 @@ def server_env(static_root: str) -> dict:
 
 
 def psql(database: str, sql: str, *, check: bool = True) -> str:
-    done = subprocess.run(["psql", f"{PG}/{database}", "-qAt", "-c", sql], check=check, capture_output=True, text=True)
+    if shutil.which("psql") is None:
+        sys.exit("bench/scale.py needs PostgreSQL's psql client: apt-get install postgresql-client")
+    done = subprocess.run(["psql", f"{PG}/{database}", "-qAt", "-c", sql], capture_output=True, text=True)
+    if check and done.returncode != 0:
+        sys.exit(f"psql {PG}/{database} failed: {done.stderr.strip()} (set BENCH_PG to a server the bench may use)")
     return done.stdout.strip()
 
 
