@@ -451,16 +451,6 @@ def record_attention_sets(*, patients: QuerySet) -> dict[str, QuerySet]:
     }
 
 
-def record_attention_annotate(qs: QuerySet[Patient]) -> QuerySet[Patient]:
-    """Per patient: open questions, explanations that don't fit yet, and wins waiting for a reply."""
-    me = OuterRef("pk")
-    return qs.annotate(
-        open_questions=_n(_open_questions(me), "patient"),
-        open_fits=_n(_open_fits(me), "version__explanation__patient"),
-        unacknowledged_wins=_n(_wins_waiting(me), "patient"),
-    )
-
-
 @dataclass
 class ClinicianAttention:
     """The oldest few of each kind of thing waiting; ``more_*`` says there are others beyond them."""
