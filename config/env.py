@@ -70,33 +70,24 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql"}
+
+
 def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
-    """Parse a database URL; only PostgreSQL and SQLite are supported."""
+    """Parse a PostgreSQL URL; Alliance runs on PostgreSQL only."""
     import dj_database_url
 
     scheme = urlsplit(url).scheme
-    if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:
+    if scheme not in POSTGRES_SCHEMES:
         raise EnvError(
-            f"{name} must start with postgres:// or sqlite:///, not {scheme or 'nothing'}:// "
-            "(example: postgres://user:password@127.0.0.1:5432/alliance)."
+            f"{name} must start with postgres:// (or postgresql://), not {scheme or 'nothing'}://. "
+            "Alliance runs on PostgreSQL only (example: postgres://user:password@127.0.0.1:5432/alliance)."
         )
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:  # dj-database-url raises ValueError on malformed URLs
         raise EnvError(f"{name} could not be read: {exc}") from None
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        if not config.get("NAME"):
-            raise EnvError(f"{name} names no SQLite file (example: sqlite:////var/lib/alliance/db.sqlite3).")
-        # Persistent connections buy nothing on SQLite and keep files locked.
-        config["CONN_MAX_AGE"] = 0
-        config["OPTIONS"] = {
-            # Web, worker and beat share one file: wait for locks instead of failing, and take the
-            # write lock at the start of a transaction so two writers never deadlock.
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    elif not config.get("NAME"):
+    if not config.get("NAME"):
         raise EnvError(f"{name} names no database (example: postgres://postgres@127.0.0.1:5432/alliance).")
     return config
 

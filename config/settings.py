@@ -1,8 +1,9 @@
 """Alliance settings: one module, read from the environment.
 
-With nothing set, Alliance runs on a SQLite file and a filesystem Celery broker (both under
-``var/``), so it starts on a bare machine. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` (or
-``REDIS_URL``) move it to PostgreSQL and Redis. Every variable is listed in README.md.
+Alliance runs on PostgreSQL only. ``DATABASE_URL`` names the server; without it, the settings point
+at the embedded PostgreSQL in ``var/postgres`` (see config/embedded.py: ``bin/run`` and ``bin/test``
+start it, the settings never do). The Celery broker is ``CELERY_BROKER_URL`` (or ``REDIS_URL``), else
+folders under ``var/``, so a bare machine needs no server. Every variable is listed in README.md.
 """
 
 from datetime import timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
+from config import embedded
 from config.env import (
     EnvError,
     broker_from_url,
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "patients.middleware.UserTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
+    "patients.middleware.FormOnceMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,18 +108,14 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "patients.context_processors.role",
             ],
+            "builtins": ["patients.templatetags.form_tokens"],
         },
     },
 ]
 
 DATABASES = {
-    "default": database_from_url(env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'alliance.sqlite3'}"),
+    "default": database_from_url(env_str("DATABASE_URL") or embedded.settings_url(VAR_DIR)),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default must work on a fresh clone, before anything has made var/.
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    # A file, not memory, so a Celery worker started by a test can open the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-alliance.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "patients.User"
@@ -236,6 +235,10 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-login-sessions": {
         "task": "patients.tasks.login_sessions_clear_expired",
         "schedule": crontab(minute=17, hour=3),
+    },
+    "forget-old-form-tokens": {
+        "task": "patients.tasks.form_submissions_clear_old",
+        "schedule": crontab(minute=27, hour=3),
     },
     "export-housekeeping": {
         "task": "alliance.tasks.exports_housekeeping",

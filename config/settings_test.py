@@ -1,7 +1,8 @@
 """Settings for the test suite: the real settings module, with test-only defaults.
 
 Only defaults are set here; DATABASE_URL and CELERY_BROKER_URL still come from the environment, so
-the same suite runs on PostgreSQL + Redis (CI) or on the embedded SQLite + filesystem defaults.
+the same suite runs on a PostgreSQL server + Redis (CI) or on the embedded PostgreSQL + filesystem
+broker (bin/test picks, and says which).
 """
 
 import os

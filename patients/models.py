@@ -275,3 +275,23 @@ class LoginSession(models.Model):
 
     def __str__(self) -> str:
         return f"Login session of {self.user}"
+
+
+class FormSubmission(models.Model):
+    """A rendered form that was sent and went through, kept so that the same form sent again is refused.
+
+    Every POST form carries a one-time ``form_token`` (``{% form_token %}``). The first request that
+    brings a token inserts this row in the same transaction as everything the page then saves; a second
+    request with the same token (a double tap, or Back and Send) waits on the unique index, then finds
+    the row and changes nothing. ``redirect_to`` is where the first one led, so the second can go there.
+    Rows older than ``FORM_TOKEN_DAYS`` are deleted by the daily housekeeping task.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=500)
+    redirect_to = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Form sent to {self.path} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -21,11 +22,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.emails import as_seen_by, zone_label
 from patients.models import (
     CareTeamMembership,
     Clinic,
     ClinicAdmin,
     Clinician,
+    FormSubmission,
     Invitation,
     LoginSession,
     Patient,
@@ -76,17 +79,22 @@ def _invitation_issue(*, person: User, clinic: Clinic, created_by: User | None) 
 def _invitation_email(*, invitation: Invitation, token: str, request=None) -> bool:
     """Send the invitation. A mail server that is down must not lose the invitation itself."""
     link = absolute_url(reverse("patients:invitation-accept", kwargs={"token": token}), request=request)
-    context = {
-        "person": invitation.user,
-        "clinic": invitation.clinic,
-        "link": link,
-        "expires_at": invitation.expires_at.astimezone(invitation.user.tzinfo),
-        "role": invitation.user.role,
-    }
+    person = invitation.user
+    with as_seen_by(person):
+        context = {
+            "person": person,
+            "clinic": invitation.clinic,
+            "link": link,
+            "expires_at": timezone.localtime(invitation.expires_at),
+            # The person has not chosen a zone yet: always say which one the expiry is in.
+            "zone": zone_label(person.tzinfo),
+            "role": person.role,
+        }
+        message = render_to_string("patients/email/invitation.txt", context)
     try:
         send_mail(
             subject=f"{invitation.clinic.name} has invited you to Alliance",
-            message=render_to_string("patients/email/invitation.txt", context),
+            message=message,
             from_email=None,
             recipient_list=[invitation.user.email],
         )
@@ -259,4 +267,14 @@ def login_sessions_clear_expired() -> int:
 
     stale = LoginSession.objects.exclude(session_key__in=Session.objects.values("session_key"))
     deleted, _ = stale.delete()
+    return deleted
+
+
+FORM_TOKEN_DAYS = 7
+
+
+def form_submissions_clear_old(*, now=None) -> int:
+    """Forget form tokens older than ``FORM_TOKEN_DAYS``: no page stays open that long. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=FORM_TOKEN_DAYS)
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
     return deleted

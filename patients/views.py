@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from patients import selectors, services
 from patients.decorators import clinic_admin_required
-from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, apply_errors
+from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save
 from patients.models import Role
 
 # --- Invitations (public: the person has no password yet) -------------------------------------
@@ -80,16 +80,16 @@ def invitation_accept(request, token):
 def account(request):
     user = request.user
     form = AccountForm(request.POST or None, initial={"full_name": user.full_name, "timezone": user.timezone})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_update_own_details(
-                user=user, full_name=form.cleaned_data["full_name"], timezone_name=form.cleaned_data["timezone"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Your details are saved.")
-            return redirect("patients:account")
+    if request.method == "POST" and (
+        form_save(
+            form,
+            lambda data: services.user_update_own_details(
+                user=user, full_name=data["full_name"], timezone_name=data["timezone"]
+            ),
+        )
+    ):
+        messages.success(request, "Your details are saved.")
+        return redirect("patients:account")
     return render(request, "patients/account.html", {"form": form})
 
 
@@ -112,10 +112,10 @@ def people(request):
 def invite(request):
     clinic = request.user.clinic
     form = InvitationForm(request.POST or None, clinic=clinic, initial={"role": request.GET.get("role")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            issued = services.invitation_create(
+    if request.method == "POST" and (
+        saved := form_save(
+            form,
+            lambda data: services.invitation_create(
                 clinic=clinic,
                 created_by=request.user,
                 email=data["email"],
@@ -124,20 +124,20 @@ def invite(request):
                 profession=data.get("profession") or "other",
                 clinicians=list(data.get("clinicians") or []),
                 request=request,
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
+            ),
+        )
+    ):
+        issued = saved.value
+        person = issued.invitation.user
+        if issued.emailed:
+            messages.success(request, f"We've emailed an invitation to {person.full_name} at {person.email}.")
         else:
-            person = issued.invitation.user
-            if issued.emailed:
-                messages.success(request, f"We've emailed an invitation to {person.full_name} at {person.email}.")
-            else:
-                messages.warning(
-                    request,
-                    f"{person.full_name} is added, but the invitation email could not be sent just now. "
-                    "Use “Send a new invitation” on their page to try again.",
-                )
-            return redirect("patients:person", pk=person.pk)
+            messages.warning(
+                request,
+                f"{person.full_name} is added, but the invitation email could not be sent just now. "
+                "Use “Send a new invitation” on their page to try again.",
+            )
+        return redirect("patients:person", pk=person.pk)
     return render(request, "patients/invite.html", {"form": form})
 
 
@@ -161,15 +161,13 @@ def care_team_add(request, pk):
         messages.error(request, "Care teams are for patients.")
         return redirect("patients:person", pk=person.pk)
     form = CareTeamAddForm(request.POST, patient=person.patient)
-    if form.is_valid():
-        try:
-            services.care_team_assign(patient=person.patient, clinician=form.cleaned_data["clinician"], by=request.user)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            clinician = form.cleaned_data["clinician"]
-            messages.success(request, f"{clinician.user.full_name} is now on {person.full_name}'s care team.")
-            return redirect("patients:person", pk=person.pk)
+    if form_save(
+        form,
+        lambda data: services.care_team_assign(patient=person.patient, clinician=data["clinician"], by=request.user),
+    ):
+        clinician = form.cleaned_data["clinician"]
+        messages.success(request, f"{clinician.user.full_name} is now on {person.full_name}'s care team.")
+        return redirect("patients:person", pk=person.pk)
     context = {
         "person": person,
         "invitation": selectors.invitation_latest_for(person=person),

@@ -91,7 +91,3 @@ def digest_sections_for(*, clinician: Clinician, since: datetime, now: datetime)
         if section is not None and section.lines:
             sections.append(section)
     return sections
-
-
-def digest_section_keys() -> list[str]:
-    return sorted(_digest_providers)

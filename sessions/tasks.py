@@ -20,6 +20,6 @@ def reminders_dispatch() -> int:
     return len(service.reminders_dispatch())
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def reminders_send(reminder_ids: list[int]) -> dict[str, int]:
-    return service.reminders_deliver_batch(reminder_ids=[int(pk) for pk in reminder_ids])
+# The dispatcher publishes batches to ``reminders_send``, which lives beside it in the service
+# (a service never imports a task); importing it here registers it with the worker.
+reminders_send = service.reminders_send

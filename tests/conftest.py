@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from patients.models import Clinic, ClinicAdmin, Clinician, Patient, User
 from sessions.models import CareSession
 from tests.factories import (
@@ -92,6 +93,33 @@ def make_cast() -> Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     return make_cast()
+
+
+# Nothing listens on port 1: connecting is refused at once.
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+
+def _forget_broker_connections() -> None:
+    """Celery keeps a pool of connections to the broker it first used: let the next use open new ones."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def unreachable_broker(settings, monkeypatch):
+    """Point Celery at a closed port for one test, and put the real broker back afterwards."""
+    # Celery reads its configuration lazily: read it now, while the real broker is still configured,
+    # or it would be read during the test and keep the closed port for every later test.
+    real = celery_app.conf.broker_url
+    assert real != UNREACHABLE_BROKER
+    # Celery reads CELERY_BROKER_URL from the environment ahead of its own configuration.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER
+    celery_app.conf.broker_url = UNREACHABLE_BROKER
+    _forget_broker_connections()
+    yield
+    celery_app.conf.broker_url = real
+    _forget_broker_connections()
 
 
 @pytest.fixture

@@ -40,12 +40,11 @@ TIMEOUT = 30
 def test_database_url() -> str:
     """The URL of the database this test runs on, for the processes the test starts."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
     credentials = quote(db["USER"] or "", safe="")
     if db["PASSWORD"]:
         credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
+    # The embedded server's HOST is the folder of its socket: percent-encoded, it stays one part of the URL.
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
     port = f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
 

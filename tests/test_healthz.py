@@ -2,29 +2,7 @@
 
 import pytest
 
-from config.celery import app as celery_app
-
 pytestmark = pytest.mark.django_db
-
-# Nothing listens on port 1: connecting is refused at once.
-UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture
-def unreachable_broker(settings, monkeypatch):
-    """Point Celery at a closed port for one test, and put the real broker back afterwards."""
-    # Celery reads CELERY_BROKER_URL from the environment ahead of its own configuration.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    settings.CELERY_BROKER_URL = UNREACHABLE_BROKER
-    # Celery keeps its own overrides ahead of Django's settings: take ours out again afterwards,
-    # or every later test would see the closed port too.
-    changes = celery_app.conf.changes
-    saved = changes.copy()
-    celery_app.conf.broker_url = UNREACHABLE_BROKER
-    assert celery_app.conf.broker_url == UNREACHABLE_BROKER
-    yield
-    changes.clear()
-    changes.update(saved)
 
 
 def test_healthz_says_ok_without_login(client):

@@ -2,7 +2,7 @@
 
 - ``base``: the ``Dataset`` base, columns and their kinds, formula neutralising, pseudonyms;
 - ``datasets``: the clinic's datasets;
-- ``render``: CSV, XLSX and FHIR files from a dataset; ``copy``: the PostgreSQL COPY path for CSV;
+- ``render``: CSV, XLSX and FHIR files from a dataset;
 - ``fhir``: FHIR R4 resources and the streamed Bundle.
 
 ``DATASETS`` is the registry the export form, the service and the task read. Adding a dataset is

@@ -2,13 +2,10 @@
 
 A dataset declares its columns once. Each column is an ORM expression plus a *kind* (text, code,
 whole number, decimal, date-time, yes/no, pseudonym) and says whether it is free text or identifies a
-person. From that one declaration:
-
-- ``Dataset.iter_rows()`` yields the header and then typed, safe Python values, which the CSV, XLSX
-  and FHIR renderers turn into files (and which work on any database);
-- ``alliance.exports.copy`` builds a PostgreSQL ``COPY`` of the very same query for CSV, formatting
-  each kind in SQL exactly as ``format_csv_value`` does in Python (a test compares the two byte for
-  byte), because COPY is many times faster than anything that passes rows through Python.
+person. From that one declaration ``Dataset.iter_rows()`` reads the rows through a server-side cursor
+and yields the header and then typed, safe Python values: text neutralised against formulas, people
+pseudonymised, decimals to their places. The CSV and XLSX renderers (``alliance.exports.render``) turn
+those values into files; nothing else reads the rows.
 
 De-identified exports drop every column marked ``identifying`` or ``free_text`` and put in its place
 the ``pseudonym`` columns: a stable id per person, an HMAC of their account id keyed on
@@ -21,7 +18,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +33,9 @@ from alliance.selectors.filters import DataFilters
 # Characters that make a spreadsheet treat a cell as a formula (or smuggle one in after a control
 # character). Full-width forms too: some spreadsheet programs fold them to their ASCII twins.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+#: Rows fetched from the server-side cursor at a time.
+ROWS_AT_ONCE = 2000
 
 
 def neutralise(value: str) -> str:
@@ -76,9 +76,8 @@ class Column:
     identifying: bool = False
     free_text: bool = False
     who: Who | None = None  # for PSEUDONYM columns
-    #: For PSEUDONYM columns: the pseudonym itself, through the temporary table the COPY path fills.
-    copy_expression: Any = None
-    #: For DECIMAL columns: decimal places, so every database writes "4.00" (SQLite returns 4.0).
+    #: For DECIMAL columns: the decimal places every value is written with ("4.00"), whatever the
+    #: expression gives (a rounded or averaged number may come back as 4 or 4.0).
     places: int | None = None
 
     def __post_init__(self):
@@ -88,11 +87,6 @@ class Column:
     @property
     def resolved(self):
         return F(self.expression) if isinstance(self.expression, str) else self.expression
-
-    @property
-    def resolved_for_copy(self):
-        expression = self.copy_expression if self.copy_expression is not None else self.expression
-        return F(expression) if isinstance(expression, str) else expression
 
 
 def person_columns(*, prefix: str, path: str, who: Who, label: str) -> list[Column]:
@@ -107,7 +101,6 @@ def person_columns(*, prefix: str, path: str, who: Who, label: str) -> list[Colu
             Kind.PSEUDONYM,
             f"A stable pseudonymous id for the {label}: the same in every de-identified export.",
             who=who,
-            copy_expression=f"{path}__export_pseudonym__{'patient' if who is Who.PATIENT else 'staff'}",
         ),
         Column(f"{prefix}_name", f"{path}__full_name", Kind.TEXT, f"The {label}'s full name.", identifying=True),
         Column(f"{prefix}_email", f"{path}__email", Kind.TEXT, f"The {label}'s email address.", identifying=True),
@@ -140,7 +133,7 @@ class Dataset:
     def __init__(self, context: ExportContext):
         self.context = context
         self.filters = context.filters
-        self._pseudonyms: dict[tuple[int, Who], str] = {}
+        self._pseudonyms = {who: Pseudonyms(who, key=context.pseudonym_key) for who in Who}
 
     # --- what subclasses provide -----------------------------------------------------------------
 
@@ -161,42 +154,40 @@ class Dataset:
     def header(self) -> list[str]:
         return [column.name for column in self.columns()]
 
-    def values(self, *, sort_keys: bool = False, for_copy: bool = False) -> QuerySet:
-        """The query both the Python and the COPY path read: one aliased value per column, in order.
-
-        With ``sort_keys`` the ordering fields come out as extra values ``o0``, ``o1``… for a query
-        that wraps this one and has to sort again (a subquery's order is not kept). ``for_copy``
-        reads each pseudonym from the COPY path's temporary table instead of the account id.
-        """
-        columns = self.columns()
-        values = {
-            f"c{index}": column.resolved_for_copy if for_copy else column.resolved
-            for index, column in enumerate(columns)
-        }
-        if sort_keys:
-            values.update({f"o{index}": F(name) for index, name in enumerate(self.ordering)})
-        return self.queryset().order_by(*self.ordering).values(**values)
+    def values(self) -> QuerySet:
+        """The rows' query, in the dataset's order: a tuple per row, one value per column."""
+        expressions = {f"c{index}": column.resolved for index, column in enumerate(self.columns())}
+        return self.queryset().order_by(*self.ordering).annotate(**expressions).values_list(*expressions)
 
     def count(self) -> int:
         return self.queryset().count()
 
-    def iter_rows(self) -> Iterator[tuple]:
-        """The header, then each row as typed, safe values (text neutralised, people pseudonymised)."""
+    def iter_rows(self) -> Iterator[Sequence]:
+        """The header, then each row as typed, safe values (text neutralised, people pseudonymised).
+
+        The rows come through a server-side cursor, ``ROWS_AT_ONCE`` at a time, so memory stays flat
+        whatever the number of rows. Outside a transaction (the export task) PostgreSQL keeps the
+        cursor's rows for it (``WITH HOLD``), so the task can write its progress on the same
+        connection as it goes. Only the columns that need it are converted.
+        """
         columns = self.columns()
         yield tuple(column.name for column in columns)
-        names = [f"c{index}" for index in range(len(columns))]
-        converters = [self._converter(column) for column in columns]
-        for row in self.values().iterator(chunk_size=2000):
-            yield tuple(convert(row[name]) for convert, name in zip(converters, names, strict=True))
+        converters = [(index, self._converter(column)) for index, column in enumerate(columns)]
+        converters = [(index, convert) for index, convert in converters if convert is not None]
+        for values in self.values().iterator(chunk_size=ROWS_AT_ONCE):
+            row = list(values)
+            for index, convert in converters:
+                row[index] = convert(row[index])
+            yield row
 
-    def _converter(self, column: Column):
-        if column.kind is Kind.TEXT:
-            return lambda value: neutralise(value) if value else None
-        if column.kind is Kind.CODE:
-            return lambda value: value or None
+    def _converter(self, column: Column) -> Callable[[Any], Any] | None:
+        """What turns the database's value into the cell's, or None when it is the cell already."""
+        if column.kind in (Kind.TEXT, Kind.CODE):
+            # Codes are the app's own words, but keys of a clinic's questionnaire came from outside:
+            # every text cell goes through the same neutralising.
+            return _safe_text
         if column.kind is Kind.PSEUDONYM:
-            who = column.who
-            return lambda value: self.pseudonym(value, who) if value is not None else None
+            return self._pseudonyms[column.who].__getitem__
         if column.kind is Kind.DECIMAL:
             step = Decimal(1).scaleb(-column.places) if column.places is not None else None
 
@@ -207,13 +198,7 @@ class Dataset:
                 return number.quantize(step) if step is not None else number
 
             return decimal
-        return lambda value: value
-
-    def pseudonym(self, user_id: int, who: Who) -> str:
-        cached = self._pseudonyms.get((user_id, who))
-        if cached is None:
-            cached = self._pseudonyms[(user_id, who)] = pseudonym(user_id, who, key=self.context.pseudonym_key)
-        return cached
+        return None
 
     def fhir_entries(self, *, people, progress=None):
         """The dataset as FHIR Bundle entries, for datasets whose ``formats`` include "fhir"."""
@@ -232,42 +217,20 @@ class Dataset:
         return []
 
 
-def format_datetime(value: datetime, tz) -> str:
-    """Clinic-local time to the second with its UTC offset, as PostgreSQL writes it: ``2025-07-01 10:00:00+01``.
-
-    (ISO 8601; the offset has minutes only when they are not zero, e.g. ``+05:30``.)
-    """
-    local = value.astimezone(tz)
-    offset = int(local.utcoffset().total_seconds())
-    sign, offset = ("-", -offset) if offset < 0 else ("+", offset)
-    hours, minutes = offset // 3600, offset % 3600 // 60
-    zone = f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes else "")
-    return f"{local:%Y-%m-%d %H:%M:%S}{zone}"
+def _safe_text(value: str | None) -> str | None:
+    return neutralise(value) if value else None
 
 
-def format_csv_value(value, kind: Kind, *, tz) -> str:
-    """One typed value as CSV text, exactly as the COPY path's SQL formats it."""
-    if value is None:
-        return ""
-    if kind is Kind.DATETIME:
-        return format_datetime(value, tz)
-    if kind is Kind.BOOL:
-        return "true" if value else "false"
-    return str(value)
+class Pseudonyms(dict):
+    """People's pseudonyms of one kind, each worked out once: ``table[user_id]``; ``table[None]`` is None."""
 
+    def __init__(self, who: Who, *, key: str):
+        super().__init__({None: None})
+        self.who, self.key = who, key
 
-def csv_field(text: str) -> str:
-    """Quote like PostgreSQL's CSV output: only when the text holds a comma, quote, CR or LF.
-
-    (Python's csv module leaves a lone CR unquoted when lines end in LF, which breaks readers.)
-    """
-    if "," in text or '"' in text or "\n" in text or "\r" in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def csv_line(values: list[str]) -> str:
-    return ",".join(csv_field(value) for value in values) + "\n"
+    def __missing__(self, user_id: int) -> str:
+        value = self[user_id] = pseudonym(user_id, self.who, key=self.key)
+        return value
 
 
 def local_naive(value: datetime, tz) -> datetime:

@@ -40,7 +40,6 @@ from alliance.models import (
     Explanation,
     ExplanationVersion,
     Export,
-    ExportPseudonym,
     FitResponse,
     Goal,
     GoalRating,
@@ -59,7 +58,16 @@ from alliance.models import (
     StoryReflection,
     Win,
 )
-from patients.models import CareTeamMembership, ClinicAdmin, Clinician, Invitation, LoginSession, Patient, User
+from patients.models import (
+    CareTeamMembership,
+    ClinicAdmin,
+    Clinician,
+    FormSubmission,
+    Invitation,
+    LoginSession,
+    Patient,
+    User,
+)
 from sessions.models import (
     AgendaEntry,
     AgendaItem,
@@ -322,8 +330,9 @@ exempt(
     "(UK GDPR access, with the serious-harm test of the DPA 2018, Schedule 3).",
 )
 exempt(
-    ExportPseudonym,
-    reason="Not a table: the rows of a temporary table that lives only inside one export's transaction.",
+    FormSubmission,
+    reason="A one-time token saying that a form was already sent, so a double tap stores it once. It holds "
+    "nothing that was written in the form (that is in the record itself) and is deleted after a week.",
 )
 exempt(
     LogEntry,

@@ -2,9 +2,9 @@
 
 Every renderer writes to a binary file object and never holds more than a chunk of rows:
 
-- CSV on PostgreSQL is a ``COPY … TO STDOUT`` of the dataset's own query, with each column formatted
-  in SQL (``alliance.exports.copy``); on other databases the rows come through a server-side cursor
-  and ``csv_line``. Both produce the same bytes.
+- CSV and XLSX both take the dataset's typed, safe rows (``Dataset.iter_rows``: a server-side cursor,
+  text already neutralised, people already pseudonymised). CSV writes each kind of value in one
+  fixed way (see ``write_csv``).
 - XLSX uses openpyxl's write-only workbook, which streams each sheet to a temporary file; a sheet
   that reaches Excel's row limit continues on a new one.
 - FHIR writes a Bundle entry by entry (``alliance.exports.fhir``).
@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import BinaryIO
 
-from django.db import connection
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from alliance.exports.base import Dataset, Kind, csv_line, format_csv_value, local_naive
+from alliance.exports.base import Dataset, Kind, local_naive, neutralise
 from alliance.exports.fhir import People, write_bundle
 
 Progress = Callable[[int], None] | None
@@ -40,10 +40,6 @@ def render(
 ) -> int:
     """Write ``dataset`` to ``out`` in format ``fmt``; returns the number of rows (or responses) written."""
     if fmt == "csv":
-        if connection.vendor == "postgresql":
-            from alliance.exports.copy import copy_csv
-
-            return copy_csv(dataset, out, progress=progress, every=every)
         return write_csv(dataset, out, progress=progress, every=every)
     if fmt == "xlsx":
         return write_xlsx(dataset, out, progress=progress, every=every, about=about)
@@ -53,27 +49,89 @@ def render(
 
 
 def write_csv(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, every: int = 5000) -> int:
-    """CSV through Python: the portable path (SQLite), and the reference the COPY path must match."""
-    rows = dataset.iter_rows()
-    out.write(csv_line(list(next(rows))).encode())
-    kinds = [column.kind for column in dataset.columns()]
-    tz = dataset.filters.tz
-    written, buffer = 0, []
+    """The dataset as UTF-8 CSV, lines ending in LF, a header first; returns the number of rows.
+
+    Each kind of value is written one way: empty for nothing; text (already neutralised) quoted only
+    when it holds a comma, quote, CR or LF; whole numbers as they are and decimals to their places;
+    date-times in the clinic's time zone to the second with their offset, ``2025-07-01 10:00:00+01``
+    (minutes only when not zero, ``+05:30``); yes/no as ``true``/``false``.
+
+    Python all the way, not PostgreSQL's COPY: bench/export.py measured 1,000,000 rows at 4.8 to 6.1 ×
+    the time of ``psql \\copy`` of the same rows (the goal: at most 10 ×), with a peak of 71 MB at
+    10,000 rows and at 1,000,000.
+    """
+    rows = iter(dataset.iter_rows())
+    out.write(csv_line([neutralise(name) for name in next(rows)]).encode())
+    cells = [_csv_cell(column.kind, dataset.filters.tz) for column in dataset.columns()]
+    written, lines = 0, []
     for row in rows:
-        buffer.append(csv_line([format_csv_value(v, k, tz=tz) for v, k in zip(row, kinds, strict=True)]))
+        lines.append(",".join([cell(value) for cell, value in zip(cells, row, strict=True)]) + "\n")
         written += 1
-        if len(buffer) == 1000:
-            out.write("".join(buffer).encode())
-            buffer.clear()
+        if len(lines) == CSV_CHUNK:
+            out.write("".join(lines).encode())
+            lines.clear()
         if progress is not None and written % every == 0:
             progress(written)
-    out.write("".join(buffer).encode())
+    out.write("".join(lines).encode())
     return written
 
 
+CSV_CHUNK = 1000  # lines written to the file at once
+
+
+def csv_field(text: str) -> str:
+    """Quote only when the text holds a comma, quote, CR or LF, doubling any quotes.
+
+    (Python's csv module leaves a lone CR unquoted when lines end in LF, which breaks readers.)
+    """
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_line(values) -> str:
+    return ",".join(csv_field(value) for value in values) + "\n"
+
+
+def _csv_text(value: str | None) -> str:
+    return "" if value is None else csv_field(value)
+
+
+def _csv_number(value) -> str:
+    return "" if value is None else str(value)
+
+
+_CSV_BOOL = {True: "true", False: "false", None: ""}
+
+
+def _csv_datetime(tz) -> Callable[[datetime | None], str]:
+    # Cached: the rows of one check-in or one appointment share their times.
+    @lru_cache(maxsize=1024)
+    def cell(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        text = value.astimezone(tz).isoformat(" ", "seconds")
+        return text[:-3] if text.endswith(":00") else text  # "+01:00" → "+01"; "+05:30" stays
+
+    return cell
+
+
+def _csv_cell(kind: Kind, tz) -> Callable[[object], str]:
+    if kind is Kind.DATETIME:
+        return _csv_datetime(tz)
+    if kind is Kind.BOOL:
+        return _CSV_BOOL.__getitem__
+    if kind in (Kind.INT, Kind.DECIMAL):
+        return _csv_number
+    return _csv_text  # text, codes and pseudonyms
+
+
 def _xlsx_text(value: str) -> str:
-    # XML cannot hold most control characters; show that something was there rather than fail.
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    """Text for a worksheet cell: neutralised like every CSV cell, so no cell anywhere is a formula.
+
+    XML cannot hold most control characters; a replacement character shows that something was there.
+    """
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", neutralise(value))
 
 
 def write_xlsx(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, every: int = 5000, about=None) -> int:
@@ -93,7 +151,7 @@ def write_xlsx(dataset: Dataset, out: BinaryIO, *, progress: Progress = None, ev
             sheet.column_dimensions[_letter(index)].width = width
         cells = []
         for name in header:
-            cell = WriteOnlyCell(sheet, value=name)
+            cell = WriteOnlyCell(sheet, value=_xlsx_text(name))
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)

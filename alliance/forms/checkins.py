@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
 
 from alliance.models import InstrumentVersion
 
@@ -12,61 +10,22 @@ NOTE_HELP = "Big or small, nothing is too small or too silly to bring up. It goe
 
 
 class RatingGroup:
-    """One question as an accessible radio group: a fieldset, its legend, the end labels and 0–10.
-
-    Rendered in Python rather than through template nodes: a check-in has 77 radio buttons and
-    this page is the one patients open most, so it should be cheap to draw.
+    """One question as an accessible radio group, drawn by ``alliance/checkins/_rating_group.html``:
+    a fieldset, its legend, the end labels, any error, and one radio button per point of the scale.
     """
+
+    template_name = "alliance/checkins/_rating_group.html"
 
     def __init__(self, field, item: dict, scale: dict):
         self.field = field
-        self.item = item
         self.low = f"{scale['min']} = {item.get('low_label') or scale.get('low_label') or 'lowest'}"
         self.high = f"{scale['max']} = {item.get('high_label') or scale.get('high_label') or 'highest'}"
-        self.scale = scale
-
-    def __str__(self) -> str:
-        return self.__html__()
-
-    def __html__(self) -> str:
-        if self.field.form.is_bound:
-            return self.render()
-        # An empty question looks the same for everyone: draw it once per process.
-        key = (self.field.form.version_keys[self.field.name], self.field.html_name, self.field.auto_id)
-        html = _UNBOUND_HTML.get(key)
-        if html is None:
-            html = _UNBOUND_HTML[key] = self.render()
-        return html
-
-    def render(self) -> str:
-        field = self.field
-        base_id = field.auto_id
-        value = field.value()
-        chosen = str(value) if value not in (None, "") else None
-        error = field.errors[0] if field.errors else None
-        described = f"{base_id}-ends" + (f" {base_id}-error" if error else "")
-        name, ident = escape(field.html_name), escape(base_id)
-        radios = "".join(
-            f'<input type="radio" class="btn-check" name="{name}" id="{ident}_{n}" value="{v}"'
-            f"{' checked' if str(v) == chosen else ''}>"
-            f'<label class="btn btn-outline-primary" for="{ident}_{n}">{v}</label>'
-            for n, v in enumerate(range(int(self.scale["min"]), int(self.scale["max"]) + 1))
-        )
-        return format_html(
-            '<fieldset class="rating" aria-describedby="{}"><legend>{}</legend>'
-            '<p class="rating-ends" id="{}-ends"><span>{}</span><span>{}</span></p>{}'
-            '<div class="rating-scale">{}</div></fieldset>',
-            described,
-            field.label,
-            base_id,
-            self.low,
-            self.high,
-            format_html('<p class="rating-error" id="{}-error">{}</p>', base_id, error) if error else "",
-            mark_safe(radios),  # noqa: S308 - whole numbers and the escaped name and id only
-        )
-
-
-_UNBOUND_HTML: dict[tuple, str] = {}
+        chosen = field.value()
+        chosen = str(chosen) if chosen not in (None, "") else None
+        self.choices = [
+            {"value": value, "id": f"{field.auto_id}_{index}", "checked": str(value) == chosen}
+            for index, value in enumerate(range(int(scale["min"]), int(scale["max"]) + 1))
+        ]
 
 
 def _rating_field(item: dict, scale: dict, *, required: bool) -> forms.IntegerField:
@@ -89,11 +48,9 @@ class InstrumentFormMixin:
         scale = definition["scale"]
         self._instruments = getattr(self, "_instruments", {})
         self._instruments[prefix] = version
-        self.version_keys = getattr(self, "version_keys", {})
         for item in definition["items"]:
             name = f"{prefix}-{item['key']}"
             self.fields[name] = _rating_field(item, scale, required=required)
-            self.version_keys[name] = (version.pk, version.created_at)
 
     def groups(self, prefix: str) -> list[RatingGroup]:
         definition = self._instruments[prefix].definition

@@ -17,8 +17,15 @@ from alliance.models import (
     QuestionRoute,
     StoryTopic,
 )
-from alliance.models.record import SCALE_RANGES
-from alliance.services.record import CHECK_QUESTIONS, CHECK_SCALE, EDITABLE, GOAL_MOVES
+from alliance.models.record import (
+    CHECK_QUESTIONS,
+    CHECK_SCALE,
+    GOAL_MOVES,
+    SCALE_RANGES,
+    HeardResponse,
+    RecordItem,
+    ReplyKind,
+)
 
 
 def textfield(label: str, *, required: str | None = None, rows: int = 4, help_text: str = "", single_line=False):
@@ -87,7 +94,7 @@ class AnswerForm(forms.Form):
 class FeedbackForm(forms.Form):
     outcome = radios(
         "How did the answer land?",
-        [("helped", "That helps"), ("still_unclear", "It's still unclear")],
+        [(ReplyKind.HELPED, "That helps"), (ReplyKind.STILL_UNCLEAR, "It's still unclear")],
         required="Please choose whether the answer helped.",
     )
     words = textfield("Anything you'd like to add? (optional)", rows=3)
@@ -327,7 +334,7 @@ class ReflectForm(forms.Form):
 
 
 class ReflectionRespondForm(forms.Form):
-    response = radios("Is this what you meant?", [("confirmed", "Yes, that's it"), ("corrected", "Not quite")])
+    response = radios("Is this what you meant?", HeardResponse.choices)
     correction = textfield("What did they miss or get wrong?", rows=3)
 
 
@@ -356,8 +363,8 @@ EDIT_LABELS = {
 
 
 class EditForm(forms.Form):
-    def __init__(self, *args, kind: str, **kwargs):
+    def __init__(self, *args, item: RecordItem, **kwargs):
         super().__init__(*args, **kwargs)
-        for field, (limit, required) in EDITABLE[kind][1].items():
+        for field, (limit, required) in item.editable.items():
             single = limit <= 300
             self.fields[field] = textfield(EDIT_LABELS[field], required=required, rows=4, single_line=single)

@@ -7,7 +7,6 @@ from alliance.models.exports import (
     ExportDataset,
     ExportDelivery,
     ExportFormat,
-    ExportPseudonym,
     ExportStatus,
 )
 from alliance.models.instruments import Instrument, InstrumentVersion, Purpose, Respondent
@@ -59,7 +58,6 @@ __all__ = [
     "ExportDataset",
     "ExportDelivery",
     "ExportFormat",
-    "ExportPseudonym",
     "ExportStatus",
     "FeltHeard",
     "Fit",

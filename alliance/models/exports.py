@@ -110,24 +110,3 @@ class Export(models.Model):
         if not self.rows_expected:
             return 0
         return min(99, int(self.rows_written * 100 / self.rows_expected))
-
-
-class ExportPseudonym(models.Model):
-    """A row of the temporary table a PostgreSQL CSV export fills with pseudonyms (``alliance.exports.copy``).
-
-    There is no such table outside an export's transaction: this model exists only so the export's
-    ORM query can join it next to each person. Nothing ever saves one.
-    """
-
-    user = models.OneToOneField(
-        User, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="export_pseudonym"
-    )
-    patient = models.CharField(max_length=32)
-    staff = models.CharField(max_length=32)
-
-    class Meta:
-        managed = False
-        db_table = "alliance_export_people"
-
-    def __str__(self) -> str:
-        return self.patient

@@ -48,10 +48,6 @@ class Instrument(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_builtin(self) -> bool:
-        return self.clinic_id is None
-
 
 class InstrumentVersion(models.Model):
     """One immutable version of an instrument's definition (see ``alliance.instruments.scoring``)."""

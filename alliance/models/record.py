@@ -16,11 +16,15 @@ version is a new ``ExplanationVersion`` and the old ones stay readable.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from patients.models import Patient, User
+from sessions.models import AgendaSource
 
 _BLANK = r"^\s*$"
 
@@ -35,6 +39,21 @@ class RecordSection(models.TextChoices):
 
 
 class RecordItem(models.Model):
+    """What every top-level item of the record shares, and what each kind says about itself.
+
+    Each kind sets ``kind`` (its slug in URLs and revisions), ``record_section`` (the part of the
+    record it belongs to; empty for private notes, which sit beside every part), ``editable`` (the
+    fields a person may reword: {field: (character limit, message when left empty, or None when it
+    may be empty)}), ``agenda_source`` (what its agenda items are tagged with, if withdrawing it
+    should take them off the agenda) and ``url_name`` (its page).
+    """
+
+    kind: ClassVar[str]
+    record_section: ClassVar[str]
+    editable: ClassVar[dict[str, tuple[int, str | None]]] = {}
+    agenda_source: ClassVar[str | None] = None
+    url_name: ClassVar[str] = ""
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -56,14 +75,27 @@ class RecordItem(models.Model):
             ),
         ]
 
+    def get_absolute_url(self) -> str:
+        return reverse(f"alliance:{self.url_name}", args=[self.patient_id, self.pk])
+
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def noun(self) -> str:
+        """What a person calls it: "question", "story entry", "private note"."""
+        return str(self._meta.verbose_name)
 
     def touch(self, *, by: User, at=None) -> None:
         """Record that something happened on this item (saved by the caller)."""
         self.last_activity_at = at or timezone.now()
         self.last_activity_by = by
+
+
+def record_kinds() -> dict[str, type[RecordItem]]:
+    """Every kind of record item by its slug: {"question": Question, …}."""
+    return {model.kind: model for model in RecordItem.__subclasses__()}
 
 
 def _constraints(*extra) -> list:
@@ -90,6 +122,12 @@ OPEN_QUESTION_STATUSES = (QuestionStatus.WAITING, QuestionStatus.STILL_UNCLEAR)
 
 class Question(RecordItem):
     """A question the patient wants to ask. ``worried_silly`` is for the care team's eyes only."""
+
+    kind = "question"
+    record_section = RecordSection.QUESTIONS
+    editable = {"text": (2000, "Please write your question.")}
+    agenda_source = AgendaSource.QUESTION
+    url_name = "record-question"
 
     text = models.TextField(max_length=2000)
     worried_silly = models.BooleanField(default=False)
@@ -163,9 +201,23 @@ class GoalScale(models.TextChoices):
 
 SCALE_RANGES = {GoalScale.ZERO_TEN: (0, 10), GoalScale.GAS: (-2, 2)}
 
+# Where a goal may move from each status. Letting go is a choice, never a failure.
+GOAL_MOVES = {
+    GoalStatus.PROPOSED: {GoalStatus.LET_GO},
+    GoalStatus.ACTIVE: {GoalStatus.ACHIEVED, GoalStatus.PAUSED, GoalStatus.LET_GO},
+    GoalStatus.PAUSED: {GoalStatus.ACTIVE, GoalStatus.ACHIEVED, GoalStatus.LET_GO},
+    GoalStatus.ACHIEVED: {GoalStatus.ACTIVE},
+    GoalStatus.LET_GO: {GoalStatus.ACTIVE},
+}
+
 
 class Goal(RecordItem):
     """A goal in the patient's own words. A clinician may propose one; the patient accepts or rewords it."""
+
+    kind = "goal"
+    record_section = RecordSection.GOALS
+    editable = {"text": (300, "Please write the goal."), "why": (1000, None)}
+    url_name = "record-goal"
 
     text = models.CharField(max_length=300)
     why = models.TextField("why it matters", max_length=1000, blank=True)
@@ -221,6 +273,10 @@ class GoalRating(models.Model):
 
 
 class Win(RecordItem):
+    kind = "win"
+    record_section = RecordSection.JOURNAL
+    editable = {"text": (1000, "Please write what went well.")}
+
     text = models.TextField(max_length=1000)
     acknowledgement = models.CharField(max_length=500, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -243,9 +299,21 @@ class Win(RecordItem):
     def __str__(self) -> str:
         return self.text[:60]
 
+    def get_absolute_url(self) -> str:
+        return reverse("alliance:record-journal", args=[self.patient_id]) + f"#{self.kind}-{self.pk}"
+
 
 class Setback(RecordItem):
     """A hard patch, told in the patient's words with gentle prompts. There is deliberately no score."""
+
+    kind = "setback"
+    record_section = RecordSection.JOURNAL
+    editable = {
+        "what_happened": (2000, "Please say a little about what happened."),
+        "what_was_going_on": (2000, None),
+        "what_helped": (2000, None),
+    }
+    agenda_source = AgendaSource.SETBACK
 
     what_happened = models.TextField(max_length=2000)
     what_was_going_on = models.TextField(max_length=2000, blank=True)
@@ -261,12 +329,19 @@ class Setback(RecordItem):
     def __str__(self) -> str:
         return self.what_happened[:60]
 
+    def get_absolute_url(self) -> str:
+        return reverse("alliance:record-journal", args=[self.patient_id]) + f"#{self.kind}-{self.pk}"
+
 
 # --- Explanations ------------------------------------------------------------------------------
 
 
 class Explanation(RecordItem):
     """The clinician's current understanding of what is happening. Its wording lives in versions."""
+
+    kind = "explanation"
+    record_section = RecordSection.EXPLANATIONS
+    url_name = "record-explanation"
 
     title = models.CharField(max_length=200)
 
@@ -353,10 +428,6 @@ class FitResponse(models.Model):
     def is_open(self) -> bool:
         return self.fit != Fit.FITS and self.talked_through_at is None
 
-    @property
-    def awaits_felt_heard(self) -> bool:
-        return self.talked_through_at is not None and not self.felt_heard
-
 
 # --- Options and decisions ----------------------------------------------------------------------
 
@@ -374,6 +445,11 @@ class PreferenceKind(models.TextChoices):
 
 
 class Decision(RecordItem):
+    kind = "decision"
+    record_section = RecordSection.DECISIONS
+    editable = {"title": (200, "Please say what the decision is about."), "context": (4000, None)}
+    url_name = "record-decision"
+
     title = models.CharField(max_length=200)
     context = models.TextField(max_length=4000, blank=True)
     status = models.CharField(max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.DRAFT)
@@ -408,12 +484,27 @@ class Decision(RecordItem):
         return self.title
 
 
+BALANCE_RULE = (
+    "Every option needs at least one benefit and at least one downside before it can be shared, so the patient "
+    "always sees both sides."
+)
+
+
 class Option(RecordItem):
     """One option, with its benefits, downsides and what is uncertain, one point per line.
 
     An option that has been shared always has at least one benefit and one downside: the service
     says so kindly, and the database refuses anything else.
     """
+
+    kind = "option"
+    record_section = RecordSection.DECISIONS
+    editable = {
+        "title": (200, "Please name the option."),
+        "benefits": (3000, None),
+        "downsides": (3000, None),
+        "uncertainties": (3000, None),
+    }
 
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="options")
     title = models.CharField(max_length=200)
@@ -437,6 +528,9 @@ class Option(RecordItem):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("alliance:record-decision", args=[self.patient_id, self.decision_id])
+
     @staticmethod
     def points(text: str) -> list[str]:
         return [line.strip(" \t-•*") for line in text.splitlines() if line.strip(" \t-•*")]
@@ -455,6 +549,12 @@ class Option(RecordItem):
 
 
 CHECK_LOW_AT_OR_BELOW = 1
+CHECK_QUESTIONS = {
+    "had_a_say": "Did you feel you had a real say in this decision?",
+    "understood_options": "Did you understand the options well enough to choose between them?",
+    "told_downsides": "Were you told about the downsides as well as the benefits?",
+}
+CHECK_SCALE = [(0, "Not at all"), (1, "A little"), (2, "Somewhat"), (3, "Mostly"), (4, "Completely")]
 
 
 class DecisionCheck(models.Model):
@@ -510,6 +610,11 @@ class StoryTopic(models.TextChoices):
 
 
 class StoryEntry(RecordItem):
+    kind = "story"
+    record_section = RecordSection.STORY
+    editable = {"title": (200, None), "body": (6000, "Please write something.")}
+    url_name = "record-story-entry"
+
     topic = models.CharField(max_length=16, choices=StoryTopic.choices, default=StoryTopic.HISTORY)
     title = models.CharField(max_length=200, blank=True)
     body = models.TextField(max_length=6000)
@@ -584,6 +689,10 @@ class StoryReflection(models.Model):
 class PrivateNote(RecordItem):
     """A clinician's note for the care team only. The patient never sees these; the UI says so."""
 
+    kind = "note"
+    record_section = ""
+    editable = {"body": (4000, "Please write the note.")}
+
     section = models.CharField(max_length=16, choices=RecordSection.choices, blank=True)
     body = models.TextField(max_length=4000)
 
@@ -595,6 +704,9 @@ class PrivateNote(RecordItem):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+    def get_absolute_url(self) -> str:
+        return reverse("alliance:record", args=[self.patient_id])
 
 
 class RecordRevision(models.Model):

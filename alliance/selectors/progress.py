@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from alliance.models import Answer, Purpose, Respondent, Response
+from alliance.numbers import number
 from patients.models import Patient
 
 
@@ -92,11 +93,6 @@ def progress_for_patient(*, patient: Patient, include_clinician: bool) -> Progre
 # --- Plain-language sentences about change over time: they describe, they never judge. ---
 
 
-def _num(value: Decimal) -> str:
-    value = Decimal(value).quantize(Decimal("0.1"))
-    return f"{value:.0f}" if value == value.to_integral() else f"{value:.1f}"
-
-
 def _when(point: Point) -> tuple[str, str]:
     local = timezone.localtime(point.at)
     now = timezone.localtime()
@@ -114,11 +110,11 @@ def change_sentence(
     if not points:
         return ""
     first, latest = points[0], points[-1]
-    suffix = f" out of {_num(out_of)}" if out_of is not None else ""
+    suffix = f" out of {number(out_of)}" if out_of is not None else ""
     preposition, when = _when(first)
     if len(points) == 1:
-        return f"{label} was {_num(first.value)}{suffix} {preposition} {when}."
-    before, after = _num(first.value), _num(latest.value)
+        return f"{label} was {number(first.value)}{suffix} {preposition} {when}."
+    before, after = number(first.value), number(latest.value)
     if before == after:
         return f"{label} is {after}{suffix}, the same as {preposition} {when}."
     direction = "come down" if latest.value < first.value else "gone up"

@@ -42,7 +42,7 @@ from alliance.models import (
     StoryReflection,
     Win,
 )
-from alliance.models.record import OPEN_QUESTION_STATUSES, SCALE_RANGES, RecordItem
+from alliance.models.record import OPEN_QUESTION_STATUSES, SCALE_RANGES, GoalScale, RecordItem
 from patients.models import Patient, Role, User
 from patients.selectors import caseload_for_clinician, patient_get
 
@@ -127,7 +127,7 @@ def goal_trend(goal: Goal) -> Trend | None:
         coords.append(coords[0].replace("2.0,", f"{TREND_WIDTH - 2:.1f},", 1))
 
     def show(value: int) -> str:
-        return f"{value:+d}" if goal.scale == "gas" and value else str(value)
+        return f"{value:+d}" if goal.scale == GoalScale.GAS and value else str(value)
 
     def day(rating: GoalRating) -> str:
         return date_format(timezone.localtime(rating.rated_at), "j F")
@@ -180,9 +180,6 @@ def setbacks_for(*, user: User, patient: Patient) -> QuerySet[Setback]:
 def journal_for(*, user: User, patient: Patient) -> list[Win | Setback]:
     """Wins and setbacks together, newest first."""
     wins, setbacks = list(wins_for(user=user, patient=patient)), list(setbacks_for(user=user, patient=patient))
-    for kind, group in (("win", wins), ("setback", setbacks)):
-        for item in group:
-            item.kind = kind
     items = [*wins, *setbacks]
     return sorted(items, key=lambda item: (item.created_at, item.pk), reverse=True)
 
@@ -313,8 +310,8 @@ def record_item_get(*, user: User, patient: Patient, model: type[RecordItem], pk
     return _get(_visible(model.objects.filter(patient=patient).select_related(*BYLINE), user), pk)
 
 
-def record_history(*, item: RecordItem, kind: str) -> list[RecordRevision]:
-    return list(RecordRevision.objects.filter(item_kind=kind, item_id=item.pk).select_related("edited_by"))
+def record_history(*, item: RecordItem) -> list[RecordRevision]:
+    return list(RecordRevision.objects.filter(item_kind=item.kind, item_id=item.pk).select_related("edited_by"))
 
 
 # --- Summaries: the hub, the homes, the clinic admin -----------------------------------------------

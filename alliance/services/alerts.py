@@ -18,16 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.models import Alert, AlertKind, Instrument, Respondent, Response
+from alliance.numbers import number
 from patients.models import User
 from sessions.models import AgendaSource, CareSession, SessionStatus
 from sessions.services import agenda_item_add
 
 # What the patient sees on the agenda. Never the word "alert".
 ALLIANCE_AGENDA_TEXT = "How our sessions are going for you"
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:.1f}"
 
 
 def _previous_total(response: Response) -> tuple[Decimal | None, object] | None:
@@ -107,7 +104,7 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
     if total is not None and "total_below" in thresholds and total < Decimal(str(thresholds["total_below"])):
         raise_alert(
             AlertKind.LOW_TOTAL,
-            f"{who} {what} is {_fmt(total)}, below {thresholds['total_below']}.",
+            f"{who} {what} is {number(total)}, below {thresholds['total_below']}.",
         )
 
     if "item_at_or_below" in thresholds:
@@ -128,7 +125,7 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
             if previous_total - total >= Decimal(str(thresholds["drop_by"])):
                 raise_alert(
                     AlertKind.DROP,
-                    f"Down from {_fmt(previous_total)} to {_fmt(total)} since the check-in on "
+                    f"Down from {number(previous_total)} to {number(total)} since the check-in on "
                     f"{timezone.localtime(previous_at):%d %b}.",
                 )
 
@@ -150,8 +147,8 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
                     "response": response,
                     "raised_at": response.submitted_at,
                     "detail": (
-                        f"For the same session the patient's total is {_fmt(patient_response.total)} and "
-                        f"the clinician's is {_fmt(clinician_response.total)}."
+                        f"For the same session the patient's total is {number(patient_response.total)} and "
+                        f"the clinician's is {number(clinician_response.total)}."
                     ),
                 },
             )

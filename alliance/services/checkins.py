@@ -143,7 +143,7 @@ def clinician_rating_submit(
         raise ValidationError("This session was cancelled, so there's nothing to rate.")
     if care_session.starts_at > timezone.now():
         raise ValidationError("You can rate this session once it has started.")
-    version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="clinician")
+    version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent=Respondent.CLINICIAN)
     if Response.objects.filter(
         instrument_id=version.instrument_id,
         care_session=care_session,

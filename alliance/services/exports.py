@@ -20,9 +20,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -156,10 +157,8 @@ def export_create(
 
 def export_dispatch(*, export_id: int) -> None:
     """Send an export to the workers. If the broker is down, housekeeping sends it again later."""
-    from alliance.tasks import export_run as task
-
     try:
-        task.delay(export_id)
+        export_run_task.delay(export_id)
     except Exception:  # the broker being unreachable must not lose the request: it stays queued
         logger.exception("Could not queue export %s; housekeeping will send it again", export_id)
 
@@ -195,21 +194,14 @@ def export_stream(*, export: Export) -> BinaryIO:
 class _Progress:
     """Writes an export's progress to its row as it goes, at most a few times a second.
 
-    Through a second connection of its own, which commits each update at once so the page sees it:
-    on PostgreSQL the COPY holds the task's connection for the whole export, and on SQLite a write
-    on the connection that is still reading the rows would not commit until the reading ends (and
-    would hold the database's write lock until then). Progress is a courtesy: an update that cannot
-    get through straight away is skipped, never waited for.
+    On the task's own connection, between chunks of rows: the task runs in autocommit, so each
+    update is committed, and seen by the page polling it, at once.
     """
 
     INTERVAL = 0.25  # seconds: the page polls once a second
 
     def __init__(self, export_id: int):
         self.export_id = export_id
-        self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
-        if self.connection.vendor == "sqlite":
-            self.connection.settings_dict["OPTIONS"] = {**self.connection.settings_dict["OPTIONS"], "timeout": 0.2}
-        self.table = connection.ops.quote_name(Export._meta.db_table)
         self.last = 0.0
 
     def __call__(self, rows: int) -> None:
@@ -217,17 +209,7 @@ class _Progress:
         if now - self.last < self.INTERVAL:
             return
         self.last = now
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {self.table} SET rows_written = %s, progress_at = %s WHERE id = %s",  # noqa: S608
-                    [rows, timezone.now(), self.export_id],
-                )
-        except DatabaseError:
-            logger.info("Export %s: progress not written this time (the database was busy)", self.export_id)
-
-    def close(self) -> None:
-        self.connection.close()
+        Export.objects.filter(pk=self.export_id).update(rows_written=rows, progress_at=timezone.now())
 
 
 @dataclass(frozen=True)
@@ -278,8 +260,6 @@ def export_run(*, export_id: int) -> RunOutcome:
         logger.exception("Export %s failed", export.pk)
         partial.unlink(missing_ok=True)
         return RunOutcome(_finish(export, status=ExportStatus.FAILED, error=FAILED_MESSAGE))
-    finally:
-        progress.close()
     logger.info("Export %s: %s rows in %.1f s", export.pk, rows, time.monotonic() - started)
     now = timezone.now()
     return RunOutcome(
@@ -294,6 +274,21 @@ def export_run(*, export_id: int) -> RunOutcome:
             expires_at=now + timedelta(hours=settings.EXPORT_FILE_HOURS),
         )
     )
+
+
+# A crashed worker's export is taken over once its progress has gone quiet for STALE_AFTER.
+RETRY_BUSY_AFTER = int(STALE_AFTER.total_seconds()) + 60
+
+
+@shared_task(name="alliance.tasks.export_run", bind=True, ignore_result=True, max_retries=3)
+def export_run_task(self, export_id: int) -> None:
+    """The worker's half of ``export_dispatch``: prepare the file. Kept beside the service that sends it.
+
+    If another worker is on it (a redelivered message), look again later.
+    """
+    outcome = export_run(export_id=export_id)
+    if outcome.busy:
+        raise self.retry(countdown=RETRY_BUSY_AFTER)
 
 
 def _finish(export: Export, **changes) -> Export:

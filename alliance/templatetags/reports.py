@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
-from django.utils.html import format_html
+
+from alliance.numbers import number
+from alliance.numbers import signed as signed_number
 
 register = template.Library()
 
@@ -23,23 +25,14 @@ def share(value, noun: str = "") -> str:
 
 @register.filter
 def score(value, places: int = 1) -> str:
-    """A score or average to one decimal place, dropping ".0"; "–" when there is none."""
-    if value is None:
-        return "–"
-    number = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
-    text = f"{number:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace("-", "−")
+    """A score or average as ``alliance.numbers.number`` writes it: "5.3", "27", "−2", "–"."""
+    return number(value, int(places))
 
 
 @register.filter
 def signed(value) -> str:
     """A change with its sign: "+1.5", "−2", "0"."""
-    text = score(value)
-    if text not in ("–", "0") and not text.startswith("−"):
-        return f"+{text}"
-    return text
+    return signed_number(value)
 
 
 @register.filter
@@ -57,13 +50,10 @@ def duration_hours(value) -> str:
     return f"{score(hours / 24)} days"
 
 
-@register.simple_tag
-def too_few(minimum: int):
-    return format_html(
-        '<span class="too-few">Too few to compare</span> '
-        '<span class="text-muted small">(fewer than {} patients)</span>',
-        minimum,
-    )
+@register.inclusion_tag("alliance/reports/_too_few.html")
+def too_few(minimum: int) -> dict:
+    """Said instead of a figure drawn from fewer than ``minimum`` patients."""
+    return {"minimum": minimum}
 
 
 @register.filter

@@ -1,19 +1,20 @@
-"""Line charts drawn as SVG on the server: no JavaScript, nothing to download, readable by CSP.
+"""Line charts drawn as SVG on the server: no JavaScript, nothing to download, readable under CSP.
 
-Each chart is an ``<svg role="img">`` with a title and description; the page always shows the same
-numbers in a table beside it. Series are told apart by line style and marker shape as well as
-colour, so the chart does not rely on colour alone.
+This module works out the geometry; ``alliance/charts/line.html`` draws it. Each chart is an
+``<svg role="img">`` with a title and description, and the page always shows the same numbers in a
+table beside it. Series are told apart by line style and marker shape as well as colour, so the
+chart never relies on colour alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 52, 18, 24, 48
@@ -31,19 +32,57 @@ class Series:
     points: list[tuple[datetime, Decimal]]
 
 
-def _marker(kind: str, x: float, y: float, colour: str) -> str:
+@dataclass(frozen=True)
+class Line:
+    """One series as the template draws it: a polyline (when there are two points or more) and markers."""
+
+    stroke: str
+    dash: str
+    marker: str
+    path: str
+    markers: list[dict]
+
+
+@dataclass
+class LineChart:
+    """A chart ready to draw. Falsy when it has no points, so ``{{ chart|default:"…" }}`` works."""
+
+    chart_id: str
+    title: str
+    description: str
+    gridlines: list[dict] = field(default_factory=list)
+    threshold: dict | None = None
+    dates: list[dict] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right_edge: int = WIDTH - RIGHT
+
+    template_name = "alliance/charts/line.html"
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def __html__(self) -> SafeString:
+        return SafeString(render_to_string(self.template_name, {"chart": self})) if self else SafeString("")
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+def _marker(kind: str, x: float, y: float) -> dict:
+    """The marker's shape as SVG attributes: a circle, or a polygon's points."""
     if kind == "square":
-        return f'<rect x="{x - 5.5:.1f}" y="{y - 5.5:.1f}" width="11" height="11" fill="{colour}"/>'
+        return {"kind": "rect", "x": f"{x - 5.5:.1f}", "y": f"{y - 5.5:.1f}"}
     if kind == "triangle":
-        return (
-            f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}" fill="{colour}"/>'
-        )
+        return {"kind": "polygon", "points": f"{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}"}
     if kind == "diamond":
-        return (
-            f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}" '
-            f'fill="{colour}"/>'
-        )
-    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{colour}"/>'
+        return {
+            "kind": "polygon",
+            "points": f"{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}",
+        }
+    return {"kind": "circle", "cx": f"{x:.1f}", "cy": f"{y:.1f}"}
 
 
 def line_chart(
@@ -56,10 +95,12 @@ def line_chart(
     y_max: Decimal,
     threshold: Decimal | None = None,
     threshold_label: str = "",
-) -> SafeString:
+) -> LineChart:
+    """Place each series' points on a ``WIDTH`` × ``HEIGHT`` canvas, times across and values up."""
+    chart = LineChart(chart_id=chart_id, title=title, description=description)
     points = [p for s in series for p in s.points]
     if not points:
-        return SafeString("")
+        return chart
     times = [p[0].timestamp() for p in points]
     t0, t1 = min(times), max(times)
     if t1 == t0:
@@ -74,55 +115,30 @@ def line_chart(
     def y_of(value) -> float:
         return TOP + plot_h - (float(value) - lo) / span * plot_h
 
-    parts: list[str] = []
     for i in range(5):
         value = lo + span * i / 4
-        y = y_of(value)
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d4d9"/>')
-        parts.append(
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="18" fill="#333">{value:g}</text>'
-        )
+        chart.gridlines.append({"y": f"{y_of(value):.1f}", "label_y": f"{y_of(value) + 4:.1f}", "label": f"{value:g}"})
     if threshold is not None:
         y = y_of(threshold)
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#6b6b6b" stroke-dasharray="3 3"/>'
-        )
-        if threshold_label:
-            parts.append(
-                f'<text x="{WIDTH - RIGHT}" y="{y - 6:.1f}" text-anchor="end" font-size="16" fill="#444">'
-                f"{escape(threshold_label)}</text>"
-            )
+        chart.threshold = {"y": f"{y:.1f}", "label_y": f"{y - 6:.1f}", "label": threshold_label}
     first, last = min(p[0] for p in points), max(p[0] for p in points)
     for moment, anchor in ((first, "start"), (last, "end")):
-        local = timezone.localtime(moment)
-        parts.append(
-            f'<text x="{x_of(moment):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="18" fill="#333">'
-            f"{local:%d %b %Y}</text>"
-        )
+        chart.dates.append({"x": f"{x_of(moment):.1f}", "anchor": anchor, "moment": timezone.localtime(moment)})
     for index, item in enumerate(series):
         style = STYLES[index % len(STYLES)]
         coords = [(x_of(moment), y_of(value)) for moment, value in sorted(item.points)]
-        if len(coords) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-            dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{style["stroke"]}" stroke-width="3"{dash}/>')
-        parts.extend(_marker(style["marker"], x, y, style["stroke"]) for x, y in coords)
-
-    svg = format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '
-        'preserveAspectRatio="xMidYMid meet"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
-        WIDTH,
-        HEIGHT,
-        chart_id,
-        chart_id,
-        chart_id,
-        title,
-        chart_id,
-        description,
-        mark_safe("".join(parts)),  # noqa: S308 - built above from numbers and escaped text only
-    )
-    return svg
+        if not coords:
+            continue
+        chart.lines.append(
+            Line(
+                stroke=style["stroke"],
+                dash=style["dash"],
+                marker=style["marker"],
+                path=" ".join(f"{x:.1f},{y:.1f}" for x, y in coords) if len(coords) > 1 else "",
+                markers=[_marker(style["marker"], x, y) for x, y in coords],
+            )
+        )
+    return chart
 
 
 def legend(series: list[Series]) -> list[dict]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -13,7 +12,7 @@ from alliance.selectors import checkins as selectors
 from alliance.selectors.instruments import instrument_current, instruments_current
 from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_submit, clinician_rating_submit
 from patients.decorators import clinician_required, patient_required
-from patients.forms import apply_errors
+from patients.forms import form_save
 from sessions.selectors import care_session_get, care_session_get_for_patient
 
 
@@ -41,22 +40,22 @@ def checkin(request):
     form = CheckInForm(
         request.POST or None, alliance_version=versions[Purpose.ALLIANCE], pain_version=versions[Purpose.PAIN]
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = checkin_submit(
+    try:
+        saved = request.method == "POST" and form_save(
+            form,
+            lambda data: checkin_submit(
                 patient=patient,
                 care_session=target,
                 alliance_answers=form.answers("alliance"),
                 pain_answers=form.answers("pain"),
-                note=form.cleaned_data["note"],
+                note=data["note"],
                 versions=versions,
-            )
-        except AlreadyCheckedIn as already:
-            return render(request, "alliance/checkins/already.html", {"checkin": already.checkin})
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return redirect("alliance:checkin-done", pk=result.checkin.pk)
+            ),
+        )
+    except AlreadyCheckedIn as already:
+        return render(request, "alliance/checkins/already.html", {"checkin": already.checkin})
+    if saved:
+        return redirect("alliance:checkin-done", pk=saved.value.checkin.pk)
     if request.method == "POST":
         # A second try for an appointment already checked in for is told so, whatever it holds.
         existing = selectors.checkin_for_session(patient=patient, care_session=target)
@@ -84,25 +83,26 @@ def checkin_done(request, pk):
 def rating(request, pk):
     care_session = care_session_get(user=request.user, pk=pk)
     patient = care_session.patient
-    version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent="clinician")
+    version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent=Respondent.CLINICIAN)
     form = RatingForm(request.POST or None, version=version)
-    if request.method == "POST" and form.is_valid():
-        try:
-            _, alerts = clinician_rating_submit(
+    try:
+        saved = request.method == "POST" and form_save(
+            form,
+            lambda data: clinician_rating_submit(
                 clinician=request.user.clinician, care_session=care_session, answers=form.answers("rating")
+            ),
+        )
+    except AlreadyRated:
+        messages.info(request, "You've already rated this session. Ratings aren't changed once they're in.")
+        return redirect("alliance:patient", pk=patient.pk)
+    if saved:
+        _, alerts = saved.value
+        if alerts:
+            messages.warning(
+                request, f"Thank you. Your rating raised {len(alerts)} thing(s) to talk through; see below."
             )
-        except AlreadyRated:
-            messages.info(request, "You've already rated this session. Ratings aren't changed once they're in.")
-            return redirect("alliance:patient", pk=patient.pk)
-        except ValidationError as error:
-            apply_errors(form, error)
         else:
-            if alerts:
-                messages.warning(
-                    request, f"Thank you. Your rating raised {len(alerts)} thing(s) to talk through; see below."
-                )
-            else:
-                messages.success(request, "Thank you, your rating is saved.")
-            return redirect("alliance:patient", pk=patient.pk)
+            messages.success(request, "Thank you, your rating is saved.")
+        return redirect("alliance:patient", pk=patient.pk)
     context = {"form": form, "care_session": care_session, "groups": form.groups("rating"), "version": version}
     return render(request, "alliance/checkins/rating.html", context, status=400 if form.errors else 200)

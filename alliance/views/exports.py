@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -23,7 +23,7 @@ from alliance.services.exports import (
     export_stream,
 )
 from patients.decorators import clinic_admin_required
-from patients.forms import apply_errors
+from patients.forms import form_save
 
 
 @clinic_admin_required
@@ -45,34 +45,35 @@ def export_new(request):
         # Links from a report carry its filters; anything unusable is simply not filled in.
         initial = {key: value for key, value in request.GET.items() if key in ExportForm.base_fields}
         form = ExportForm(initial=initial, clinic=clinic)
-    if request.method == "POST" and form.is_valid():
-        try:
-            export = export_create(
+    if request.method == "POST" and (
+        saved := form_save(
+            form,
+            lambda data: export_create(
                 user=request.user,
-                dataset=form.cleaned_data["dataset"],
-                fmt=form.cleaned_data["format"],
+                dataset=data["dataset"],
+                fmt=data["format"],
                 identified=form.identified_value,
-                purpose=form.cleaned_data["purpose"],
+                purpose=data["purpose"],
                 filters=form.filters(),
+            ),
+        )
+    ):
+        export = saved.value
+        if export.delivery == ExportDelivery.STREAMED:
+            response = FileResponse(
+                export_stream(export=export),
+                as_attachment=True,
+                filename=export.file_name,
+                content_type=CONTENT_TYPES[export.format],
             )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            if export.delivery == ExportDelivery.STREAMED:
-                response = FileResponse(
-                    export_stream(export=export),
-                    as_attachment=True,
-                    filename=export.file_name,
-                    content_type=CONTENT_TYPES[export.format],
-                )
-                add_never_cache_headers(response)
-                return response
-            messages.info(
-                request,
-                f"That is {export.rows_expected:,} rows, so we're preparing the file in the background. "
-                "You can leave this page and come back to it from Exports.",
-            )
-            return redirect("alliance:export", pk=export.pk)
+            add_never_cache_headers(response)
+            return response
+        messages.info(
+            request,
+            f"That is {export.rows_expected:,} rows, so we're preparing the file in the background. "
+            "You can leave this page and come back to it from Exports.",
+        )
+        return redirect("alliance:export", pk=export.pk)
     return render(
         request,
         "alliance/exports/new.html",

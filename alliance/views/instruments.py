@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -12,7 +11,7 @@ from alliance.forms.instruments import InstrumentImportForm
 from alliance.selectors import instruments as selectors
 from alliance.services.instruments import instrument_import
 from patients.decorators import clinic_admin_required
-from patients.forms import apply_errors
+from patients.forms import form_save
 
 
 @clinic_admin_required
@@ -35,17 +34,18 @@ def instrument_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def instrument_import_view(request):
     form = InstrumentImportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            version = instrument_import(
+    if request.method == "POST" and (
+        saved := form_save(
+            form,
+            lambda data: instrument_import(
                 clinic=request.user.clinic,
                 by=request.user,
-                text=form.cleaned_data["definition"],
-                activate=form.cleaned_data["activate"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"Imported {version.instrument.name}, version {version.number}.")
-            return redirect("alliance:instrument", pk=version.instrument_id)
+                text=data["definition"],
+                activate=data["activate"],
+            ),
+        )
+    ):
+        version = saved.value
+        messages.success(request, f"Imported {version.instrument.name}, version {version.number}.")
+        return redirect("alliance:instrument", pk=version.instrument_id)
     return render(request, "alliance/instruments/import.html", {"form": form}, status=400 if form.errors else 200)

@@ -86,10 +86,6 @@ class AgendaItem(models.Model):
     def __str__(self) -> str:
         return self.text[:60]
 
-    @property
-    def is_from_record(self) -> bool:
-        return self.source not in (AgendaSource.PATIENT, AgendaSource.CLINICIAN)
-
 
 class LedBy(models.TextChoices):
     PATIENT = "patient", "The patient led"

@@ -59,10 +59,6 @@ class CareSession(models.Model):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
     @property
-    def is_upcoming(self) -> bool:
-        return self.status == SessionStatus.SCHEDULED and self.starts_at > timezone.now()
-
-    @property
     def can_change(self) -> bool:
         return self.status == SessionStatus.SCHEDULED
 

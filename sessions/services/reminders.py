@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -36,6 +37,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from patients.emails import as_seen_by, zone_note
 from patients.models import Clinician, Patient, User
 from sessions.models import (
     CareSession,
@@ -312,8 +314,6 @@ def reminders_plan(*, now: datetime | None = None) -> int:
 
 
 def _publish(ids: list[int], *, batch_size: int, queue: str | None) -> None:
-    from sessions.tasks import reminders_send
-
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         try:
@@ -376,6 +376,7 @@ def _email_context(reminder: Reminder) -> dict:
         "preferences_url": _link("care_sessions:reminder-preferences"),
         "unsubscribe_url": _link("care_sessions:unsubscribe", token=unsubscribe_token(user=user, kind=reminder.kind)),
         "kind_label": ReminderKind(reminder.kind).label.lower(),
+        "zone_note": zone_note(user),
     }
 
 
@@ -389,17 +390,16 @@ def _decide_checkin(reminder: Reminder, now: datetime) -> Decision:
         return Decision(skip="Too close to the appointment to be useful.")
     if care_session.pk in care_sessions_checked_in(care_session_ids=[care_session.pk]):
         return Decision(skip="Already checked in.")
-    tz = reminder.recipient.tzinfo
     context = {
         **_email_context(reminder),
         "care_session": care_session,
-        "starts_local": care_session.starts_at.astimezone(tz),
+        "starts_local": timezone.localtime(care_session.starts_at),
         "agenda_url": _link("care_sessions:agenda", pk=care_session.pk),
     }
     when = context["starts_local"]
     return Decision(
         send=True,
-        subject=f"Your appointment on {when:%A} at {when:%H:%M}: a two-minute check-in",
+        subject=f"Your appointment on {when:%A} at {when:%H:%M}{context['zone_note']}: a two-minute check-in",
         body=render_to_string("care_sessions/email/checkin.txt", context),
     )
 
@@ -435,7 +435,7 @@ def _decide_digest(reminder: Reminder, now: datetime) -> Decision:
     sections = digest_sections_for(clinician=clinician, since=since, now=now)
     if not any(section.new for section in sections):
         return Decision(skip="Nothing new since the last digest.")
-    local = now.astimezone(reminder.recipient.tzinfo)
+    local = timezone.localtime(now)
     context = {**_email_context(reminder), "sections": sections, "day": local}
     return Decision(
         send=True,
@@ -466,7 +466,9 @@ def _decide(reminder: Reminder, now: datetime) -> Decision:
         if care_session is not None and care_session.starts_at - later < CHECKIN_CLOSEST:
             return Decision(skip="Quiet hours ran until too close to the appointment.")
         return Decision(defer_to=later)
-    return DECIDERS[ReminderKind(reminder.kind)](reminder, now)
+    # Subject and body alike are written as the recipient reads them: in their own time zone.
+    with as_seen_by(user):
+        return DECIDERS[ReminderKind(reminder.kind)](reminder, now)
 
 
 def reminder_deliver(*, reminder_id: int, connection=None, now: datetime | None = None) -> str:
@@ -519,6 +521,12 @@ def reminder_deliver(*, reminder_id: int, connection=None, now: datetime | None 
         reminder.subject, reminder.body = decision.subject[:200], decision.body
         reminder.save(update_fields=["status", "sent_at", "subject", "body"])
         return "sent"
+
+
+@shared_task(name="sessions.tasks.reminders_send", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def reminders_send(reminder_ids: list[int]) -> dict[str, int]:
+    """The worker's half of dispatching: deliver one batch. Kept beside the service that sends it."""
+    return reminders_deliver_batch(reminder_ids=[int(pk) for pk in reminder_ids])
 
 
 def reminders_deliver_batch(*, reminder_ids: list[int]) -> dict[str, int]:

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 from sessions import selectors, services
 from sessions.forms import AgendaItemForm, RecordItemForm, SessionRecordForm, TakeawayForm
@@ -25,16 +25,14 @@ def agenda(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
     allow(request, *PARTNERS)
     form = AgendaItemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = services.agenda_item_raise(
-                by=request.user, care_session=care_session, text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Added to the agenda.")
-            return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
+    if request.method == "POST" and (
+        saved := form_save(
+            form, lambda data: services.agenda_item_raise(by=request.user, care_session=care_session, text=data["text"])
+        )
+    ):
+        item = saved.value
+        messages.success(request, "Added to the agenda.")
+        return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
     context = {
         "care_session": care_session,
         "agenda": selectors.agenda_for_session(care_session=care_session),
@@ -163,14 +161,14 @@ def session_takeaway(request, pk):
         messages.info(request, "Your clinician hasn't shared a summary of this session yet.")
         return redirect("care_sessions:agenda", pk=care_session.pk)
     form = TakeawayForm(request.POST or None, initial={"text": record.patient_takeaway})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_takeaway_save(by=request.user, care_session=care_session, text=form.cleaned_data["text"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Thank you. Your clinician will see what you took from the session.")
-            return redirect(_agenda_url(care_session.pk, "takeaway-heading"))
+    if request.method == "POST" and (
+        form_save(
+            form,
+            lambda data: services.session_takeaway_save(by=request.user, care_session=care_session, text=data["text"]),
+        )
+    ):
+        messages.success(request, "Thank you. Your clinician will see what you took from the session.")
+        return redirect(_agenda_url(care_session.pk, "takeaway-heading"))
     return render(
         request,
         "care_sessions/takeaway.html",

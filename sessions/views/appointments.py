@@ -1,11 +1,10 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import care_staff_required
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 from patients.selectors import clinicians_for_user, patient_get, patients_for_user
 from sessions import selectors, services
@@ -47,22 +46,22 @@ def session_new(request):
     if user.role == Role.CLINICIAN:
         initial["clinician"] = user.clinician
     form = ScheduleForm(request.POST or None, patients=patients, clinicians=clinicians, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            care_session = services.care_session_schedule(
+    if request.method == "POST" and (
+        saved := form_save(
+            form,
+            lambda data: services.care_session_schedule(
                 by=user,
                 patient=data["patient"],
                 clinician=data["clinician"],
                 starts_at=data["starts_at"],
                 duration_minutes=data["duration_minutes"],
                 mode=data["mode"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"The session with {care_session.patient.user.full_name} is booked.")
-            return redirect("care_sessions:detail", pk=care_session.pk)
+            ),
+        )
+    ):
+        care_session = saved.value
+        messages.success(request, f"The session with {care_session.patient.user.full_name} is booked.")
+        return redirect("care_sessions:detail", pk=care_session.pk)
     return render(request, "care_sessions/schedule.html", {"form": form})
 
 
@@ -81,14 +80,13 @@ def session_reschedule(request, pk):
             "mode": care_session.mode,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.care_session_reschedule(by=request.user, care_session=care_session, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "The session has moved. The patient will see the new time.")
-            return redirect("care_sessions:detail", pk=care_session.pk)
+    if request.method == "POST" and (
+        form_save(
+            form, lambda data: services.care_session_reschedule(by=request.user, care_session=care_session, **data)
+        )
+    ):
+        messages.success(request, "The session has moved. The patient will see the new time.")
+        return redirect("care_sessions:detail", pk=care_session.pk)
     return render(request, "care_sessions/reschedule.html", {"form": form, "care_session": care_session})
 
 
@@ -100,14 +98,16 @@ def session_cancel(request, pk):
         messages.info(request, "This session is no longer scheduled.")
         return redirect("care_sessions:detail", pk=care_session.pk)
     form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.care_session_cancel(by=request.user, care_session=care_session, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "The session is cancelled.")
-            return redirect("care_sessions:detail", pk=care_session.pk)
+    if request.method == "POST" and (
+        form_save(
+            form,
+            lambda data: services.care_session_cancel(
+                by=request.user, care_session=care_session, reason=data["reason"]
+            ),
+        )
+    ):
+        messages.success(request, "The session is cancelled.")
+        return redirect("care_sessions:detail", pk=care_session.pk)
     return render(request, "care_sessions/cancel.html", {"form": form, "care_session": care_session})
 
 
@@ -119,14 +119,14 @@ def session_outcome(request, pk):
         messages.info(request, "You can record what happened once the session's time has come.")
         return redirect("care_sessions:detail", pk=care_session.pk)
     form = OutcomeForm(request.POST or None, initial={"status": care_session.status})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.care_session_record_outcome(
-                by=request.user, care_session=care_session, status=form.cleaned_data["status"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Thank you, that's recorded.")
-            return redirect("care_sessions:detail", pk=care_session.pk)
+    if request.method == "POST" and (
+        form_save(
+            form,
+            lambda data: services.care_session_record_outcome(
+                by=request.user, care_session=care_session, status=data["status"]
+            ),
+        )
+    ):
+        messages.success(request, "Thank you, that's recorded.")
+        return redirect("care_sessions:detail", pk=care_session.pk)
     return render(request, "care_sessions/outcome.html", {"form": form, "care_session": care_session})

@@ -7,11 +7,12 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 from patients.selectors import patient_get
 from sessions import selectors, services
 from sessions.forms import PlanItemForm, PracticeLogForm, WorthRatingForm
+from sessions.models import PracticeOutcome
 from sessions.services.plans import patient_today
 from sessions.views.access import PARTNERS, allow
 
@@ -43,14 +44,9 @@ def plan(request, pk):
         if request.user.role != Role.CLINICIAN:
             raise PermissionDenied
         add_form = PlanItemForm(request.POST)
-        if add_form.is_valid():
-            try:
-                services.plan_item_add(by=request.user, patient=patient, data=add_form.cleaned_data)
-            except ValidationError as error:
-                apply_errors(add_form, error)
-            else:
-                messages.success(request, f"Added to {patient.user.get_short_name()}'s home plan.")
-                return redirect("care_sessions:plan", pk=patient.pk)
+        if form_save(add_form, lambda data: services.plan_item_add(by=request.user, patient=patient, data=data)):
+            messages.success(request, f"Added to {patient.user.get_short_name()}'s home plan.")
+            return redirect("care_sessions:plan", pk=patient.pk)
     return _plan_page(request, patient, add_form=add_form)
 
 
@@ -75,14 +71,14 @@ def plan_item_edit(request, pk):
         return redirect("care_sessions:plan", pk=patient.pk)
     initial = {name: getattr(item, name) for name in ("title", "description", "how_often", "link", "notes")}
     form = PlanItemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_item_change(by=request.user, patient=patient, lineage=item.lineage, data=form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Saved as a new version of the plan. The earlier one is kept.")
-            return redirect("care_sessions:plan", pk=patient.pk)
+    if request.method == "POST" and (
+        form_save(
+            form,
+            lambda data: services.plan_item_change(by=request.user, patient=patient, lineage=item.lineage, data=data),
+        )
+    ):
+        messages.success(request, "Saved as a new version of the plan. The earlier one is kept.")
+        return redirect("care_sessions:plan", pk=patient.pk)
     return render(request, "care_sessions/plan_item_edit.html", {"form": form, "item": item, "patient": patient})
 
 
@@ -106,16 +102,14 @@ def plan_item_rate(request, pk):
     allow(request, Role.PATIENT)
     patient = item.plan.patient
     form = WorthRatingForm(request.POST, prefix=f"rate-{item.pk}")
-    if form.is_valid():
-        try:
-            rating = services.worth_rating_record(by=request.user, item=item, score=form.cleaned_data["score"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(
-                request, f"Thank you. You rated “{item.title}” {rating.score} out of 10. Your clinician will see it."
-            )
-            return redirect(f"{_plan_url(patient)}#item-{item.pk}")
+    if saved := form_save(
+        form, lambda data: services.worth_rating_record(by=request.user, item=item, score=data["score"])
+    ):
+        rating = saved.value
+        messages.success(
+            request, f"Thank you. You rated “{item.title}” {rating.score} out of 10. Your clinician will see it."
+        )
+        return redirect(f"{_plan_url(patient)}#item-{item.pk}")
     return _plan_page(request, patient, rating_forms={item.pk: form})
 
 
@@ -124,9 +118,9 @@ def _plan_url(patient) -> str:
 
 
 ENCOURAGEMENT = {
-    "done": "Well done. Every time you practise counts.",
-    "partly": "Some is more than none. Well done for doing what you could.",
-    "not_today": "That's fine. Some days are like that, and saying so helps your clinician understand.",
+    PracticeOutcome.DONE: "Well done. Every time you practise counts.",
+    PracticeOutcome.PARTLY: "Some is more than none. Well done for doing what you could.",
+    PracticeOutcome.NOT_TODAY: "That's fine. Some days are like that, and saying so helps your clinician understand.",
 }
 
 
@@ -138,17 +132,18 @@ def practice_log(request, pk):
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
     form = PracticeLogForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            log, created = services.practice_log_record(
-                by=request.user, item=item, outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            message = ENCOURAGEMENT[log.outcome]
-            if not created:
-                message = f"Updated today's entry for “{item.title}”. " + message
-            messages.success(request, message)
-            return redirect(next_url or "alliance:home")
+    if request.method == "POST" and (
+        saved := form_save(
+            form,
+            lambda data: services.practice_log_record(
+                by=request.user, item=item, outcome=data["outcome"], note=data["note"]
+            ),
+        )
+    ):
+        log, created = saved.value
+        message = ENCOURAGEMENT[log.outcome]
+        if not created:
+            message = f"Updated today's entry for “{item.title}”. " + message
+        messages.success(request, message)
+        return redirect(next_url or "alliance:home")
     return render(request, "care_sessions/practice_log.html", {"form": form, "item": item, "next": next_url})

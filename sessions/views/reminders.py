@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -10,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import clinic_admin_required
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 from patients.selectors import person_get_for_admin
 from sessions import selectors, services
@@ -26,14 +25,11 @@ def reminder_preferences(request):
     preference = services.reminder_preference_for(user=request.user)
     initial = {name: getattr(preference, name) for name in ReminderPreferenceForm.base_fields}
     form = ReminderPreferenceForm(request.POST or None, role=role, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.reminder_preference_save(user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, "Your reminder choices are saved.")
-            return redirect("care_sessions:reminder-preferences")
+    if request.method == "POST" and (
+        form_save(form, lambda data: services.reminder_preference_save(user=request.user, **data))
+    ):
+        messages.success(request, "Your reminder choices are saved.")
+        return redirect("care_sessions:reminder-preferences")
     return render(
         request,
         "care_sessions/reminder_preferences.html",

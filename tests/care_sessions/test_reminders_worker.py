@@ -13,8 +13,8 @@ import time
 import uuid
 import zoneinfo
 from collections import Counter
+from datetime import datetime, timedelta
 from datetime import time as clock
-from datetime import timedelta
 
 import pytest
 import redis
@@ -219,3 +219,76 @@ def test_a_worker_killed_mid_send_leaves_no_duplicates_and_no_losses(cast, worke
     assert sorted(counts) == sorted(ids), "none lost"
     assert set(counts.values()) == {1}, "none sent twice"
     assert Reminder.objects.get(pk=stalled).attempts == 2
+
+
+# --- every email in its recipient's own time zone, subject and body alike -----------------------------
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+def _checkin_reminder(patient, clinician, starts_at) -> Reminder:
+    ReminderPreference.objects.update_or_create(
+        user=patient.user, defaults={"quiet_start": datetime.min.time(), "quiet_end": datetime.min.time()}
+    )
+    care_session = CareSession.objects.create(patient=patient, clinician=clinician, starts_at=starts_at)
+    return Reminder.objects.create(
+        recipient=patient.user,
+        kind=ReminderKind.CHECKIN,
+        dedupe_key=r.checkin_dedupe_key(care_session),
+        due_at=timezone.now() - timedelta(minutes=1),
+        care_session=care_session,
+        status=ReminderStatus.QUEUED,
+        queued_at=timezone.now(),
+    )
+
+
+def test_a_real_worker_writes_check_in_reminders_in_each_patients_own_time_zone(cast, workers):
+    # A summer Wednesday at 14:00 in London is 13:00 UTC.
+    london = _checkin_reminder(cast.alice, cast.bob, datetime(2027, 7, 7, 14, 0, tzinfo=LONDON))
+    # Thursday 03:30 in London is Wednesday 22:30 for a patient who lives in New York.
+    cast.frank.user.timezone = "America/New_York"
+    cast.frank.user.save(update_fields=["timezone"])
+    new_york = _checkin_reminder(cast.frank, cast.carol, datetime(2027, 7, 8, 3, 30, tzinfo=LONDON))
+    workers.start()
+    reminders_send.apply_async(args=[[london.pk, new_york.pk]], queue=workers.queue)
+    done = Reminder.objects.filter(pk__in=[london.pk, new_york.pk], status=ReminderStatus.SENT)
+    wait_until(lambda: done.count() == 2, "both reminders to be sent", workers)
+    london.refresh_from_db()
+    new_york.refresh_from_db()
+    assert london.subject == "Your appointment on Wednesday at 14:00: a two-minute check-in"
+    assert "on Wednesday 7 July at 14:00." in london.body
+    assert new_york.subject == "Your appointment on Wednesday at 22:30 (New York time): a two-minute check-in"
+    assert "on Wednesday 7 July at 22:30 (New York time)." in new_york.body
+
+
+def test_a_real_worker_dates_each_clinicians_digest_by_their_own_day(cast, workers):
+    """UTC+14 and UTC-11: at any moment at least one of the two is on another day than the server."""
+    from alliance.services.record import question_ask
+
+    zones = {cast.bob: "Pacific/Kiritimati", cast.carol: "Pacific/Pago_Pago"}
+    digests = {}
+    for clinician, zone in zones.items():
+        clinician.user.timezone = zone
+        clinician.user.save(update_fields=["timezone"])
+        patient = cast.alice if clinician == cast.bob else cast.frank
+        question_ask(patient=patient, by=patient.user, text="Is it silly to ask?", worried_silly=True, route="ask_now")
+        ReminderPreference.objects.update_or_create(
+            user=clinician.user, defaults={"quiet_start": datetime.min.time(), "quiet_end": datetime.min.time()}
+        )
+        digests[clinician] = Reminder.objects.create(
+            recipient=clinician.user,
+            kind=ReminderKind.DIGEST,
+            dedupe_key="digest:test",
+            due_at=timezone.now() - timedelta(minutes=1),
+            status=ReminderStatus.QUEUED,
+            queued_at=timezone.now(),
+        )
+    workers.start()
+    reminders_send.apply_async(args=[[d.pk for d in digests.values()]], queue=workers.queue)
+    sent_digests = Reminder.objects.filter(pk__in=[d.pk for d in digests.values()], status=ReminderStatus.SENT)
+    wait_until(lambda: sent_digests.count() == 2, "both digests to be sent", workers)
+    for clinician, digest in digests.items():
+        digest.refresh_from_db()
+        day = digest.sent_at.astimezone(zoneinfo.ZoneInfo(zones[clinician]))
+        assert digest.subject == f"Your Alliance digest for {day:%A} {day.day} {day:%B}"
+        assert f"what's new on your caseload for {day:%A} {day.day} {day:%B}." in digest.body

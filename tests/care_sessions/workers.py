@@ -19,12 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def database_url(settings_dict=None) -> str:
     """The URL of the database this process uses, for the processes it starts."""
     db = settings_dict or connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
     credentials = quote(db["USER"] or "", safe="")
     if db["PASSWORD"]:
         credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "127.0.0.1"
+    # The embedded server's HOST is the folder of its socket: percent-encoded, it stays one part of the URL.
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
     port = f":{db['PORT']}" if db["PORT"] else ""
     return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
 

@@ -1,3 +1,4 @@
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -233,3 +234,16 @@ def test_mail_server_down_keeps_the_invitation_and_says_so(client, cast, setting
     assert response.status_code == 200
     assert "could not be sent just now" in page_text(response)
     assert User.objects.filter(email="nina@example.org").exists()
+
+
+@pytest.mark.django_db
+def test_an_invitation_states_its_expiry_in_the_persons_zone_and_names_it(cast, settings):
+    settings.INVITATION_TTL = timedelta(days=7)
+    cast.riverside.timezone = "America/New_York"
+    cast.riverside.save(update_fields=["timezone"])
+    issued = services.invitation_create(
+        clinic=cast.riverside, created_by=cast.dave.user, email="nina@example.org", full_name="Nina New", role="patient"
+    )
+    expires = issued.invitation.expires_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    (email,) = mail.outbox
+    assert f"until {expires:%-d %B %Y, %H:%M} (New York time)." in email.body

@@ -14,9 +14,6 @@ there through ``sessions.services.agenda_item_add``.
 
 from alliance.services.record.common import clean_text
 from alliance.services.record.decisions import (
-    BALANCE_RULE,
-    CHECK_QUESTIONS,
-    CHECK_SCALE,
     decision_check_submit,
     decision_preference_record,
     decision_share,
@@ -31,11 +28,8 @@ from alliance.services.record.explanations import (
     explanation_talked_through,
     explanation_write,
 )
-from alliance.services.record.goals import GOAL_MOVES, goal_accept, goal_add, goal_rate, goal_status_set
+from alliance.services.record.goals import goal_accept, goal_add, goal_rate, goal_status_set
 from alliance.services.record.items import (
-    AGENDA_SOURCE_OF_KIND,
-    EDITABLE,
-    KIND_OF_MODEL,
     item_is_settled,
     record_item_edit,
     record_item_may_edit,
@@ -50,13 +44,6 @@ from alliance.services.record.questions import question_answer, question_ask, qu
 from alliance.services.record.story import story_add, story_passage_mark, story_reflect, story_reflection_respond
 
 __all__ = [
-    "AGENDA_SOURCE_OF_KIND",
-    "BALANCE_RULE",
-    "CHECK_QUESTIONS",
-    "CHECK_SCALE",
-    "EDITABLE",
-    "GOAL_MOVES",
-    "KIND_OF_MODEL",
     "clean_text",
     "decision_check_submit",
     "decision_preference_record",

@@ -15,16 +15,12 @@ from alliance.models import (
     Option,
     PreferenceKind,
 )
+from alliance.models.record import BALANCE_RULE, CHECK_QUESTIONS, CHECK_SCALE
 from alliance.services.record.common import agenda_text, clean_text, require_live, save_fields, touch
 from patients.models import Patient, User
 from sessions.models import AgendaSource
 from sessions.services import agenda_item_add
 from sessions.services.access import check_care_team, check_is_patient
-
-BALANCE_RULE = (
-    "Every option needs at least one benefit and at least one downside before it can be shared, so the patient "
-    "always sees both sides."
-)
 
 
 def decision_start(*, patient: Patient, by: User, title: str, context: str = "") -> Decision:
@@ -160,16 +156,6 @@ def decision_preference_record(
                 raised_by=by,
             )
     return decision
-
-
-CHECK_QUESTIONS = {
-    "had_a_say": "Did you feel you had a real say in this decision?",
-    "understood_options": "Did you understand the options well enough to choose between them?",
-    "told_downsides": "Were you told about the downsides as well as the benefits?",
-}
-
-
-CHECK_SCALE = [(0, "Not at all"), (1, "A little"), (2, "Somewhat"), (3, "Mostly"), (4, "Completely")]
 
 
 def decision_check_submit(

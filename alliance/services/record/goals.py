@@ -12,7 +12,7 @@ from alliance.models import (
     GoalScale,
     GoalStatus,
 )
-from alliance.models.record import SCALE_RANGES
+from alliance.models.record import GOAL_MOVES, SCALE_RANGES
 from alliance.services.record.common import clean_text, require_live, save_fields, touch
 from alliance.services.record.items import revise
 from patients.models import Patient, User
@@ -87,15 +87,6 @@ def goal_rate(*, goal: Goal, by: User, value, note: str = "") -> GoalRating:
         rating = GoalRating.objects.create(goal=goal, scale=goal.scale, value=value, note=note, rated_by=by)
         touch(goal, by, rating.rated_at)
     return rating
-
-
-GOAL_MOVES = {
-    GoalStatus.PROPOSED: {GoalStatus.LET_GO},
-    GoalStatus.ACTIVE: {GoalStatus.ACHIEVED, GoalStatus.PAUSED, GoalStatus.LET_GO},
-    GoalStatus.PAUSED: {GoalStatus.ACTIVE, GoalStatus.ACHIEVED, GoalStatus.LET_GO},
-    GoalStatus.ACHIEVED: {GoalStatus.ACTIVE},
-    GoalStatus.LET_GO: {GoalStatus.ACTIVE},
-}
 
 
 def goal_status_set(*, goal: Goal, by: User, status: str, note: str = "") -> Goal:

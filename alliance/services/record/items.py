@@ -11,60 +11,19 @@ from django.utils import timezone
 from alliance.models import (
     Decision,
     DecisionStatus,
-    Explanation,
     Goal,
     GoalStatus,
     Option,
-    PrivateNote,
-    Question,
     RecordRevision,
     RecordVisit,
-    Setback,
-    StoryEntry,
-    Win,
 )
 from alliance.models.record import RecordItem
 from alliance.services.record.common import clean_text, require_live, save_fields, touch
 from alliance.services.record.decisions import option_balance_errors
 from patients.models import Patient, Role, User
 from patients.selectors import is_own_record
-from sessions.models import AgendaSource
 from sessions.services import agenda_item_retract
 from sessions.services.access import check_takes_part, is_on_care_team
-
-# kind -> (model, editable fields with their limits and "required" message)
-EDITABLE: dict[str, tuple[type[RecordItem], dict[str, tuple[int, str | None]]]] = {
-    "question": (Question, {"text": (2000, "Please write your question.")}),
-    "goal": (Goal, {"text": (300, "Please write the goal."), "why": (1000, None)}),
-    "win": (Win, {"text": (1000, "Please write what went well.")}),
-    "setback": (
-        Setback,
-        {
-            "what_happened": (2000, "Please say a little about what happened."),
-            "what_was_going_on": (2000, None),
-            "what_helped": (2000, None),
-        },
-    ),
-    "story": (StoryEntry, {"title": (200, None), "body": (6000, "Please write something.")}),
-    "decision": (Decision, {"title": (200, "Please say what the decision is about."), "context": (4000, None)}),
-    "option": (
-        Option,
-        {
-            "title": (200, "Please name the option."),
-            "benefits": (3000, None),
-            "downsides": (3000, None),
-            "uncertainties": (3000, None),
-        },
-    ),
-    "note": (PrivateNote, {"body": (4000, "Please write the note.")}),
-    "explanation": (Explanation, {}),
-}
-
-
-KIND_OF_MODEL = {model: kind for kind, (model, _) in EDITABLE.items()}
-
-
-AGENDA_SOURCE_OF_KIND = {"question": AgendaSource.QUESTION, "setback": AgendaSource.SETBACK}
 
 
 def _written_by_patient(item: RecordItem) -> bool:
@@ -84,7 +43,7 @@ def _side(by: User, patient: Patient, side: str | None) -> str | None:
 
 def record_item_may_edit(*, item: RecordItem, by: User, side: str | None = None) -> bool:
     """The patient edits what they wrote (and their goals); the care team edits what clinicians wrote."""
-    if item.withdrawn_at is not None or not EDITABLE[KIND_OF_MODEL[type(item)]][1]:
+    if item.withdrawn_at is not None or not item.editable:
         return False
     side = _side(by, item.patient, side)
     if isinstance(item, Goal):
@@ -116,7 +75,7 @@ def revise(item: RecordItem, by: User, changes: dict[str, str]) -> RecordRevisio
     if not previous:
         return None
     revision = RecordRevision.objects.create(
-        patient=item.patient, item_kind=KIND_OF_MODEL[type(item)], item_id=item.pk, previous=previous, edited_by=by
+        patient=item.patient, item_kind=item.kind, item_id=item.pk, previous=previous, edited_by=by
     )
     for field, value in changes.items():
         setattr(item, field, value)
@@ -132,10 +91,9 @@ def record_item_edit(*, item: RecordItem, by: User, changes: dict[str, str]) -> 
     require_live(item)
     if not record_item_may_edit(item=item, by=by):
         raise PermissionDenied
-    fields = EDITABLE[KIND_OF_MODEL[type(item)]][1]
     cleaned = {
         field: clean_text(changes.get(field, getattr(item, field)), field=field, limit=limit, required=required)
-        for field, (limit, required) in fields.items()
+        for field, (limit, required) in item.editable.items()
     }
     if isinstance(item, Option) and item.shared_at is not None:
         errors = option_balance_errors(benefits=cleaned["benefits"], downsides=cleaned["downsides"])
@@ -160,11 +118,8 @@ def record_item_withdraw(*, item: RecordItem, by: User) -> RecordItem:
         item.withdrawn_at, item.withdrawn_by = now, by
         item.touch(by=by, at=now)
         save_fields(item, "withdrawn_at", "withdrawn_by", "last_activity_at", "last_activity_by")
-        kind = KIND_OF_MODEL[type(item)]
-        if kind in AGENDA_SOURCE_OF_KIND:
-            agenda_item_retract(
-                patient=item.patient, source=AGENDA_SOURCE_OF_KIND[kind], source_ref=f"{kind}:{item.pk}"
-            )
+        if item.agenda_source:
+            agenda_item_retract(patient=item.patient, source=item.agenda_source, source_ref=f"{item.kind}:{item.pk}")
     return item
 
 

@@ -20,19 +20,6 @@ PATIENT_ONLY = (Role.PATIENT,)
 CLINICIAN_ONLY = (Role.CLINICIAN,)
 
 
-KIND_SECTION = {
-    "question": RecordSection.QUESTIONS,
-    "goal": RecordSection.GOALS,
-    "win": RecordSection.JOURNAL,
-    "setback": RecordSection.JOURNAL,
-    "explanation": RecordSection.EXPLANATIONS,
-    "decision": RecordSection.DECISIONS,
-    "option": RecordSection.DECISIONS,
-    "story": RecordSection.STORY,
-    "note": "",
-}
-
-
 def record_page(request, template: str, patient, section: str, **context):
     user = request.user
     notes = (

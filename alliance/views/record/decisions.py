@@ -14,9 +14,9 @@ from alliance.forms.record import (
     PreferenceForm,
 )
 from alliance.models import DecisionStatus, PreferenceKind, RecordSection
+from alliance.models.record import BALANCE_RULE, CHECK_QUESTIONS, CHECK_SCALE
 from alliance.selectors import record as sel
 from alliance.services import record as svc
-from alliance.services.record import BALANCE_RULE
 from alliance.views.record.common import (
     CLINICIAN_ONLY,
     PATIENT_ONLY,
@@ -26,7 +26,7 @@ from alliance.views.record.common import (
     seen_since,
     with_permissions,
 )
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -42,14 +42,12 @@ def decisions(request, pk):
 def decision_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     form = DecisionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            decision = svc.decision_start(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = "Now add the options. The patient sees nothing until you share them."
-            return done(request, text, record_url("record-decision", patient, decision.pk))
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.decision_start(patient=patient, by=request.user, **data))
+    ):
+        decision = saved.value
+        text = "Now add the options. The patient sees nothing until you share them."
+        return done(request, text, record_url("record-decision", patient, decision.pk))
     return record_page(request, "alliance/record/decision_new.html", patient, RecordSection.DECISIONS, form=form)
 
 
@@ -91,8 +89,8 @@ def _decision_page(request, patient, decision, *, status=200, share_errors=None,
 def _check_rows(check):
     if check is None:
         return []
-    labels = dict(svc.CHECK_SCALE)
-    return [(q, check.answers[key], labels[check.answers[key]]) for key, q in svc.CHECK_QUESTIONS.items()]
+    labels = dict(CHECK_SCALE)
+    return [(q, check.answers[key], labels[check.answers[key]]) for key, q in CHECK_QUESTIONS.items()]
 
 
 @require_GET
@@ -106,20 +104,18 @@ def option_new(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     decision = sel.decision_get(user=request.user, patient=patient, pk=item)
     form = OptionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            option = svc.option_add(decision=decision, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = f"“{option.title}” is added."
-            missing = svc.option_balance_errors(benefits=option.benefits, downsides=option.downsides)
-            if missing:
-                text += " It still needs " + " and ".join(
-                    p for p, k in (("a benefit", "benefits"), ("a downside", "downsides")) if k in missing
-                )
-                text += " before the options can be shared."
-            return done(request, text, record_url("record-decision", patient, decision.pk))
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.option_add(decision=decision, by=request.user, **data))
+    ):
+        option = saved.value
+        text = f"“{option.title}” is added."
+        missing = svc.option_balance_errors(benefits=option.benefits, downsides=option.downsides)
+        if missing:
+            text += " It still needs " + " and ".join(
+                p for p, k in (("a benefit", "benefits"), ("a downside", "downsides")) if k in missing
+            )
+            text += " before the options can be shared."
+        return done(request, text, record_url("record-decision", patient, decision.pk))
     return record_page(
         request,
         "alliance/record/option_new.html",
@@ -152,19 +148,14 @@ def decision_preference(request, pk, item):
         return redirect(record_url("record-decision", patient, decision.pk))
     live = [o for o in decision.options.all() if not o.is_withdrawn]
     form = PreferenceForm(request.POST, options=live)
-    if form.is_valid():
-        try:
-            svc.decision_preference_record(decision=decision, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            kind = form.cleaned_data["kind"]
-            texts = {
-                PreferenceKind.UNSURE: "Thank you. It's on the agenda so you can talk it through together.",
-                PreferenceKind.LEANING: "Thank you. Your clinician can see where you're leaning.",
-                PreferenceKind.CHOSEN: "Thank you. Your choice is recorded. Three short questions follow.",
-            }
-            return done(request, texts[kind], record_url("record-decision", patient, decision.pk))
+    if form_save(form, lambda data: svc.decision_preference_record(decision=decision, by=request.user, **data)):
+        kind = form.cleaned_data["kind"]
+        texts = {
+            PreferenceKind.UNSURE: "Thank you. It's on the agenda so you can talk it through together.",
+            PreferenceKind.LEANING: "Thank you. Your clinician can see where you're leaning.",
+            PreferenceKind.CHOSEN: "Thank you. Your choice is recorded. Three short questions follow.",
+        }
+        return done(request, texts[kind], record_url("record-decision", patient, decision.pk))
     return _decision_page(request, patient, decision, preference_form=form)
 
 
@@ -173,14 +164,10 @@ def decision_check(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
     decision = sel.decision_get(user=request.user, patient=patient, pk=item)
     form = DecisionCheckForm(request.POST)
-    if form.is_valid():
-        try:
-            check = svc.decision_check_submit(decision=decision, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = "Thank you for answering."
-            if check.is_low:
-                text += " Thank you for being honest, too. Your clinician will talk this through with you."
-            return done(request, text, record_url("record-decision", patient, decision.pk))
+    if saved := form_save(form, lambda data: svc.decision_check_submit(decision=decision, by=request.user, **data)):
+        check = saved.value
+        text = "Thank you for answering."
+        if check.is_low:
+            text += " Thank you for being honest, too. Your clinician will talk this through with you."
+        return done(request, text, record_url("record-decision", patient, decision.pk))
     return _decision_page(request, patient, decision, check_form=form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -12,11 +11,11 @@ from alliance.forms.record import (
     ReviseForm,
     TalkedForm,
 )
-from alliance.models import RecordSection
+from alliance.models import Fit, RecordSection
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -32,14 +31,12 @@ def explanations(request, pk):
 def explanation_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     form = ExplanationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            explanation = svc.explanation_write(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = f"Shared. {patient.user.get_short_name()} will be asked whether it fits their experience."
-            return done(request, text, record_url("record-explanation", patient, explanation.pk))
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.explanation_write(patient=patient, by=request.user, **data))
+    ):
+        explanation = saved.value
+        text = f"Shared. {patient.user.get_short_name()} will be asked whether it fits their experience."
+        return done(request, text, record_url("record-explanation", patient, explanation.pk))
     return record_page(request, "alliance/record/explanation_form.html", patient, RecordSection.EXPLANATIONS, form=form)
 
 
@@ -73,15 +70,10 @@ def explanation_revise(request, pk, item):
     explanation = sel.explanation_get(user=request.user, patient=patient, pk=item)
     latest = explanation.versions.all()[0]
     form = ReviseForm(request.POST or None, initial={"body": latest.body})
-    if request.method == "POST" and form.is_valid():
-        try:
-            svc.explanation_revise(explanation=explanation, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(
-                request, "The new version is shared.", record_url("record-explanation", patient, explanation.pk)
-            )
+    if request.method == "POST" and (
+        form_save(form, lambda data: svc.explanation_revise(explanation=explanation, by=request.user, **data))
+    ):
+        return done(request, "The new version is shared.", record_url("record-explanation", patient, explanation.pk))
     return record_page(
         request,
         "alliance/record/explanation_form.html",
@@ -97,18 +89,15 @@ def explanation_respond(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
     explanation = sel.explanation_get(user=request.user, patient=patient, pk=item)
     form = FitForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.explanation_respond(version=explanation.versions.all()[0], by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = (
-                "Thank you. It's good to know it fits."
-                if form.cleaned_data["fit"] == "fits"
-                else "Thank you for saying so. It's on the agenda, so you can talk it through together."
-            )
-            return done(request, text, record_url("record-explanation", patient, explanation.pk))
+    if form_save(
+        form, lambda data: svc.explanation_respond(version=explanation.versions.all()[0], by=request.user, **data)
+    ):
+        text = (
+            "Thank you. It's good to know it fits."
+            if form.cleaned_data["fit"] == Fit.FITS
+            else "Thank you for saying so. It's on the agenda, so you can talk it through together."
+        )
+        return done(request, text, record_url("record-explanation", patient, explanation.pk))
     return _explanation_page(request, patient, explanation, fit_form=form)
 
 
@@ -118,14 +107,9 @@ def explanation_talked(request, pk, item, response):
     explanation = sel.explanation_get(user=request.user, patient=patient, pk=item)
     fit_response = sel.fit_response_get(explanation=explanation, pk=response)
     form = TalkedForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.explanation_talked_through(response=fit_response, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = f"Recorded. {patient.user.get_short_name()} will be asked whether they felt heard."
-            return done(request, text, record_url("record-explanation", patient, explanation.pk))
+    if form_save(form, lambda data: svc.explanation_talked_through(response=fit_response, by=request.user, **data)):
+        text = f"Recorded. {patient.user.get_short_name()} will be asked whether they felt heard."
+        return done(request, text, record_url("record-explanation", patient, explanation.pk))
     return _explanation_page(request, patient, explanation, talked_form=form, response_pk=fit_response.pk)
 
 
@@ -135,11 +119,6 @@ def explanation_heard(request, pk, item, response):
     explanation = sel.explanation_get(user=request.user, patient=patient, pk=item)
     fit_response = sel.fit_response_get(explanation=explanation, pk=response)
     form = FeltHeardForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.explanation_felt_heard(response=fit_response, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Thank you for telling us.", record_url("record-explanation", patient, explanation.pk))
+    if form_save(form, lambda data: svc.explanation_felt_heard(response=fit_response, by=request.user, **data)):
+        return done(request, "Thank you for telling us.", record_url("record-explanation", patient, explanation.pk))
     return _explanation_page(request, patient, explanation, heard_form=form, response_pk=fit_response.pk)

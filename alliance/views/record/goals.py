@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -15,7 +14,7 @@ from alliance.models import GoalStatus, RecordSection
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import PATIENT_ONLY, done, record_page, record_url, seen_since, with_permissions
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -44,18 +43,16 @@ def goal_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk)
     is_clinician = request.user.role == Role.CLINICIAN
     form = GoalForm(request.POST or None, for_clinician=is_clinician)
-    if request.method == "POST" and form.is_valid():
-        try:
-            goal = svc.goal_add(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = (
-                f"Your suggestion is shared. {patient.user.get_short_name()} can take it on or reword it."
-                if is_clinician
-                else "Your goal is saved."
-            )
-            return done(request, text, record_url("record-goal", patient, goal.pk))
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.goal_add(patient=patient, by=request.user, **data))
+    ):
+        goal = saved.value
+        text = (
+            f"Your suggestion is shared. {patient.user.get_short_name()} can take it on or reword it."
+            if is_clinician
+            else "Your goal is saved."
+        )
+        return done(request, text, record_url("record-goal", patient, goal.pk))
     return record_page(request, "alliance/record/goal_new.html", patient, RecordSection.GOALS, form=form)
 
 
@@ -90,13 +87,8 @@ def goal_accept(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
     goal = sel.goal_get(user=request.user, patient=patient, pk=item)
     form = GoalAcceptForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.goal_accept(goal=goal, by=request.user, text=form.cleaned_data["text"])
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "This goal is yours now.", record_url("record-goal", patient, goal.pk))
+    if form_save(form, lambda data: svc.goal_accept(goal=goal, by=request.user, text=data["text"])):
+        return done(request, "This goal is yours now.", record_url("record-goal", patient, goal.pk))
     return _goal_page(request, patient, goal, accept_form=form)
 
 
@@ -105,13 +97,8 @@ def goal_rate(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk)
     goal = sel.goal_get(user=request.user, patient=patient, pk=item)
     form = GoalRateForm(request.POST, goal=goal)
-    if form.is_valid():
-        try:
-            svc.goal_rate(goal=goal, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Progress noted.", record_url("record-goal", patient, goal.pk))
+    if form_save(form, lambda data: svc.goal_rate(goal=goal, by=request.user, **data)):
+        return done(request, "Progress noted.", record_url("record-goal", patient, goal.pk))
     return _goal_page(request, patient, goal, rate_form=form)
 
 
@@ -120,17 +107,12 @@ def goal_status(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk)
     goal = sel.goal_get(user=request.user, patient=patient, pk=item)
     form = GoalStatusForm(request.POST, goal=goal)
-    if form.is_valid():
-        try:
-            svc.goal_status_set(goal=goal, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            texts = {
-                GoalStatus.ACHIEVED: "Achieved. That's worth celebrating.",
-                GoalStatus.PAUSED: "Paused. It'll be here when you want to pick it up.",
-                GoalStatus.LET_GO: "Let go. Choosing what to put down is part of the work too.",
-                GoalStatus.ACTIVE: "Back to working on it.",
-            }
-            return done(request, texts[goal.status], record_url("record-goal", patient, goal.pk))
+    if form_save(form, lambda data: svc.goal_status_set(goal=goal, by=request.user, **data)):
+        texts = {
+            GoalStatus.ACHIEVED: "Achieved. That's worth celebrating.",
+            GoalStatus.PAUSED: "Paused. It'll be here when you want to pick it up.",
+            GoalStatus.LET_GO: "Let go. Choosing what to put down is part of the work too.",
+            GoalStatus.ACTIVE: "Back to working on it.",
+        }
+        return done(request, texts[goal.status], record_url("record-goal", patient, goal.pk))
     return _goal_page(request, patient, goal, status_form=form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,7 +13,7 @@ from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, done, record_page, record_url, with_permissions
 from patients.decorators import clinic_admin_required
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -48,12 +47,9 @@ def note_new(request, pk):
     back = (
         record_url(f"record-{section}", patient) if section in RecordSection.values else record_url("record", patient)
     )
-    if form.is_valid():
-        try:
-            svc.private_note_add(patient=patient, by=request.user, body=form.cleaned_data["body"], section=section)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Your private note is saved. Only the care team can see it.", back)
+    if form_save(
+        form, lambda data: svc.private_note_add(patient=patient, by=request.user, body=data["body"], section=section)
+    ):
+        return done(request, "Your private note is saved. Only the care team can see it.", back)
     # The note could come from any page; its own small page keeps what was typed, next to the message.
     return record_page(request, "alliance/record/note_form.html", patient, "", form=form, back=back)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -11,37 +10,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 from alliance.forms.record import (
     EditForm,
 )
+from alliance.models.record import Option, record_kinds
 from alliance.selectors import record as sel
 from alliance.services import record as svc
-from alliance.services.record import EDITABLE
-from alliance.views.record.common import KIND_SECTION, done, record_page, record_url
-from patients.forms import apply_errors
+from alliance.views.record.common import done, record_page, record_url
+from patients.forms import form_save
 from patients.models import Role
 
 
 def _item(request, pk, kind, item):
-    if kind not in EDITABLE:
+    model = record_kinds().get(kind)
+    if model is None:
         raise Http404("Unknown kind.")
     patient = sel.record_patient_get(user=request.user, pk=pk)
-    record_item = sel.record_item_get(user=request.user, patient=patient, model=EDITABLE[kind][0], pk=item)
-    return patient, record_item
-
-
-def _item_url(patient, kind: str, item) -> str:
-    names = {
-        "question": "record-question",
-        "goal": "record-goal",
-        "explanation": "record-explanation",
-        "decision": "record-decision",
-        "story": "record-story-entry",
-    }
-    if kind in names:
-        return record_url(names[kind], patient, item.pk)
-    if kind == "option":
-        return record_url("record-decision", patient, item.decision_id)
-    if kind in ("win", "setback"):
-        return record_url("record-journal", patient) + f"#{kind}-{item.pk}"
-    return record_url("record", patient)
+    return patient, sel.record_item_get(user=request.user, patient=patient, model=model, pk=item)
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,25 +31,23 @@ def item_edit(request, pk, kind, item):
     patient, record_item = _item(request, pk, kind, item)
     if not svc.record_item_may_edit(item=record_item, by=request.user):
         messages.info(request, "This can't be changed now.")
-        return redirect(_item_url(patient, kind, record_item))
-    fields = EDITABLE[kind][1]
-    form = EditForm(request.POST or None, kind=kind, initial={f: getattr(record_item, f) for f in fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            revision = svc.record_item_edit(item=record_item, by=request.user, changes=form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = "Saved. The earlier wording is kept in the history." if revision else "Nothing changed."
-            return done(request, text, _item_url(patient, kind, record_item))
-    context = {"form": form, "item": record_item, "kind": kind, "back": _item_url(patient, kind, record_item)}
-    return record_page(request, "alliance/record/item_edit.html", patient, KIND_SECTION[kind], **context)
+        return redirect(record_item.get_absolute_url())
+    fields = record_item.editable
+    form = EditForm(request.POST or None, item=record_item, initial={f: getattr(record_item, f) for f in fields})
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.record_item_edit(item=record_item, by=request.user, changes=data))
+    ):
+        revision = saved.value
+        text = "Saved. The earlier wording is kept in the history." if revision else "Nothing changed."
+        return done(request, text, record_item.get_absolute_url())
+    context = {"form": form, "item": record_item, "back": record_item.get_absolute_url()}
+    return record_page(request, "alliance/record/item_edit.html", patient, record_item.record_section, **context)
 
 
 @require_http_methods(["GET", "POST"])
 def item_withdraw(request, pk, kind, item):
     patient, record_item = _item(request, pk, kind, item)
-    back = _item_url(patient, kind, record_item)
+    back = record_item.get_absolute_url()
     if not svc.record_item_may_withdraw(item=record_item, by=request.user):
         messages.info(request, "This can't be withdrawn.")
         return redirect(back)
@@ -78,23 +58,22 @@ def item_withdraw(request, pk, kind, item):
             if request.user.role == Role.PATIENT
             else "Withdrawn. The patient no longer sees it; it's kept, marked, for the care team."
         )
-        landing = {"option": back, "note": record_url("record", patient)}.get(kind) or record_url(
-            f"record-{KIND_SECTION[kind]}", patient
-        )
+        # Back to the part of the record it was in; an option's decision and a note's hub are its own page.
+        section = record_item.record_section
+        landing = back if not section or isinstance(record_item, Option) else record_url(f"record-{section}", patient)
         return done(request, text, landing)
-    context = {"item": record_item, "kind": kind, "back": back}
-    return record_page(request, "alliance/record/item_withdraw.html", patient, KIND_SECTION[kind], **context)
+    context = {"item": record_item, "back": back}
+    return record_page(request, "alliance/record/item_withdraw.html", patient, record_item.record_section, **context)
 
 
 @require_GET
 def item_history(request, pk, kind, item):
     patient, record_item = _item(request, pk, kind, item)
-    revisions = sel.record_history(item=record_item, kind=kind)
+    revisions = sel.record_history(item=record_item)
     context = {
         "item": record_item,
-        "kind": kind,
         "revisions": revisions,
-        "labels": {field: field.replace("_", " ").capitalize() for field in EDITABLE[kind][1]},
-        "back": _item_url(patient, kind, record_item),
+        "labels": {field: field.replace("_", " ").capitalize() for field in record_item.editable},
+        "back": record_item.get_absolute_url(),
     }
-    return record_page(request, "alliance/record/item_history.html", patient, KIND_SECTION[kind], **context)
+    return record_page(request, "alliance/record/item_history.html", patient, record_item.record_section, **context)

@@ -16,7 +16,7 @@ from alliance.models import RecordSection, Win
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, done, record_page, record_url, seen_since, with_permissions
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -43,13 +43,10 @@ def journal(request, pk):
 def win_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk)
     form = WinForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            svc.win_log(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Your win is in the journal. Well done.", record_url("record-journal", patient))
+    if request.method == "POST" and (
+        form_save(form, lambda data: svc.win_log(patient=patient, by=request.user, **data))
+    ):
+        return done(request, "Your win is in the journal. Well done.", record_url("record-journal", patient))
     return record_page(request, "alliance/record/win_new.html", patient, RecordSection.JOURNAL, form=form)
 
 
@@ -57,16 +54,14 @@ def win_new(request, pk):
 def setback_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk)
     form = SetbackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            setback = svc.setback_log(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = "Thank you for writing this down. Setbacks are part of living with pain, not a failure."
-            if setback.on_agenda_at:
-                text += " It's on the agenda for the next appointment."
-            return done(request, text, record_url("record-journal", patient))
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.setback_log(patient=patient, by=request.user, **data))
+    ):
+        setback = saved.value
+        text = "Thank you for writing this down. Setbacks are part of living with pain, not a failure."
+        if setback.on_agenda_at:
+            text += " It's on the agenda for the next appointment."
+        return done(request, text, record_url("record-journal", patient))
     return record_page(request, "alliance/record/setback_new.html", patient, RecordSection.JOURNAL, form=form)
 
 
@@ -75,13 +70,8 @@ def win_acknowledge(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     win = sel.win_get(user=request.user, patient=patient, pk=item)
     form = AcknowledgeForm(request.POST, prefix=f"win{win.pk}")
-    if form.is_valid():
-        try:
-            svc.win_acknowledge(win=win, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Your reply is shared.", record_url("record-journal", patient) + f"#win-{win.pk}")
+    if form_save(form, lambda data: svc.win_acknowledge(win=win, by=request.user, **data)):
+        return done(request, "Your reply is shared.", record_url("record-journal", patient) + f"#win-{win.pk}")
     since = sel.record_visits(user=request.user, patient=patient).get(RecordSection.JOURNAL)
     return _journal_page(request, patient, since, bound_win=win.pk, bound_form=form)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -10,7 +9,7 @@ from alliance.forms.record import (
     FeedbackForm,
     QuestionForm,
 )
-from alliance.models import QuestionStatus, RecordSection
+from alliance.models import QuestionRoute, QuestionStatus, RecordSection, ReplyKind
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import (
@@ -22,7 +21,7 @@ from alliance.views.record.common import (
     seen_since,
     with_permissions,
 )
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -41,19 +40,17 @@ def questions(request, pk):
 @require_http_methods(["GET", "POST"])
 def question_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
-    form = QuestionForm(request.POST or None, initial={"route": "next_session"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            question = svc.question_ask(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = (
-                "Thank you. Your question is on the agenda for your next appointment."
-                if question.route == "next_session"
-                else "Thank you. Your clinician will answer it in writing."
-            )
-            return done(request, text, record_url("record-question", patient, question.pk))
+    form = QuestionForm(request.POST or None, initial={"route": QuestionRoute.NEXT_SESSION})
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.question_ask(patient=patient, by=request.user, **data))
+    ):
+        question = saved.value
+        text = (
+            "Thank you. Your question is on the agenda for your next appointment."
+            if question.route == QuestionRoute.NEXT_SESSION
+            else "Thank you. Your clinician will answer it in writing."
+        )
+        return done(request, text, record_url("record-question", patient, question.pk))
     return record_page(request, "alliance/record/question_new.html", patient, RecordSection.QUESTIONS, form=form)
 
 
@@ -81,13 +78,8 @@ def question_answer(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     question = sel.question_get(user=request.user, patient=patient, pk=item)
     form = AnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.question_answer(question=question, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Your answer is shared.", record_url("record-question", patient, question.pk))
+    if form_save(form, lambda data: svc.question_answer(question=question, by=request.user, **data)):
+        return done(request, "Your answer is shared.", record_url("record-question", patient, question.pk))
     return _question_page(request, patient, question, answer_form=form)
 
 
@@ -96,23 +88,21 @@ def question_feedback(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
     question = sel.question_get(user=request.user, patient=patient, pk=item)
     form = FeedbackForm(request.POST)
-    if form.is_valid():
+    if form_save(
+        form,
+        lambda data: svc.question_feedback(
+            question=question,
+            by=request.user,
+            helped=data["outcome"] == ReplyKind.HELPED,
+            words=data["words"],
+            raise_next_session=data["raise_next_session"],
+        ),
+    ):
         data = form.cleaned_data
-        try:
-            svc.question_feedback(
-                question=question,
-                by=request.user,
-                helped=data["outcome"] == "helped",
-                words=data["words"],
-                raise_next_session=data["raise_next_session"],
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = (
-                "Thank you for letting us know."
-                if data["outcome"] == "helped"
-                else "Thank you for saying so. The question stays open, and your clinician will come back to it."
-            )
-            return done(request, text, record_url("record-question", patient, question.pk))
+        text = (
+            "Thank you for letting us know."
+            if data["outcome"] == ReplyKind.HELPED
+            else "Thank you for saying so. The question stays open, and your clinician will come back to it."
+        )
+        return done(request, text, record_url("record-question", patient, question.pk))
     return _question_page(request, patient, question, feedback_form=form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -11,11 +10,11 @@ from alliance.forms.record import (
     ReflectionRespondForm,
     StoryForm,
 )
-from alliance.models import RecordSection
+from alliance.models import HeardResponse, RecordSection, StoryTopic
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
-from patients.forms import apply_errors
+from patients.forms import form_save
 from patients.models import Role
 
 
@@ -30,14 +29,12 @@ def story(request, pk):
 @require_http_methods(["GET", "POST"])
 def story_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
-    form = StoryForm(request.POST or None, initial={"topic": "history"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = svc.story_add(patient=patient, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(request, "Thank you for sharing this.", record_url("record-story-entry", patient, entry.pk))
+    form = StoryForm(request.POST or None, initial={"topic": StoryTopic.HISTORY})
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: svc.story_add(patient=patient, by=request.user, **data))
+    ):
+        entry = saved.value
+        return done(request, "Thank you for sharing this.", record_url("record-story-entry", patient, entry.pk))
     return record_page(request, "alliance/record/story_new.html", patient, RecordSection.STORY, form=form)
 
 
@@ -70,15 +67,8 @@ def story_passage(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
     form = PassageForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.story_passage_mark(entry=entry, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            return done(
-                request, "Marked. It's on the next agenda.", record_url("record-story-entry", patient, entry.pk)
-            )
+    if form_save(form, lambda data: svc.story_passage_mark(entry=entry, by=request.user, **data)):
+        return done(request, "Marked. It's on the next agenda.", record_url("record-story-entry", patient, entry.pk))
     return _story_page(request, patient, entry, passage_form=form)
 
 
@@ -87,14 +77,9 @@ def story_reflect(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
     form = ReflectForm(request.POST)
-    if form.is_valid():
-        try:
-            svc.story_reflect(entry=entry, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = f"Shared. {patient.user.get_short_name()} can confirm it or correct it."
-            return done(request, text, record_url("record-story-entry", patient, entry.pk))
+    if form_save(form, lambda data: svc.story_reflect(entry=entry, by=request.user, **data)):
+        text = f"Shared. {patient.user.get_short_name()} can confirm it or correct it."
+        return done(request, text, record_url("record-story-entry", patient, entry.pk))
     return _story_page(request, patient, entry, reflect_form=form)
 
 
@@ -103,16 +88,17 @@ def story_reflection_respond(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
     reflection = sel.story_reflection_get(user=request.user, patient=patient, pk=item)
     form = ReflectionRespondForm(request.POST)
-    if form.is_valid():
-        confirmed = form.cleaned_data["response"] == "confirmed"
-        try:
-            svc.story_reflection_respond(
-                reflection=reflection, by=request.user, confirmed=confirmed, correction=form.cleaned_data["correction"]
-            )
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            text = "Thank you." if confirmed else "Thank you for putting it right. Your clinician will see it."
-            return done(request, text, record_url("record-story-entry", patient, reflection.entry_id))
+    if saved := form_save(
+        form,
+        lambda data: svc.story_reflection_respond(
+            reflection=reflection,
+            by=request.user,
+            confirmed=data["response"] == HeardResponse.CONFIRMED,
+            correction=data["correction"],
+        ),
+    ):
+        confirmed = saved.value.response == HeardResponse.CONFIRMED
+        text = "Thank you." if confirmed else "Thank you for putting it right. Your clinician will see it."
+        return done(request, text, record_url("record-story-entry", patient, reflection.entry_id))
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=reflection.entry_id)
     return _story_page(request, patient, entry, respond_form=form, reflection_pk=reflection.pk)

@@ -14,34 +14,21 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
 from kombu import Exchange, Queue
 from openpyxl import load_workbook
 
 from alliance.models import Answer, Export, ExportStatus, Instrument, Respondent, Response
 from config.celery import app as celery_app
+from tests.care_sessions.workers import database_url
 from tests.conftest import make_cast
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 90
 RESPONSES = 6000  # 24,000 answered items: long enough as XLSX to watch the bar move
-
-
-def test_database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}{port}/{quote(db['NAME'], safe='')}"
-
-
-test_database_url.__test__ = False
 
 
 @pytest.fixture
@@ -51,7 +38,7 @@ def worker(transactional_db, tmp_path, monkeypatch):
     exports = tmp_path / "exports"
     environ = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_QUEUE": queue,
         "EXPORT_ROOT": str(exports),

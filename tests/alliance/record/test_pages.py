@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alliance.models import Alert, Question, StoryEntry
+from alliance.models.record import BALANCE_RULE
 from alliance.services import record as svc
 from tests.alliance.record import helpers as h
 from tests.factories import CareTeamFactory, PatientFactory
@@ -220,7 +221,7 @@ def test_an_unbalanced_option_is_explained_on_the_page(client, cast):
     decision = h.decision(cast, balanced=False)
     client.force_login(cast.bob.user)
     form = page_text(client.get(url("record-option-new", cast, decision.pk)))
-    assert svc.BALANCE_RULE in form
+    assert BALANCE_RULE in form
     refused = page_text(client.post(url("record-decision-share", cast, decision.pk)))
     assert "These options can't be shared yet" in refused and "“A rehab programme” needs a downside." in refused
     client.force_login(cast.alice.user)

@@ -26,6 +26,7 @@ from alliance.models import (
     StoryTopic,
     Win,
 )
+from alliance.models.record import BALANCE_RULE
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from sessions.models import AgendaItem, AgendaSource, AgendaStatus
@@ -325,7 +326,7 @@ def test_a_one_sided_option_cannot_be_shared_and_the_refusal_says_why(cast):
         svc.decision_share(decision=decision, by=cast.bob.user)
     messages = excinfo.value.messages
     assert "“A rehab programme” needs a downside." in messages
-    assert svc.BALANCE_RULE in messages
+    assert BALANCE_RULE in messages
     decision.refresh_from_db()
     assert decision.status == DecisionStatus.DRAFT
     assert not Option.objects.filter(decision=decision, shared_at__isnull=False).exists()
@@ -486,7 +487,7 @@ def test_edits_keep_the_earlier_wording(cast):
     svc.record_item_edit(item=question, by=cast.alice.user, changes={"text": "Second wording"})
     svc.record_item_edit(item=question, by=cast.alice.user, changes={"text": "Third wording"})
     assert svc.record_item_edit(item=question, by=cast.alice.user, changes={"text": "Third wording"}) is None
-    history = sel.record_history(item=question, kind="question")
+    history = sel.record_history(item=question)
     assert [r.previous["text"] for r in history] == ["First wording", "Second wording"]
     question.refresh_from_db()
     assert question.text == "Third wording" and question.edited_at is not None

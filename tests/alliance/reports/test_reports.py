@@ -3,6 +3,7 @@
 import csv
 import io
 import statistics
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,9 +11,11 @@ from django.urls import reverse
 
 from alliance.exports import DATASETS, ExportContext
 from alliance.exports.render import render
+from alliance.selectors.filters import DataFilters
 from alliance.selectors.reports import Median, Percentile, Share, report_by_clinician, report_overview, report_trends
+from alliance.services.checkins import checkin_submit
 from sessions.models import CareSession, SessionStatus
-from tests.alliance.reports.data import START, build_quarter
+from tests.alliance.reports.data import START, at, build_quarter, four, pain
 from tests.factories import CareSessionFactory, CareTeamFactory, ClinicianFactory, PatientFactory
 from tests.helpers import visible_text
 
@@ -213,6 +216,39 @@ def test_the_reports_show_the_same_numbers_as_the_exports(quarter, clinician):
     assert figures.pain.worse == sum(1 <= change < 2 for change in changes)
     if changes:
         assert figures.pain.median == pytest.approx(float(statistics.median(changes)))
+
+
+def test_pain_change_month_by_month_with_quartiles_interpolated_like_percentile_cont(cast, settings):
+    """Four patients' January pain went 8→9→2, 5→4, 3→3 and 2→7; in February one checked in once."""
+    settings.REPORT_MIN_PATIENTS = 2
+    patients = [PatientFactory(clinic=cast.riverside) for _ in range(4)]
+    for patient, scores in zip(patients, ((8, 9, 2), (5, 4), (3, 3), (2, 7)), strict=True):
+        for day, score in zip((3, 10, 17), scores, strict=False):  # two checks, or three
+            checkin_submit(
+                patient=patient,
+                care_session=None,
+                alliance_answers=four(6),
+                pain_answers=pain(score),
+                submitted_at=at(1, day, year=2024),
+            )
+    checkin_submit(
+        patient=patients[0],
+        care_session=None,
+        alliance_answers=four(6),
+        pain_answers=pain(1),
+        submitted_at=at(2, 5, year=2024),
+    )
+    filters = DataFilters(clinic=cast.riverside, date_from=date(2024, 1, 1), date_to=date(2024, 2, 29))
+    jan, feb = (month.pain for month in report_trends(user=cast.dave.user, filters=filters).months)
+    # Changes −6, −1, 0, +5 (lower pain is better): a quarter of the way from −6 to −1, half way from
+    # −1 to 0, a quarter of the way from 0 to +5.
+    assert (jan.patients, jan.single) == (4, 0)
+    assert (jan.q1, jan.median, jan.q3, jan.mean) == (-2.25, -0.5, 1.25, -0.5)
+    assert (jan.much_better, jan.better, jan.same, jan.worse, jan.much_worse) == (1, 1, 1, 0, 1)
+    assert (feb.patients, feb.single, feb.median) == (0, 1, None)
+    # Over both months the first patient went from 8 to 1 in the end: −7.
+    whole = report_overview(user=cast.dave.user, filters=filters).clinic.pain
+    assert (whole.patients, whole.q1, whole.median, whole.q3) == (4, -2.5, -0.5, 1.25)
 
 
 def test_the_percentile_aggregate_interpolates_between_the_nearest_values(cast):

@@ -1,0 +1,40 @@
+"""Emails as their recipient reads them: dates and times in the recipient's own time zone.
+
+Everything an email says about time is rendered inside ``as_seen_by(person)``, subject and body
+alike, so Django's ``date`` filter and ``timezone.localtime`` follow the person, not the server.
+Where the person's zone differs from their clinic's, ``zone_note`` names it, so "14:00" cannot be
+read as the clinic's 14:00.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.utils import timezone
+
+from patients.models import User
+
+
+@contextmanager
+def as_seen_by(person: User) -> Iterator[None]:
+    """Inside this block, times render in ``person``'s time zone (their own, else their clinic's)."""
+    with timezone.override(person.tzinfo):
+        yield
+
+
+def zone_label(tz: zoneinfo.ZoneInfo) -> str:
+    """A zone as people say it: "Europe/London" → "London time", "America/New_York" → "New York time"."""
+    name = str(tz.key if hasattr(tz, "key") else tz)
+    return "UTC" if name == "UTC" else f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
+
+
+def zone_note(person: User) -> str:
+    """" (New York time)" when the person's zone is not their clinic's; "" when it is."""
+    clinic = person.clinic
+    clinic_zone = clinic.timezone if clinic else settings.ALLIANCE_DEFAULT_TIMEZONE
+    if person.tzinfo.key == clinic_zone:
+        return ""
+    return f" ({zone_label(person.tzinfo)})"
