@@ -150,9 +150,10 @@ def agenda_waiting_for_patient(*, patient: Patient) -> list[AgendaItem]:
 
 
 def latest_record_for_patient(*, patient: Patient) -> SessionRecord | None:
+    """The record of the patient's latest session that took place, with that session (for the home)."""
     return (
         SessionRecord.objects.filter(care_session__patient=patient, care_session__status=SessionStatus.DONE)
-        .select_related("care_session__clinician__user")
+        .select_related("care_session")
         .order_by("-care_session__starts_at")
         .first()
     )
@@ -206,6 +207,21 @@ def home_plan_items(*, patient: Patient, today: date, days: int = ADHERENCE_DAYS
         item.logged = item.done + item.partly + item.not_today
         item.today_label = PracticeOutcome(item.today_outcome).label if item.today_outcome else ""
     return plan, items
+
+
+def home_plan_today(*, patient: Patient, today: date) -> list[PlanItem]:
+    """The current plan's items for the patient's home page, each with how today's practice went
+    (``today_label``, empty if not logged yet): one query. The plan page has the fuller picture."""
+    current = HomePlan.objects.filter(patient=patient).order_by("-version").values("pk")[:1]
+    today_log = PracticeLog.objects.filter(patient=patient, lineage=OuterRef("lineage"), day=today)
+    items = list(
+        PlanItem.objects.filter(plan=Subquery(current))
+        .annotate(today_outcome=Subquery(today_log.values("outcome")[:1]))
+        .order_by("position", "pk")
+    )
+    for item in items:
+        item.today_label = PracticeOutcome(item.today_outcome).label if item.today_outcome else ""
+    return items
 
 
 def practice_notes_recent(*, patient: Patient, limit: int = 10) -> list[PracticeLog]:

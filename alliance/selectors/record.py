@@ -409,69 +409,110 @@ def record_counts_annotate(qs: QuerySet[Patient]) -> QuerySet[Patient]:
     )
 
 
+def _for(path: str, patients) -> dict:
+    """``path`` matched to one patient (an ``OuterRef``) or to any of a queryset of patient ids."""
+    return {path if isinstance(patients, OuterRef) else f"{path}__in": patients}
+
+
+def _open_questions(patients) -> QuerySet[Question]:
+    return Question.objects.filter(
+        withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES, **_for("patient", patients)
+    )
+
+
+def _open_fits(patients) -> QuerySet[FitResponse]:
+    return FitResponse.objects.filter(
+        _open_fit_filter(),
+        version__explanation__withdrawn_at__isnull=True,
+        **_for("version__explanation__patient", patients),
+    )
+
+
+def _wins_waiting(patients) -> QuerySet[Win]:
+    """Only the patient's own wins wait for a clinician's reply."""
+    return Win.objects.filter(
+        withdrawn_at__isnull=True,
+        acknowledged_at__isnull=True,
+        created_by=F("patient__user"),
+        **_for("patient", patients),
+    )
+
+
+def record_attention_sets(*, patients: QuerySet) -> dict[str, QuerySet]:
+    """Which of ``patients`` (a queryset of ids) have something in their record waiting for a clinician:
+    for each reason, a queryset of patient ids, to be used inside another query (``pk__in=``)."""
+    return {
+        "questions": _open_questions(patients).values("patient_id"),
+        "fits": _open_fits(patients).values("version__explanation__patient_id"),
+        "wins": _wins_waiting(patients).values("patient_id"),
+    }
+
+
 @dataclass
 class ClinicianAttention:
-    caseload: list[Patient]
+    """The oldest few of each kind of thing waiting; ``more_*`` says there are others beyond them."""
+
     unacknowledged_wins: list[Win]
     open_fits: list[FitResponse]
+    with_open_questions: list[Patient]
+    more_wins: bool = False
+    more_fits: bool = False
+    more_questions: bool = False
 
     @property
     def anything(self) -> bool:
         return bool(self.unacknowledged_wins or self.open_fits or self.with_open_questions)
 
-    @property
-    def with_open_questions(self) -> list[Patient]:
-        return [p for p in self.caseload if p.open_questions]
+
+ATTENTION_LIMIT = 10
 
 
-ATTENTION_LIMIT = 20
+def _first(qs: QuerySet, limit: int = ATTENTION_LIMIT) -> tuple[list, bool]:
+    rows = list(qs[: limit + 1])
+    return rows[:limit], len(rows) > limit
 
 
 def record_attention_for_clinician(*, user: User) -> ClinicianAttention:
-    """What in the shared record is waiting for this clinician, across their caseload (a fixed few queries)."""
+    """What in the shared record is waiting for this clinician across their caseload: the oldest
+    ``ATTENTION_LIMIT`` wins and explanations, and patients with open questions by name. Three
+    queries, whatever the caseload's size."""
     caseload = caseload_for_clinician(user=user)
     patient_ids = caseload.values("pk")
-    wins = (
-        Win.objects.filter(
-            patient__in=patient_ids,
-            withdrawn_at__isnull=True,
-            acknowledged_at__isnull=True,
-            created_by=F("patient__user"),
+    wins, more_wins = _first(_wins_waiting(patient_ids).select_related("patient__user").order_by("created_at", "pk"))
+    fits, more_fits = _first(
+        _open_fits(patient_ids).select_related("version__explanation__patient__user").order_by("responded_at", "pk")
+    )
+    me = OuterRef("pk")
+    asking, more_questions = _first(
+        caseload.prefetch_related(None)
+        .select_related(None)
+        .select_related("user")
+        .filter(pk__in=_open_questions(patient_ids).values("patient_id"))
+        .annotate(
+            open_questions=_n(_open_questions(me), "patient"),
+            # Open questions the patient worried about asking: the clinician is reminded to be gentle.
+            worried_questions=_n(_open_questions(me).filter(worried_silly=True), "patient"),
         )
-        .select_related("patient__user")
-        .order_by("created_at", "pk")[:ATTENTION_LIMIT]
     )
-    fits = (
-        FitResponse.objects.filter(
-            _open_fit_filter(),
-            version__explanation__patient__in=patient_ids,
-            version__explanation__withdrawn_at__isnull=True,
-        )
-        .select_related("version__explanation__patient__user")
-        .order_by("responded_at", "pk")[:ATTENTION_LIMIT]
+    return ClinicianAttention(
+        unacknowledged_wins=wins,
+        open_fits=fits,
+        with_open_questions=asking,
+        more_wins=more_wins,
+        more_fits=more_fits,
+        more_questions=more_questions,
     )
-    # Open questions the patient worried about asking: the clinician is reminded to be gentle.
-    worried = Question.objects.filter(
-        patient=OuterRef("pk"), withdrawn_at__isnull=True, status__in=OPEN_QUESTION_STATUSES, worried_silly=True
-    )
-    annotated = (
-        record_counts_annotate(caseload.prefetch_related(None))
-        .annotate(worried_questions=_n(worried, "patient"))
-        .order_by("user__full_name")
-    )
-    return ClinicianAttention(caseload=list(annotated), unacknowledged_wins=list(wins), open_fits=list(fits))
 
 
 @dataclass
 class PatientPrompts:
-    answers_to_read: int
-    explanations_to_answer: int
-    felt_heard_to_say: int
-    goals_suggested: int
-    reflections_to_check: int
-    decisions_waiting: int
-    checks_waiting: int
-    new_counts: dict[str, int]
+    answers_to_read: int = 0
+    explanations_to_answer: int = 0
+    felt_heard_to_say: int = 0
+    goals_suggested: int = 0
+    reflections_to_check: int = 0
+    decisions_waiting: int = 0
+    checks_waiting: int = 0
 
     @property
     def total(self) -> int:
@@ -487,51 +528,44 @@ class PatientPrompts:
 
 
 def record_prompts_for_patient(*, user: User) -> PatientPrompts:
-    """What is waiting for the patient in their record, and what is new: one query."""
-    me = OuterRef("pk")
+    """What in their record is waiting for the patient: one query, a plain count per prompt.
+
+    Each count reads one table (or a short join) by the patient's id, and the counts come back
+    together (``UNION ALL``). Correlated subqueries did the same work in the database but cost
+    several times as long to build in Python, and the home page is where patients land.
+    """
+    pid = user.patient.pk
     live = {"withdrawn_at__isnull": True}
-    latest_version = ExplanationVersion.objects.filter(explanation=OuterRef("pk")).order_by("-number")
-    unanswered = Explanation.objects.filter(patient=me, **live).filter(
-        ~Exists(FitResponse.objects.filter(version=Subquery(latest_version.values("pk")[:1])))
+    later_version = ExplanationVersion.objects.filter(
+        explanation=OuterRef("explanation"), number__gt=OuterRef("number")
     )
-    row = (
-        Patient.objects.filter(pk=user.patient.pk)
-        .annotate(
-            answers_to_read=_n(Question.objects.filter(patient=me, status=QuestionStatus.ANSWERED, **live), "patient"),
-            explanations_to_answer=_n(unanswered, "patient"),
-            felt_heard_to_say=_n(
-                FitResponse.objects.filter(
-                    version__explanation__patient=me,
-                    version__explanation__withdrawn_at__isnull=True,
-                    talked_through_at__isnull=False,
-                    felt_heard="",
-                ),
-                "version__explanation__patient",
-            ),
-            goals_suggested=_n(Goal.objects.filter(patient=me, status=GoalStatus.PROPOSED, **live), "patient"),
-            reflections_to_check=_n(
-                StoryReflection.objects.filter(entry__patient=me, entry__withdrawn_at__isnull=True, response=""),
-                "entry__patient",
-            ),
-            decisions_waiting=_n(Decision.objects.filter(patient=me, status=DecisionStatus.SHARED, **live), "patient"),
-            checks_waiting=_n(
-                Decision.objects.filter(patient=me, status=DecisionStatus.DECIDED, after_check__isnull=True, **live),
-                "patient",
-            ),
-            **_new_annotations(user),
-        )
-        .get()
-    )
-    return PatientPrompts(
-        answers_to_read=row.answers_to_read,
-        explanations_to_answer=row.explanations_to_answer,
-        felt_heard_to_say=row.felt_heard_to_say,
-        goals_suggested=row.goals_suggested,
-        reflections_to_check=row.reflections_to_check,
-        decisions_waiting=row.decisions_waiting,
-        checks_waiting=row.checks_waiting,
-        new_counts=_new_from(row),
-    )
+    counted = {
+        "answers_to_read": Question.objects.filter(patient_id=pid, status=QuestionStatus.ANSWERED, **live),
+        # The latest version of each explanation, not yet answered.
+        "explanations_to_answer": ExplanationVersion.objects.filter(
+            explanation__patient_id=pid, explanation__withdrawn_at__isnull=True, response__isnull=True
+        ).exclude(Exists(later_version)),
+        "felt_heard_to_say": FitResponse.objects.filter(
+            version__explanation__patient_id=pid,
+            version__explanation__withdrawn_at__isnull=True,
+            talked_through_at__isnull=False,
+            felt_heard="",
+        ),
+        "goals_suggested": Goal.objects.filter(patient_id=pid, status=GoalStatus.PROPOSED, **live),
+        "reflections_to_check": StoryReflection.objects.filter(
+            entry__patient_id=pid, entry__withdrawn_at__isnull=True, response=""
+        ),
+        "decisions_waiting": Decision.objects.filter(patient_id=pid, status=DecisionStatus.SHARED, **live),
+        "checks_waiting": Decision.objects.filter(
+            patient_id=pid, status=DecisionStatus.DECIDED, after_check__isnull=True, **live
+        ),
+    }
+    # Without a GROUP BY each part is one row, its name and its count, even when the count is 0.
+    parts = [
+        qs.order_by().annotate(prompt=Value(name)).values("prompt").annotate(n=Count("pk")).values_list("prompt", "n")
+        for name, qs in counted.items()
+    ]
+    return PatientPrompts(**dict(parts[0].union(*parts[1:], all=True)))
 
 
 def record_counts_for_admin(*, user: User) -> QuerySet[Patient]:

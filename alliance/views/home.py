@@ -7,11 +7,18 @@ import logging
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from alliance.forms.alerts import AlertNoteForm
 from alliance.selectors import alerts as alert_selectors
 from alliance.selectors import checkins as checkin_selectors
-from alliance.selectors.record import record_attention_for_clinician, record_counts_annotate, record_prompts_for_patient
+from alliance.selectors.caseload import QUERY_MAX_LENGTH, caseload_page
+from alliance.selectors.record import (
+    ATTENTION_LIMIT,
+    record_attention_for_clinician,
+    record_counts_annotate,
+    record_prompts_for_patient,
+)
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
@@ -23,8 +30,7 @@ from sessions.selectors import (
     care_sessions_for_user,
     care_sessions_past,
     care_sessions_upcoming,
-    caseload_with_next_session,
-    home_plan_items,
+    home_plan_today,
     latest_record_for_patient,
 )
 from sessions.services.plans import patient_today
@@ -45,13 +51,16 @@ def home(request):
 
 def _patient_home(request):
     patient = request.user.patient
-    upcoming = list(care_sessions_upcoming(user=request.user)[:5])
+    # A patient's own appointments: only the clinician's name is shown, so only that is joined.
+    upcoming = list(
+        care_sessions_upcoming(user=request.user).select_related(None).select_related("clinician__user")[:5]
+    )
     target = checkin_selectors.checkin_target_session(patient=patient)
     context = {
         "next_session": upcoming[0] if upcoming else None,
         "upcoming": upcoming[1:],
-        "recent": care_sessions_past(user=request.user)[:5],
-        "plan_items": home_plan_items(patient=patient, today=patient_today(patient=patient))[1],
+        "recent": care_sessions_past(user=request.user).select_related(None).select_related("clinician__user")[:5],
+        "plan_items": home_plan_today(patient=patient, today=patient_today(patient=patient)),
         "last_record": latest_record_for_patient(patient=patient),
         "agenda_waiting": [] if upcoming else agenda_waiting_for_patient(patient=patient),
         "checkin_target": target,
@@ -61,13 +70,36 @@ def _patient_home(request):
     return render(request, "alliance/home/patient.html", context)
 
 
+LIST_LIMIT = ATTENTION_LIMIT
+
+
+def _some(qs, limit: int = LIST_LIMIT) -> tuple[list, bool]:
+    """The first ``limit`` rows, and whether there are more."""
+    rows = list(qs[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
 def _clinician_home(request):
-    awaiting = care_sessions_awaiting_outcome(user=request.user).filter(clinician=request.user.clinician)
+    caseload = caseload_page(user=request.user, query=request.GET.get("q", ""), page=request.GET.get("page"))
+    page = caseload.page
+    awaiting, more_awaiting = _some(
+        care_sessions_awaiting_outcome(user=request.user).filter(clinician=request.user.clinician)
+    )
+    # The list needs only each alert's patient; fewer joins also plan faster.
+    open_alerts, more_alerts = _some(
+        alert_selectors.alerts_open_for_user(user=request.user).select_related(None).select_related("patient__user")
+    )
     context = {
-        "caseload": alert_selectors.caseload_annotate_alliance(caseload_with_next_session(user=request.user)),
-        "awaiting_outcome": awaiting[:20],
-        "open_alerts": alert_selectors.alerts_open_for_user(user=request.user)[:20],
-        "to_rate": checkin_selectors.sessions_to_rate(user=request.user)[:20],
+        "caseload": caseload,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "search_query": urlencode({"q": caseload.query}) + "&" if caseload.query else "",
+        "query_max_length": QUERY_MAX_LENGTH,
+        "awaiting_outcome": awaiting,
+        "more_awaiting": more_awaiting,
+        "open_alerts": open_alerts,
+        "more_alerts": more_alerts,
+        "to_rate": checkin_selectors.sessions_to_rate(user=request.user)[:LIST_LIMIT],
+        "list_limit": LIST_LIMIT,
         "record_attention": record_attention_for_clinician(user=request.user),
     }
     return render(request, "alliance/home/clinician.html", context)
