@@ -91,8 +91,10 @@ def digest_doesnt_fit(*, clinician: Clinician, since: datetime, now: datetime) -
             fit__in=[Fit.PARTLY, Fit.DOESNT_FIT],
             talked_through_at__isnull=True,
         )
+        # One per explanation, however many of its versions still have an open answer.
+        .order_by("version__explanation_id", "-responded_at")
+        .distinct("version__explanation_id")
         .values_list("version__explanation__patient__user__full_name", "responded_at")
-        .order_by()
     )
     if not rows:
         return None

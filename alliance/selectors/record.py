@@ -479,8 +479,16 @@ def record_attention_for_clinician(*, user: User) -> ClinicianAttention:
     caseload = caseload_for_clinician(user=user)
     patient_ids = caseload.values("pk")
     wins, more_wins = _first(_wins_waiting(patient_ids).select_related("patient__user").order_by("created_at", "pk"))
+    # One line per explanation: its newest open answer (an older version's answer may still be open too).
+    newest_open = (
+        _open_fits(patient_ids)
+        .order_by("version__explanation_id", "-version__number")
+        .distinct("version__explanation_id")
+    )
     fits, more_fits = _first(
-        _open_fits(patient_ids).select_related("version__explanation__patient__user").order_by("responded_at", "pk")
+        FitResponse.objects.filter(pk__in=newest_open.values("pk"))
+        .select_related("version__explanation__patient__user")
+        .order_by("responded_at", "pk")
     )
     me = OuterRef("pk")
     asking, more_questions = _first(
