@@ -166,19 +166,52 @@ def _at(ctx: DemoContext, day: datetime, hour: int, minute: int, tz: zoneinfo.Zo
     return datetime.combine(day.date(), time(hour, minute), tzinfo=tz)
 
 
+class _Diary:
+    """Each clinician's booked times, so the demo never books anyone twice at once (the booking form refuses it)."""
+
+    def __init__(self):
+        self.busy: dict[int, list[tuple[datetime, datetime]]] = {}
+        for clinician_id, starts, minutes in CareSession.objects.exclude(status=SessionStatus.CANCELLED).values_list(
+            "clinician_id", "starts_at", "duration_minutes"
+        ):
+            self.busy.setdefault(clinician_id, []).append((starts, starts + timedelta(minutes=minutes)))
+
+    def book(self, clinician_id: int, starts: datetime, minutes: int) -> bool:
+        """Take the time if the clinician is free then; False if it overlaps something already booked."""
+        ends = starts + timedelta(minutes=minutes)
+        taken = self.busy.setdefault(clinician_id, [])
+        if any(start < ends and starts < end for start, end in taken):
+            return False
+        taken.append((starts, ends))
+        return True
+
+    def place(self, ctx, day: datetime, tz, clinician, minutes: int, preferred: tuple[int, int]) -> datetime | None:
+        """The preferred time that day if the clinician is free then, else their first free half hour."""
+        for hour, minute in [preferred, *SLOTS]:
+            starts = _at(ctx, day, hour, minute, tz)
+            if self.book(clinician.pk, starts, minutes):
+                return starts
+        return None
+
+
+SLOTS = [(hour, minute) for hour in range(9, 17) for minute in (0, 30)]
+
+
 def seed_sessions(ctx: DemoContext) -> None:
-    """Fortnightly sessions over the past weeks, and the next one or two booked."""
+    """Fortnightly sessions over the past weeks, and the next one or two booked; nobody double-booked."""
+    diary = _Diary()
     new_sessions = []
     for patient in ctx.all_patients:
         tz = zoneinfo.ZoneInfo(patient.clinic.timezone)
         team = list(patient.clinicians.all())
         rng = ctx.rng("sessions", patient.user.email)
         local_now = ctx.now.astimezone(tz)
+
         if not CareSession.objects.filter(patient=patient).exists():
             day = local_now - timedelta(weeks=ctx.weeks)
             while day < local_now - timedelta(days=2):
                 if day.weekday() < 5:
-                    starts = _at(ctx, day, rng.choice([9, 10, 11, 13, 14, 15, 16]), rng.choice([0, 30]), tz)
+                    preferred = (rng.choice([9, 10, 11, 13, 14, 15, 16]), rng.choice([0, 30]))
                     roll = rng.random()
                     status = (
                         SessionStatus.DONE
@@ -188,17 +221,22 @@ def seed_sessions(ctx: DemoContext) -> None:
                         else SessionStatus.CANCELLED
                     )
                     reason = "Clinic closed for staff training" if status == SessionStatus.CANCELLED else ""
-                    new_sessions.append(
-                        CareSession(
-                            patient=patient,
-                            clinician=rng.choice(team),
-                            starts_at=starts,
-                            duration_minutes=rng.choice([45, 45, 60, 30]),
-                            mode=rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.VIDEO]),
-                            status=status,
-                            cancelled_reason=reason,
+                    clinician = rng.choice(team)
+                    minutes = rng.choice([45, 45, 60, 30])
+                    mode = rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.VIDEO])
+                    starts = diary.place(ctx, day, tz, clinician, minutes, preferred)
+                    if starts is not None:
+                        new_sessions.append(
+                            CareSession(
+                                patient=patient,
+                                clinician=clinician,
+                                starts_at=starts,
+                                duration_minutes=minutes,
+                                mode=mode,
+                                status=status,
+                                cancelled_reason=reason,
+                            )
                         )
-                    )
                 day += timedelta(days=rng.choice([12, 14, 14, 14, 16]))
         if not CareSession.objects.filter(
             patient=patient, status=SessionStatus.SCHEDULED, starts_at__gt=ctx.now
@@ -206,15 +244,18 @@ def seed_sessions(ctx: DemoContext) -> None:
             # The first demo patient's next appointment is tomorrow, so the check-in prompt shows.
             first_gap = 1 if patient.user.email == "patient1@demo.test" else rng.randint(1, 6)
             for gap in (first_gap, first_gap + 14):
-                new_sessions.append(
-                    CareSession(
-                        patient=patient,
-                        clinician=team[0] if patient.user.email == "patient1@demo.test" else rng.choice(team),
-                        starts_at=_at(ctx, local_now + timedelta(days=gap), 14, 0, tz),
-                        duration_minutes=45,
-                        mode=SessionMode.IN_PERSON,
+                clinician = team[0] if patient.user.email == "patient1@demo.test" else rng.choice(team)
+                starts = diary.place(ctx, local_now + timedelta(days=gap), tz, clinician, 45, (14, 0))
+                if starts is not None:
+                    new_sessions.append(
+                        CareSession(
+                            patient=patient,
+                            clinician=clinician,
+                            starts_at=starts,
+                            duration_minutes=45,
+                            mode=SessionMode.IN_PERSON,
+                        )
                     )
-                )
     CareSession.objects.bulk_create(new_sessions, batch_size=2000)
 
 

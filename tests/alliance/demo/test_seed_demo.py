@@ -77,6 +77,27 @@ def test_demo_has_past_and_upcoming_appointments_for_everyone():
 def test_seed_demo_scales():
     _seed("--patients", "30", "--weeks", "12")
     assert Patient.objects.filter(clinic__name="Riverside Pain Service").count() == 30
+    _assert_nobody_is_booked_twice_at_once()
+
+
+def _assert_nobody_is_booked_twice_at_once():
+    """The demo never books what the booking form would refuse: one clinician, two sessions at once."""
+    from datetime import timedelta
+
+    by_clinician: dict[int, list] = {}
+    for clinician_id, starts, minutes in CareSession.objects.exclude(status=SessionStatus.CANCELLED).values_list(
+        "clinician_id", "starts_at", "duration_minutes"
+    ):
+        by_clinician.setdefault(clinician_id, []).append((starts, starts + timedelta(minutes=minutes)))
+    for clinician_id, sessions in by_clinician.items():
+        sessions.sort()
+        for (_, end), (next_start, _) in zip(sessions, sessions[1:], strict=False):
+            assert end <= next_start, f"clinician {clinician_id} is booked twice at {next_start}"
+
+
+def test_the_demo_never_books_a_clinician_twice_at_the_same_time():
+    _seed("--weeks", "26")
+    _assert_nobody_is_booked_twice_at_once()
 
 
 def test_seed_demo_refuses_a_weak_password():
