@@ -45,7 +45,8 @@ class RecordItem(models.Model):
     record it belongs to; empty for private notes, which sit beside every part), ``editable`` (the
     fields a person may reword: {field: (character limit, message when left empty, or None when it
     may be empty)}), ``agenda_source`` (what its agenda items are tagged with, if withdrawing it
-    should take them off the agenda) and ``url_name`` (its page).
+    should take them off the agenda), ``url_name`` (its page) and ``listed`` (whether its part of the
+    record lists it; an option is shown inside its decision instead).
     """
 
     kind: ClassVar[str]
@@ -53,6 +54,7 @@ class RecordItem(models.Model):
     editable: ClassVar[dict[str, tuple[int, str | None]]] = {}
     agenda_source: ClassVar[str | None] = None
     url_name: ClassVar[str] = ""
+    listed: ClassVar[bool] = True
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -96,6 +98,15 @@ class RecordItem(models.Model):
 def record_kinds() -> dict[str, type[RecordItem]]:
     """Every kind of record item by its slug: {"question": Question, …}."""
     return {model.kind: model for model in RecordItem.__subclasses__()}
+
+
+def section_models() -> dict[str, list[type[RecordItem]]]:
+    """The kinds each part of the record lists: {"journal": [Win, Setback], …}."""
+    kinds = record_kinds().values()
+    return {
+        section: [model for model in kinds if model.record_section == section and model.listed]
+        for section in RecordSection.values
+    }
 
 
 def _constraints(*extra) -> list:
@@ -499,6 +510,7 @@ class Option(RecordItem):
 
     kind = "option"
     record_section = RecordSection.DECISIONS
+    listed = False
     editable = {
         "title": (200, "Please name the option."),
         "benefits": (3000, None),

@@ -34,7 +34,6 @@ from alliance.models import (
     QuestionReply,
     QuestionStatus,
     RecordRevision,
-    RecordSection,
     RecordVisit,
     Setback,
     StoryEntry,
@@ -42,7 +41,7 @@ from alliance.models import (
     StoryReflection,
     Win,
 )
-from alliance.models.record import OPEN_QUESTION_STATUSES, SCALE_RANGES, GoalScale, RecordItem
+from alliance.models.record import OPEN_QUESTION_STATUSES, SCALE_RANGES, GoalScale, RecordItem, section_models
 from patients.models import Patient, Role, User
 from patients.selectors import caseload_for_clinician, patient_get
 
@@ -316,15 +315,6 @@ def record_history(*, item: RecordItem) -> list[RecordRevision]:
 
 # --- Summaries: the hub, the homes, the clinic admin -----------------------------------------------
 
-SECTION_MODELS = {
-    RecordSection.QUESTIONS: [Question],
-    RecordSection.GOALS: [Goal],
-    RecordSection.JOURNAL: [Win, Setback],
-    RecordSection.EXPLANATIONS: [Explanation],
-    RecordSection.DECISIONS: [Decision],
-    RecordSection.STORY: [StoryEntry],
-}
-
 
 def record_visits(*, user: User, patient: Patient) -> dict[str, datetime]:
     return dict(RecordVisit.objects.filter(user=user, patient=patient).values_list("section", "seen_at"))
@@ -351,7 +341,7 @@ def _new_count(model, section: str, user: User):
 def _new_annotations(user: User) -> dict:
     return {
         f"new_{section}_{model.__name__.lower()}": _new_count(model, section, user)
-        for section, models in SECTION_MODELS.items()
+        for section, models in section_models().items()
         for model in models
     }
 
@@ -359,7 +349,7 @@ def _new_annotations(user: User) -> dict:
 def _new_from(row: Patient) -> dict[str, int]:
     return {
         section: sum(getattr(row, f"new_{section}_{model.__name__.lower()}") for model in models)
-        for section, models in SECTION_MODELS.items()
+        for section, models in section_models().items()
     }
 
 
