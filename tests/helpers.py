@@ -31,3 +31,88 @@ def visible_text(response) -> str:
     parser = _TextOnly()
     parser.feed(response.content.decode())
     return " ".join(" ".join(parser.parts).split())
+
+
+# --- messages next to their field ---------------------------------------------------------------
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Element:
+    def __init__(self, tag: str, attrs: dict[str, str], parent: "_Element | None" = None):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[_Element | str] = []
+
+    def text(self) -> str:
+        parts = [child if isinstance(child, str) else child.text() for child in self.children]
+        return " ".join(" ".join(parts).split())
+
+
+class _Tree(HTMLParser):
+    """Just enough of a DOM to follow ``aria-describedby`` from a field to its messages."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = _Element("#document", {})
+        self.by_id: dict[str, _Element] = {}
+        self.fields: dict[str, list[_Element]] = {}
+        self._open = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        element = _Element(tag, {key: value or "" for key, value in attrs}, self._open[-1])
+        self._open[-1].children.append(element)
+        if "id" in element.attrs:
+            self.by_id[element.attrs["id"]] = element
+        if tag in ("input", "textarea", "select") and "name" in element.attrs:
+            self.fields.setdefault(element.attrs["name"], []).append(element)
+        if tag not in _VOID:
+            self._open.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self._open.pop()
+
+    def handle_endtag(self, tag):
+        for depth in range(len(self._open) - 1, 0, -1):
+            if self._open[depth].tag == tag:
+                del self._open[depth:]
+                return
+
+    def handle_data(self, data):
+        self._open[-1].children.append(data)
+
+
+def field_errors(response, name: str) -> list[str]:
+    """The error messages the page ties to the field called ``name``, one string per message.
+
+    A message counts only if it sits in an error element (``invalid-feedback``) that the field, or
+    the fieldset around a group of radios, points at with ``aria-describedby``, as a screen reader
+    follows it. A control that points at its message must also say it is invalid. A message printed
+    anywhere else on the page is not next to its field, so it is not returned.
+    """
+    tree = _Tree()
+    tree.feed(response.content.decode())
+    fields = tree.fields.get(name)
+    assert fields, f"the page has no field called {name!r}"
+    messages: list[str] = []
+    for field in fields:
+        describers = [field]
+        ancestor = field.parent
+        while ancestor is not None:
+            if ancestor.tag == "fieldset":
+                describers.append(ancestor)
+            ancestor = ancestor.parent
+        for describer in describers:
+            for described_by in describer.attrs.get("aria-describedby", "").split():
+                element = tree.by_id.get(described_by)
+                if element is None or "invalid-feedback" not in element.attrs.get("class", "").split():
+                    continue
+                if describer is field:
+                    assert field.attrs.get("aria-invalid") == "true", (
+                        f"{name!r} has a message but is not marked invalid"
+                    )
+                paragraphs = [child for child in element.children if isinstance(child, _Element)]
+                found = [child.text() for child in paragraphs] if paragraphs else [element.text()]
+                messages.extend(message for message in found if message not in messages)
+    return messages
