@@ -1,5 +1,10 @@
 import html
+from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 
 def page_text(response) -> str:
@@ -116,3 +121,51 @@ def field_errors(response, name: str) -> list[str]:
                 found = [child.text() for child in paragraphs] if paragraphs else [element.text()]
                 messages.extend(message for message in found if message not in messages)
     return messages
+
+
+# --- query counts --------------------------------------------------------------------------------
+
+# (who opens the page, or None for anonymous; its URL; the most queries it may take)
+Visit = tuple[object, str, int]
+
+
+def _count_queries(visits: Iterable[Visit]) -> dict[str, tuple[int, int, list[str]]]:
+    counts = {}
+    for user, url, most in visits:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        # The first visit may record itself (a "last seen" mark) or warm a cache: count the next one.
+        assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+            if response.streaming:
+                b"".join(response.streaming_content)
+        assert response.status_code == 200, url
+        label = f"{getattr(user, 'email', 'anonymous')} {url}"
+        counts[label] = (len(queries), most, [query["sql"] for query in queries.captured_queries])
+    return counts
+
+
+def query_counts_at_1_and_50(add: Callable[[int], object], visits: Callable[[], Iterable[Visit]]) -> dict[str, int]:
+    """Pin pages' query counts: the same with 1 row as with 50, and within each page's budget.
+
+    ``add(n)`` adds ``n`` more rows of what the pages list (it is called with 1, then with 49);
+    ``visits()`` gives the pages to count as (user, URL, most queries), each opened by its own
+    signed-in client. An N+1 query makes the two counts differ, and the failure shows the queries
+    the 50 rows added. Returns each page's count, keyed by "email URL".
+    """
+    add(1)
+    at_one = _count_queries(visits())
+    add(49)
+    at_fifty = _count_queries(visits())
+    problems = []
+    for label, (count, most, sql) in at_fifty.items():
+        before, _, sql_before = at_one[label]
+        if count != before:
+            added = [query for query in sql if query not in sql_before] or sql
+            problems.append(f"{label}: {before} queries with 1 row, {count} with 50, e.g.\n  " + "\n  ".join(added[:5]))
+        elif count > most:
+            problems.append(f"{label}: {count} queries, over its budget of {most}:\n  " + "\n  ".join(sql))
+    assert not problems, "\n".join(problems)
+    return {label: count for label, (count, _, _) in at_fifty.items()}
