@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.models import AlertKind
 from alliance.services.checkins import checkin_submit
 from sessions import services
 from sessions.models import AgendaEntry, AgendaItem, AgendaSource, AgendaStatus, SessionRecord, SessionStatus
@@ -66,7 +67,7 @@ def test_checkin_note_and_alliance_concerns_arrive_on_the_agenda_without_the_wor
         pain_answers={},
         note="I'd like to talk about work",
     )
-    assert len(result.alerts) >= 2, "low answers raise more than one alert"
+    assert sorted(alert.kind for alert in result.alerts) == [AlertKind.LOW_ITEM, AlertKind.LOW_TOTAL]
     items = list(cast.alice_session.agenda_items.order_by("position"))
     assert [i.source for i in items] == [AgendaSource.ALERT, AgendaSource.CHECKIN_NOTE]
     assert items[0].text == "How our sessions are going for you"
@@ -106,7 +107,7 @@ def test_someone_off_the_team_cannot_raise_items(cast):
 
 def test_either_side_reorders_with_plain_post_buttons(client, cast):
     a = raise_item(cast, cast.alice, "First")
-    b = raise_item(cast, cast.bob, "Second")
+    raise_item(cast, cast.bob, "Second")  # untouched by name, moved by the others
     c = raise_item(cast, cast.alice, "Third")
     client.force_login(cast.alice.user)
     response = client.post(reverse("care_sessions:agenda-move", kwargs={"pk": c.pk}), {"direction": "up"})
@@ -115,7 +116,6 @@ def test_either_side_reorders_with_plain_post_buttons(client, cast):
     client.post(reverse("care_sessions:agenda-move", kwargs={"pk": a.pk}), {"direction": "down"})
     order = [i.text for i in agenda_for_session(care_session=cast.alice_session).active]
     assert order == ["Third", "First", "Second"]
-    assert b.pk  # untouched by name, moved by the others
 
 
 def test_moving_the_first_item_up_changes_nothing_and_bad_directions_are_refused(cast):
@@ -298,7 +298,7 @@ def test_html_and_emoji_are_stored_as_written_and_shown_escaped(client, cast, ca
     assert AgendaItem.objects.get().text == text
     raw = client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})).content.decode()
     assert "<script>alert" not in raw
-    assert page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}))).count(text) >= 1
+    assert page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk}))).count(text) == 1
 
 
 # --- query counts ------------------------------------------------------------------------------
