@@ -135,6 +135,20 @@ def client_for(client):
     return _client
 
 
+@pytest.fixture
+def celery_workers(transactional_db, tmp_path):
+    """Real ``celery -A config`` processes on a queue of this test's own (see tests/workers.py).
+
+    Asking for transactional_db here means the processes are stopped before the database is
+    flushed (PostgreSQL cannot drop a database other sessions are connected to).
+    """
+    from tests.workers import CeleryWorkers
+
+    workers = CeleryWorkers(tmp_path)
+    yield workers
+    workers.stop()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _export_files_in_a_temporary_folder(tmp_path_factory):
     """Export files written by tests go to a temporary folder, never under var/."""

@@ -1,7 +1,8 @@
 """Reminders with real Redis and real worker processes: sent once, never lost.
 
 Each test starts its own ``celery -A config worker`` processes on a private queue against the test
-database, and counts what really left through a mailbox in Redis that outlives any worker. Time
+database (tests/workers.py), and counts what really left through a mailbox in Redis that outlives
+any worker. Nothing waits a fixed time: each step waits until what it needs holds. Time
 arithmetic across clock changes is checked in test_reminders (it is the same code the planner runs);
 here the workers apply quiet hours, time zones and opt-outs at the moment of sending.
 """
@@ -9,7 +10,6 @@ here the workers apply quiet hours, time zones and opt-outs at the moment of sen
 from __future__ import annotations
 
 import os
-import time
 import uuid
 import zoneinfo
 from collections import Counter
@@ -24,11 +24,9 @@ from django.utils import timezone
 from sessions.models import CareSession, Reminder, ReminderKind, ReminderPreference, ReminderStatus
 from sessions.services import reminders as r
 from sessions.tasks import reminders_send
-from tests.care_sessions.workers import Workers
+from tests.care_sessions.workers import mailbox_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-TIMEOUT = 120
 
 
 def _need(message: str):
@@ -70,20 +68,10 @@ def mailbox(broker_url):
 
 
 @pytest.fixture
-def workers(transactional_db, tmp_path, broker_url, mailbox):
-    started = Workers(tmp_path, broker_url=broker_url, mailbox=mailbox.key)
-    yield started
-    started.stop_all()
-    redis.Redis.from_url(broker_url).delete(started.queue)
-
-
-def wait_until(condition, what: str, workers: Workers, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"Timed out waiting for {what}.\n{workers.logs()}")
+def workers(broker_url, mailbox, celery_workers):
+    # Asked for after the mailbox, so the workers are stopped before it is emptied.
+    celery_workers.env.update(mailbox_env(broker_url=broker_url, mailbox=mailbox.key))
+    return celery_workers
 
 
 def no_quiet_hours(user):
@@ -124,18 +112,18 @@ def beat_run(queue: str) -> list[int]:
 
 def test_due_reminders_are_sent_once_and_a_second_beat_run_sends_nothing_new(cast, workers, mailbox):
     ids = due_checkins(cast, 20)
-    workers.start()
+    workers.start_worker()
     handed_out = beat_run(workers.queue)
     assert set(ids) <= set(handed_out)
-    wait_until(lambda: sent(ids) == 20, "20 reminders to be sent", workers)
+    workers.wait_until(lambda: sent(ids) == 20, "20 reminders to be sent")
     # The run also handed out reminders the planner made for the cast; let those finish too, so
     # a slow one is not taken for something the second run sent.
-    in_flight = Reminder.objects.filter(pk__in=handed_out, status=ReminderStatus.QUEUED)
-    wait_until(lambda: not in_flight.exists(), "the first run's reminders to be dealt with", workers)
+    workers.wait_until_settled()
+    assert not Reminder.objects.filter(pk__in=handed_out, status=ReminderStatus.QUEUED).exists()
     before = mailbox.ids()
     assert set(ids) <= set(before)
     assert not set(ids) & set(beat_run(workers.queue)), "nothing of ours is handed out again"
-    time.sleep(3)
+    workers.wait_until_settled()  # whatever the second run handed out has been dealt with
     after = mailbox.ids()
     assert Counter(after) == Counter(before), "the second run sent nothing new"
     assert len(after) == len(set(after)), "and nothing was sent twice"
@@ -161,12 +149,11 @@ def test_a_real_worker_applies_time_zones_quiet_hours_and_opt_outs_when_sending(
     [opted_out] = due_checkins(cast, 1, patient=cast.frank)
     ReminderPreference.objects.filter(user=cast.frank.user).update(checkin_enabled=False)
 
-    workers.start()
+    workers.start_worker()
     r.reminders_dispatch(queue=workers.queue)
-    wait_until(
+    workers.wait_until(
         lambda: not Reminder.objects.filter(pk__in=[quiet, wanted, opted_out], status=ReminderStatus.QUEUED).exists(),
         "the worker to decide all three",
-        workers,
     )
     assert mailbox.ids().count(wanted) == 1
     assert quiet not in mailbox.ids() and opted_out not in mailbox.ids()
@@ -178,44 +165,43 @@ def test_a_real_worker_applies_time_zones_quiet_hours_and_opt_outs_when_sending(
 
 def test_two_workers_racing_over_1000_due_reminders_send_each_exactly_once(cast, workers, mailbox):
     ids = due_checkins(cast, 1000)
-    first, second = workers.start("a"), workers.start("b")
+    first, second = workers.start_worker("a", wait=False), workers.start_worker("b", wait=False)
+    workers.wait_ready(first, second)
     dispatched = r.reminders_dispatch(queue=workers.queue, batch_size=25)
     assert set(ids) <= set(dispatched)
     # Every id is handed out a second time in other batches, as after a lease ran out.
     shuffled = list(reversed(ids))
     for start in range(0, len(shuffled), 40):
         reminders_send.apply_async(args=[shuffled[start : start + 40]], queue=workers.queue)
-    wait_until(lambda: sent(ids) == 1000, "1,000 reminders to be sent", workers)
-    time.sleep(2)  # let the duplicate batches finish finding nothing to do
+    workers.wait_until(lambda: sent(ids) == 1000, "1,000 reminders to be sent")
+    workers.wait_until_settled()  # the duplicate batches have found nothing to do
     counts = Counter(mailbox.ids())
     assert {pk for pk in ids if counts[pk] != 1} == set(), "each sent exactly once"
     assert all(n == 1 for n in counts.values())
-    logs = workers.logs()
-    assert logs.count("succeeded") >= 2 and first.poll() is None and second.poll() is None
+    for worker in (first, second):
+        assert "succeeded" in worker.log() and worker.running, f"worker {worker.name} took part"
 
 
 def test_a_worker_killed_mid_send_leaves_no_duplicates_and_no_losses(cast, workers, mailbox):
     ids = due_checkins(cast, 200)
-    doomed = workers.start("doomed", ALLIANCE_MAILBOX_STALL_AFTER="30")
+    doomed = workers.start_worker("doomed", ALLIANCE_MAILBOX_STALL_AFTER="30")
     r.reminders_dispatch(queue=workers.queue, batch_size=25)
-    wait_until(lambda: mailbox.stalled_on() is not None, "the worker to stall mid-send", workers)
-    stalled = mailbox.stalled_on()
-    workers.kill_9(doomed)
+    stalled = workers.wait_until(mailbox.stalled_on, "the worker to stall mid-send")
+    doomed.kill()
 
     # The killed worker's open transaction is rolled back: the one it was sending is still to send.
-    wait_until(
+    workers.wait_until(
         lambda: Reminder.objects.filter(pk=stalled, status=ReminderStatus.QUEUED).exists() and sent(ids) == 30,
         "the database to show 30 sent and the interrupted one still queued",
-        workers,
     )
     assert len(mailbox.ids()) == 30
 
-    workers.start("rescuer")
+    workers.start_worker("rescuer")
     # Beat, after the lease has run out, hands out again everything still queued.
     later = timezone.now() + timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
     r.reminders_dispatch(now=later, queue=workers.queue, batch_size=25)
-    wait_until(lambda: sent(ids) == 200, "all 200 reminders to be sent", workers)
-    time.sleep(2)
+    workers.wait_until(lambda: sent(ids) == 200, "all 200 reminders to be sent")
+    workers.wait_until_settled()  # every batch but the one the killed worker held has been dealt with
     counts = Counter(mailbox.ids())
     assert sorted(counts) == sorted(ids), "none lost"
     assert set(counts.values()) == {1}, "none sent twice"
@@ -250,10 +236,10 @@ def test_a_real_worker_writes_check_in_reminders_in_each_patients_own_time_zone(
     cast.frank.user.timezone = "America/New_York"
     cast.frank.user.save(update_fields=["timezone"])
     new_york = _checkin_reminder(cast.frank, cast.carol, datetime(2027, 7, 8, 3, 30, tzinfo=LONDON))
-    workers.start()
+    workers.start_worker()
     reminders_send.apply_async(args=[[london.pk, new_york.pk]], queue=workers.queue)
     done = Reminder.objects.filter(pk__in=[london.pk, new_york.pk], status=ReminderStatus.SENT)
-    wait_until(lambda: done.count() == 2, "both reminders to be sent", workers)
+    workers.wait_until(lambda: done.count() == 2, "both reminders to be sent")
     london.refresh_from_db()
     new_york.refresh_from_db()
     assert london.subject == "Your appointment on Wednesday at 14:00: a two-minute check-in"
@@ -284,10 +270,10 @@ def test_a_real_worker_dates_each_clinicians_digest_by_their_own_day(cast, worke
             status=ReminderStatus.QUEUED,
             queued_at=timezone.now(),
         )
-    workers.start()
+    workers.start_worker()
     reminders_send.apply_async(args=[[d.pk for d in digests.values()]], queue=workers.queue)
     sent_digests = Reminder.objects.filter(pk__in=[d.pk for d in digests.values()], status=ReminderStatus.SENT)
-    wait_until(lambda: sent_digests.count() == 2, "both digests to be sent", workers)
+    workers.wait_until(lambda: sent_digests.count() == 2, "both digests to be sent")
     for clinician, digest in digests.items():
         digest.refresh_from_db()
         day = digest.sent_at.astimezone(zoneinfo.ZoneInfo(zones[clinician]))
