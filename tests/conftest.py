@@ -7,10 +7,14 @@
   clinician (heidi) and patient (grace).
 """
 
+import copy
 from dataclasses import dataclass
 from datetime import timedelta
+from http.cookies import SimpleCookie
 
 import pytest
+from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -93,6 +97,43 @@ def make_cast() -> Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     return make_cast()
+
+
+# Everyone the permission matrix asks as: the cast's users, and a visitor who is not signed in.
+ROLES = ("anonymous", "alice", "frank", "bob", "carol", "dave", "erin")
+
+
+@dataclass
+class SignedIn:
+    cast: Cast
+    cookies: dict[str, SimpleCookie]
+
+    def client(self, role: str) -> Client:
+        """A client of its own for ``role``, already signed in (or not, for "anonymous")."""
+        client = Client()
+        client.cookies = copy.deepcopy(self.cookies[role])
+        return client
+
+
+@pytest.fixture(scope="module")
+def signed_in(django_db_setup, django_db_blocker) -> SignedIn:
+    """The cast, each signed in once for the whole module.
+
+    They are made in a transaction held open for this module and rolled back after it. Each test
+    runs inside it, in a savepoint of its own that is rolled back when the test ends, so a test
+    sees the cast and their sessions and leaves nothing behind for the next. So only tests that
+    are not transactional can use it; a test changing the cast's objects in memory copies them first.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        cast = make_cast()
+        cookies = {}
+        for role in ROLES:
+            client = Client()
+            if (user := cast.user(role)) is not None:
+                client.force_login(user)
+            cookies[role] = client.cookies
+        yield SignedIn(cast, cookies)
+        transaction.set_rollback(True)
 
 
 # Nothing listens on port 1: connecting is refused at once.

@@ -8,12 +8,12 @@ error, so a crash anywhere fails the test with its traceback.
 
 from __future__ import annotations
 
+import copy
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
-from tests.conftest import make_cast
 from tests.test_permissions import ROLES, ROWS
 
 HOSTILE = [
@@ -73,9 +73,9 @@ GET_ROWS = [row for row in ROWS if row.method == "get" and _allowed_role(row)]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", GET_ROWS, ids=[row.name for row in GET_ROWS])
-def test_every_form_survives_hostile_input(client, row):
-    cast = make_cast()
-    client.force_login(cast.user(_allowed_role(row)))
+def test_every_form_survives_hostile_input(signed_in, row):
+    cast = copy.deepcopy(signed_in.cast)
+    client = signed_in.client(_allowed_role(row))
     url = reverse(row.name, kwargs=row.kwargs(cast)) + row.query
     page = client.get(url)
     assert page.status_code == 200

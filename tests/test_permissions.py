@@ -11,11 +11,9 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.cookies import SimpleCookie
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -23,10 +21,8 @@ from alliance.models import Win
 from patients.models import User
 from patients.services import invitation_create
 from tests.alliance.record import helpers as rh
-from tests.conftest import Cast, make_cast
+from tests.conftest import ROLES, Cast, SignedIn
 from tests.factories import CareSessionFactory
-
-ROLES = ("anonymous", "alice", "frank", "bob", "carol", "dave", "erin")
 
 # Shorthands for the common shapes of a row. Anonymous visitors are sent to sign in (302).
 EVERYONE = dict.fromkeys(ROLES, 200)
@@ -543,38 +539,6 @@ def test_every_url_pattern_has_rows():
     assert not stale, f"Rows for URLs that no longer exist: {stale}"
     for row in ROWS:
         assert set(row.expect) == set(ROLES), f"{row.name} must name every role"
-
-
-@dataclass
-class SignedIn:
-    cast: Cast
-    cookies: dict[str, SimpleCookie]
-
-    def client(self, role: str) -> Client:
-        """A client of its own for ``role``, already signed in (or not, for "anonymous")."""
-        client = Client()
-        client.cookies = copy.deepcopy(self.cookies[role])
-        return client
-
-
-@pytest.fixture(scope="module")
-def signed_in(django_db_setup, django_db_blocker) -> SignedIn:
-    """The cast, each signed in once for the whole module.
-
-    They are made in a transaction held open for this module and rolled back after it. Each test
-    runs inside it, in a savepoint of its own that is rolled back when the test ends, so a test
-    sees the cast and their sessions and leaves nothing behind for the next.
-    """
-    with django_db_blocker.unblock(), transaction.atomic():
-        cast = make_cast()
-        cookies = {}
-        for role in ROLES:
-            client = Client()
-            if (user := cast.user(role)) is not None:
-                client.force_login(user)
-            cookies[role] = client.cookies
-        yield SignedIn(cast, cookies)
-        transaction.set_rollback(True)
 
 
 def _status_as(role: str, *, signed_in: SignedIn, row: Row, url: str, data: dict) -> str | None:
