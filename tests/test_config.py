@@ -511,14 +511,18 @@ def test_commands_share_one_server_which_stops_after_the_last_even_on_sigterm(em
 
 def test_a_closed_stderr_does_not_stop_the_clean_up_or_change_the_exit_code(embedded_var):
     # `bin/run | tee log` and Ctrl-C: tee is gone before the server's "stopped" can be shown.
+    # The command ends only once the test has closed its end of stderr.
+    closed = embedded_var / "stderr-closed"
+    wait_for_it = f"import pathlib, time\nwhile not pathlib.Path({str(closed)!r}).exists(): time.sleep(0.05)"
     run = subprocess.Popen(
-        [sys.executable, *embedded_run("-c", "import time; time.sleep(1)")],
+        [sys.executable, *embedded_run("-c", wait_for_it)],
         cwd=ROOT,
         env=clean_environ(embedded_var),
         stderr=subprocess.PIPE,
     )
     assert b"started in" in run.stderr.readline()
     run.stderr.close()
+    closed.touch()
     assert run.wait(timeout=60) == 0
     assert servers_in(embedded_var) == []
 
