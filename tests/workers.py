@@ -232,6 +232,7 @@ class CeleryWorkers:
         """Wait until every task sent to the queue from this process has been dealt with: finished by
         a worker, or taken by one the test then killed. Whatever the workers do, they do before this returns.
         """
+        assert self.sent, f"no task was sent to {self.queue} from this process: there is nothing to wait for"
         self.wait_until(
             lambda: not set(self.sent) - self.finished() - self.lost(),
             f"the workers to finish all {len(self.sent)} tasks sent to {self.queue}",

@@ -9,6 +9,7 @@ here the workers apply quiet hours, time zones and opt-outs at the moment of sen
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 import zoneinfo
@@ -173,6 +174,7 @@ def test_two_workers_racing_over_1000_due_reminders_send_each_exactly_once(cast,
     shuffled = list(reversed(ids))
     for start in range(0, len(shuffled), 40):
         reminders_send.apply_async(args=[shuffled[start : start + 40]], queue=workers.queue)
+    assert len(workers.sent) == math.ceil(len(dispatched) / 25) + 25, "batches of 25, then 25 batches of 40"
     workers.wait_until(lambda: sent(ids) == 1000, "1,000 reminders to be sent")
     workers.wait_until_settled()  # the duplicate batches have found nothing to do
     counts = Counter(mailbox.ids())
