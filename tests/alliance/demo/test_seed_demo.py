@@ -1,4 +1,5 @@
 import io
+import itertools
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -91,7 +92,7 @@ def _assert_nobody_is_booked_twice_at_once():
         by_clinician.setdefault(clinician_id, []).append((starts, starts + timedelta(minutes=minutes)))
     for clinician_id, sessions in by_clinician.items():
         sessions.sort()
-        for (_, end), (next_start, _) in zip(sessions, sessions[1:], strict=False):
+        for (_, end), (next_start, _) in itertools.pairwise(sessions):
             assert end <= next_start, f"clinician {clinician_id} is booked twice at {next_start}"
 
 
