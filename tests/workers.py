@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # An upper bound, never a pause: every wait returns as soon as its condition holds. Generous,
 # because two shared cores can be slow to start a worker.
 TIMEOUT = 120.0
-POLL = 0.1
+# Often enough not to keep a test waiting, rarely enough not to compete with the workers for the CPU.
+POLL = 0.2
 
 T = TypeVar("T")
 
