@@ -120,8 +120,10 @@ class CeleryWorkers:
     env: dict[str, str | None] = field(default_factory=dict)
     queue: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:12]}")
     processes: list[CeleryProcess] = field(default_factory=list)
-    # Ids of the tasks this process has sent to the queue, in order.
+    # Ids of the tasks this process has sent to the queue, in order, and what each was sent
+    # (its task name and arguments, as Celery wrote them in the message).
     sent: list[str] = field(default_factory=list)
+    sent_calls: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self):
         self.env.setdefault("CELERY_BROKER_URL", settings.CELERY_BROKER_URL)
@@ -130,6 +132,7 @@ class CeleryWorkers:
     def _note_sent(self, sender=None, headers=None, routing_key=None, **kwargs):
         if routing_key == self.queue and headers and headers.get("id"):
             self.sent.append(headers["id"])
+            self.sent_calls.append((headers.get("task", ""), headers.get("argsrepr", "")))
 
     # --- starting ------------------------------------------------------------------------------
 

@@ -422,10 +422,6 @@ def _decide_checkin(reminder: Reminder, now: datetime) -> Decision:
         return Decision(skip="Too close to the appointment to be useful.")
     if care_session.pk in care_sessions_checked_in(care_session_ids=[care_session.pk]):
         return Decision(skip="Already checked in.")
-    if not care_session.clinician.user.is_active or not on_care_team(
-        clinician=care_session.clinician, patient=care_session.patient
-    ):
-        return Decision(skip="The clinician is no longer on the patient's care team.")
     context = {
         **_email_context(reminder),
         "care_session": care_session,
@@ -532,6 +528,17 @@ def _decide(reminder: Reminder, now: datetime) -> Decision:
     preference = reminder_preference_for(user=user)
     if not preference.allows(reminder.kind):
         return Decision(skip="Turned off by the recipient.")
+    care_session = reminder.care_session
+    if (
+        reminder.kind == ReminderKind.CHECKIN
+        and care_session is not None
+        and not (
+            care_session.clinician.user.is_active
+            and on_care_team(clinician=care_session.clinician, patient=care_session.patient)
+        )
+    ):
+        # Decided before quiet hours: a reminder that will never go is not put off until morning first.
+        return Decision(skip="The clinician is no longer on the patient's care team.")
     local_now = now.astimezone(user.tzinfo)
     if in_quiet_hours(local_now, preference):
         # Held up (a busy queue, a broker outage) into quiet hours: wait for the morning.

@@ -173,4 +173,5 @@ def session_takeaway(request, pk):
         request,
         "care_sessions/takeaway.html",
         {"care_session": care_session, "record": record, "form": form},
+        status=form_status(form),
     )

@@ -47,7 +47,7 @@ def plan(request, pk):
         if form_save(add_form, lambda data: services.plan_item_add(by=request.user, patient=patient, data=data)):
             messages.success(request, f"Added to {patient.user.get_short_name()}'s home plan.")
             return redirect("care_sessions:plan", pk=patient.pk)
-    return _plan_page(request, patient, add_form=add_form)
+    return _plan_page(request, patient, add_form=add_form, status=form_status(add_form))
 
 
 def plan_versions(request, pk):
@@ -111,7 +111,7 @@ def plan_item_rate(request, pk):
             request, f"Thank you. You rated “{item.title}” {rating.score} out of 10. Your clinician will see it."
         )
         return redirect(f"{_plan_url(patient)}#item-{item.pk}")
-    return _plan_page(request, patient, rating_forms={item.pk: form})
+    return _plan_page(request, patient, rating_forms={item.pk: form}, status=form_status(form))
 
 
 def _plan_url(patient) -> str:

@@ -141,7 +141,7 @@ def test_rating_with_nothing_chosen_says_so_next_to_the_question(client, cast):
     walk = plan_for(cast).items.get()
     client.force_login(cast.alice.user)
     response = client.post(reverse("care_sessions:plan-item-rate", kwargs={"pk": walk.pk}), {})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field_errors(response, f"rate-{walk.pk}-score") == ["Please choose a number from 0 to 10."]
     assert not WorthRating.objects.exists()
 
@@ -160,7 +160,7 @@ def test_bad_plan_item_input_keeps_the_words_and_saves_nothing(client, cast, tit
         reverse("care_sessions:plan", kwargs={"pk": cast.alice.pk}),
         {"title": title, "description": "Walk", "how_often": "Daily", "link": "not a link"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field_errors(response, "title") == [message]
     assert 'value="not a link"' in page_text(response)
     assert not HomePlan.objects.exists()
