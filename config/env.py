@@ -115,6 +115,34 @@ def broker_from_url(url: str, *, name: str = "CELERY_BROKER_URL") -> str:
     return url
 
 
+CACHE_SCHEMES = {
+    "redis": "django.core.cache.backends.redis.RedisCache",
+    "rediss": "django.core.cache.backends.redis.RedisCache",
+    "file": "django.core.cache.backends.filebased.FileBasedCache",
+    "locmem": "django.core.cache.backends.locmem.LocMemCache",
+    "dummy": "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+def cache_from_url(url: str, *, name: str = "CACHE_URL") -> dict:
+    """Django's ``CACHES["default"]`` from a URL: ``redis://host:6379/2``, ``file:///path``, ``locmem://``."""
+    parts = urlsplit(url)
+    if parts.scheme not in CACHE_SCHEMES:
+        raise EnvError(
+            f"{name} must start with one of {', '.join(sorted(CACHE_SCHEMES))}:// "
+            f"(example: redis://127.0.0.1:6379/2), not {parts.scheme or 'nothing'}://."
+        )
+    config = {"BACKEND": CACHE_SCHEMES[parts.scheme], "KEY_PREFIX": "alliance"}
+    if parts.scheme in {"redis", "rediss"}:
+        broker_from_url(url, name=name)  # the same checks of host, port and database number
+        config["LOCATION"] = url
+    elif parts.scheme == "file":
+        if not parts.path:
+            raise EnvError(f"{name} names no folder (example: file:///var/cache/alliance).")
+        config["LOCATION"] = unquote(parts.path)
+    return config
+
+
 EMAIL_SCHEMES = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "smtps": "django.core.mail.backends.smtp.EmailBackend",

@@ -15,6 +15,7 @@ from config import embedded
 from config.env import (
     EnvError,
     broker_from_url,
+    cache_from_url,
     database_from_url,
     email_from_url,
     env_bool,
@@ -92,6 +93,7 @@ MIDDLEWARE = [
     "patients.middleware.UserTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
     "patients.middleware.FormOnceMiddleware",
+    "patients.middleware.OwnChangesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -222,6 +224,15 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Django's cache, shared by every web process (the clinician's caseload is kept in it for a few
+# seconds): CACHE_URL, else the Redis the broker uses, else folders under ALLIANCE_VAR_DIR/cache.
+CACHES = {
+    "default": cache_from_url(
+        env_str("CACHE_URL")
+        or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else f"file://{VAR_DIR / 'cache'}")
+    )
+}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "alliance"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -19,3 +19,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_H
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The manifest needs collectstatic; tests render templates without it.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# Each test process keeps its own cache, so no test sees another's (or a stale run's) entries.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

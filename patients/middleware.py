@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from patients.models import FormSubmission
+from patients.services import person_changed_something
 
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - the name of a form field, not a secret
 ALREADY_SENT = "You've already sent this, so it was saved once. Nothing was sent twice."
@@ -175,3 +176,18 @@ class ExpiredSignInMiddleware:
             httponly=True,
             samesite="Lax",
         )
+
+
+class OwnChangesMiddleware:
+    """A POST that went through marks its person's cached pages out of date (``person_changed_something``),
+    so what they just did shows on the next page they open."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.method == "POST" and user is not None and user.is_authenticated and _went_through(response):
+            person_changed_something(user=user)
+        return response

@@ -15,6 +15,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -278,3 +279,20 @@ def form_submissions_clear_old(*, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=FORM_TOKEN_DAYS)
     deleted, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def _changes_key(user: User) -> str:
+    return f"person-changes:{user.pk}"
+
+
+def person_changes(*, user: User) -> int:
+    """How many times this person has changed something: pages cached for them are keyed by it."""
+    return cache.get(_changes_key(user), 0)
+
+
+def person_changed_something(*, user: User) -> None:
+    """After a person's own change, the pages cached for them are out of date at once."""
+    try:
+        cache.incr(_changes_key(user))
+    except ValueError:  # not counted yet (or forgotten by the cache)
+        cache.set(_changes_key(user), 1, timeout=None)

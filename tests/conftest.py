@@ -227,3 +227,11 @@ def pytest_collection_modifyitems(items):
     if block:
         start, end = block[0], block[-1] + 1
         items[start:end] = sorted(items[start:end], key=lambda item: not serialized(item))
+
+
+@pytest.fixture(autouse=True)
+def _an_empty_cache():
+    """Each test starts with an empty cache: pages kept for one test's people never reach another's."""
+    from django.core.cache import cache
+
+    cache.clear()

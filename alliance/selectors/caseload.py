@@ -18,7 +18,7 @@ from operator import and_, or_
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from alliance.models import Alert
@@ -101,6 +101,17 @@ def _attention_flags(*, user: User) -> dict[str, Q]:
         "today": _appointments_today(user, patient__in=mine).values("patient_id"),
     }
     return {reason: Q(pk__in=sets[reason]) for reason in REASONS}
+
+
+def caseload_identity(*, user: User) -> tuple:
+    """Who is on the clinician's caseload now, in brief: (how many open accounts, newest membership).
+
+    Any patient joining or leaving the care team, or an account closing, changes it (one small query).
+    """
+    row = CareTeamMembership.objects.filter(clinician=user.clinician).aggregate(
+        active=Count("pk", filter=Q(patient__user__is_active=True)), newest=Max("added_at"), rows=Count("pk")
+    )
+    return row["rows"], row["active"], row["newest"].timestamp() if row["newest"] else 0
 
 
 def caseload_page(*, user: User, query: str = "", page=1) -> CaseloadPage:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from alliance.forms.alerts import AlertNoteForm
 from alliance.selectors import alerts as alert_selectors
 from alliance.selectors import checkins as checkin_selectors
-from alliance.selectors.caseload import QUERY_MAX_LENGTH, caseload_page
+from alliance.selectors.caseload import QUERY_MAX_LENGTH, caseload_identity, caseload_page
 from alliance.selectors.record import (
     ATTENTION_LIMIT,
     record_attention_for_clinician,
@@ -23,6 +27,7 @@ from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
 from patients.selectors import care_team_for_patient, patient_get, people_for_admin
+from patients.services import person_changes
 from sessions.models import SessionStatus
 from sessions.selectors import (
     agenda_waiting_for_patient,
@@ -79,7 +84,37 @@ def _some(qs, limit: int = LIST_LIMIT) -> tuple[list, bool]:
     return rows[:limit], len(rows) > limit
 
 
+# The clinician's home is the busiest page a clinician opens and the costliest to work out (a
+# caseload can hold hundreds of patients), so each clinician's is kept for this many seconds.
+# Their own changes show at once (the key counts them), and so does any change to who is on their
+# caseload (the key holds its size and newest membership, so nobody stays shown who has left it);
+# what others write shows within these seconds.
+CASELOAD_SECONDS = 30
+
+
 def _clinician_home(request):
+    user = request.user
+    query, page_number = request.GET.get("q", ""), request.GET.get("page", "")
+    local_day = timezone.localdate()
+    key = "caseload:" + ":".join(
+        str(part)
+        for part in (
+            user.pk,
+            person_changes(user=user),
+            *caseload_identity(user=user),
+            local_day,
+            page_number[:20],
+            hashlib.sha256(query.encode()).hexdigest(),
+        )
+    )
+    content = cache.get(key)
+    if content is None:
+        content = render_to_string("alliance/home/_clinician_content.html", _clinician_context(request), request)
+        cache.set(key, content, CASELOAD_SECONDS)
+    return render(request, "alliance/home/clinician.html", {"content": mark_safe(content)})  # noqa: S308 - our own template's output
+
+
+def _clinician_context(request) -> dict:
     caseload = caseload_page(user=request.user, query=request.GET.get("q", ""), page=request.GET.get("page"))
     page = caseload.page
     awaiting, more_awaiting = _some(
@@ -102,7 +137,7 @@ def _clinician_home(request):
         "list_limit": LIST_LIMIT,
         "record_attention": record_attention_for_clinician(user=request.user),
     }
-    return render(request, "alliance/home/clinician.html", context)
+    return context
 
 
 def _admin_home(request):
