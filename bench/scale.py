@@ -12,11 +12,12 @@ names the database (default ``alliance_scale_bench``), ``BENCH_PORT`` the port f
 (default: a free one). Every option can also be given as ``BENCH_<OPTION>`` (``BENCH_PATIENTS=500``).
 
 What it does, in one run:
-1. builds its database: ``migrate``, ``manage.py seed_demo --patients P --weeks W`` (two clinicians
-   share the first clinic's patients, about two thirds each), then adds two clinicians of its own to
-   the first clinic: ``few@bench.test`` on the care team of patients 1-S, and ``many@bench.test`` on
-   every first-clinic patient's. ``ANALYZE`` gives the planner the statistics a live database has.
-   ``--reuse`` keeps a database an earlier run built (it still checks the two clinicians);
+1. builds its database: ``migrate``, ``manage.py seed_demo --patients P --weeks W`` (one demo
+   clinician for every 60 patients, so each has a history and a next appointment), then adds two
+   clinicians of its own to the first clinic: ``few@bench.test`` on the care team of patients 1-S,
+   and ``many@bench.test`` on every first-clinic patient's. ``ANALYZE`` gives the planner the
+   statistics a live database has. ``--reuse`` keeps a database an earlier run built (it still
+   checks the two clinicians);
 2. in-process, with Django's test client and production settings (DEBUG off), after a warm-up:
    the clinician's home (their caseload), a patient's page as their clinician (the same patient,
    seen by each clinician), the patient's own home and progress page (a patient of each clinician:
@@ -25,15 +26,19 @@ What it does, in one run:
    clinician. Each round times every page at both sizes back to back (the median of 3 requests),
    alternating which size goes first; the ratio 500 / 5 is taken within the round and the median of
    the rounds reported: a shared machine's speed drifts from minute to minute, and a pair measured
-   together shares the drift. The check-in form is timed in each round too, for scale. Goals: the
-   same number of queries at both sizes, and the median ratio at most 1.5;
+   together shares the drift. The check-in form is timed in each round too, for scale. Django's cache
+   is off here (``CACHE_URL=dummy://``): these are the pages' own costs, a cache miss every time.
+   Goals: the same number of queries at both sizes, and the median ratio at most 1.5;
 3. under gunicorn (production settings, ``--workers`` sync workers), ``--clients`` concurrent
    clients each with their own signed-in session, in rounds of ``--seconds``: the check-in form
    (GET ``/checkin/`` for the patient's next appointment), the caseload of the clinician with 500
    patients, and the patient's home. After a warm-up, ``--pairs`` rounds of the three, back to back
    in rotating order; each page's requests/s is divided by the check-in form's of the same round,
    and the median taken (short runs, many rounds: the three in a round then share the machine's
-   drift). Goals: both at least 0.5, and no errors.
+   drift). The workers share one cache, as a clinic's do (``--cache``: a new folder of files unless
+   given; ``--cache dummy://`` measures every request as a miss): the caseload is rendered once per
+   30 s, and the clients, all the same clinician, are served that copy. Goals: both at least 0.5,
+   and no errors.
 
 It prints every figure and exits 1 when a goal is missed.
 """
@@ -76,6 +81,7 @@ def parse_args() -> argparse.Namespace:
         ("seconds", 3.0, "length of each gunicorn run"),
         ("clients", 16, "concurrent clients"),
         ("workers", 2, "gunicorn sync workers"),
+        ("cache", "", "CACHE_URL for gunicorn (default: files in a new folder; dummy:// measures no cache)"),
     ):
         parser.add_argument(f"--{name}", type=type(default), default=_env_default(name, default), help=about)
     parser.add_argument("--reuse", action="store_true", help="keep a database an earlier run built")
@@ -103,6 +109,9 @@ def server_env(static_root: str) -> dict:
     # The pages measured send no tasks: the broker is left to its no-server default.
     env.pop("CELERY_BROKER_URL", None)
     env.pop("REDIS_URL", None)
+    # In-process timings measure the pages' own work, so nothing is served from Django's cache there;
+    # gunicorn's workers share a real one (see --cache), as a clinic's web processes do.
+    env["CACHE_URL"] = "dummy://"
     return env
 
 
@@ -379,13 +388,17 @@ def under_gunicorn(env: dict, args) -> bool:
             "--log-level",
             "warning",
         ],
-        env=env,
+        env={**env, "CACHE_URL": args.cache or f"file://{tempfile.mkdtemp(prefix='alliance-bench-cache-')}"},
         cwd=ROOT,
     )
     names = list(scenarios)
     rounds: dict[str, list[dict]] = {name: [] for name in names}
     ratios: dict[str, list[float]] = {name: [] for name in names[1:]}
-    print(f"\nUnder gunicorn ({args.workers} sync workers, {args.clients} clients, {args.seconds:g} s a run):")
+    cache = args.cache or "files in a new folder"
+    print(
+        f"\nUnder gunicorn ({args.workers} sync workers, {args.clients} clients, "
+        f"{args.seconds:g} s a run, cache: {cache}):"
+    )
     try:
         for _ in range(100):
             try:

@@ -91,6 +91,11 @@ LAST_NAMES = [
 ]
 
 
+# A clinician's diary holds about this many patients seen fortnightly; a bigger demo gets more clinicians
+# (clinician3@demo.test, …) so that every patient has a history and a next appointment.
+PATIENTS_PER_CLINICIAN = 50
+
+
 @dataclass
 class DemoContext:
     password_hash: str
@@ -136,14 +141,24 @@ def seed_people(ctx: DemoContext) -> None:
         )
         clinicians.append(clinician)
     c1, c2 = clinicians
+    for number in range(len(clinicians) + 1, -(-ctx.patients // PATIENTS_PER_CLINICIAN) + 1):
+        name = _patient_name(len(FIRST_NAMES) * len(LAST_NAMES) - number)  # names no demo patient has
+        clinician, _ = Clinician.objects.get_or_create(
+            user=_person(ctx, f"clinician{number}@demo.test", name),
+            defaults={"clinic": first, "profession": Profession.PHYSIOTHERAPIST},
+        )
+        clinicians.append(clinician)
 
     patients = []
     for index in range(ctx.patients):
         user = _person(ctx, f"patient{index + 1}@demo.test", _patient_name(index))
         patient, _ = Patient.objects.get_or_create(user=user, defaults={"clinic": first})
         patients.append(patient)
-        # patient1 sees only clinician1 and patient2 only clinician2; the rest share in turn.
-        team = {0: [c1], 1: [c2]}.get(index, [c1, c2] if index % 3 == 2 else [[c1], [c2]][index % 2])
+        # patient1 sees only clinician1 and patient2 only clinician2; the rest share in turn, every
+        # third patient with two clinicians. Past the first clinicians' share, the others take theirs.
+        pool = [c1, c2] if index < 2 * PATIENTS_PER_CLINICIAN else clinicians[2:]
+        own = pool[index % len(pool)]
+        team = {0: [c1], 1: [c2]}.get(index, [own, pool[(index + 1) % len(pool)]] if index % 3 == 2 else [own])
         for clinician in team:
             CareTeamMembership.objects.get_or_create(patient=patient, clinician=clinician)
     ctx.first_clinic_patients = patients
@@ -186,11 +201,16 @@ class _Diary:
         return True
 
     def place(self, ctx, day: datetime, tz, clinician, minutes: int, preferred: tuple[int, int]) -> datetime | None:
-        """The preferred time that day if the clinician is free then, else their first free half hour."""
-        for hour, minute in [preferred, *SLOTS]:
-            starts = _at(ctx, day, hour, minute, tz)
-            if self.book(clinician.pk, starts, minutes):
-                return starts
+        """The preferred time that day if the clinician is free then, else their first free half hour,
+        else the same on the following weekdays (up to a week on); None if all are full."""
+        for later in range(8):
+            candidate = day + timedelta(days=later)
+            if candidate.weekday() >= 5:
+                continue
+            for hour, minute in [preferred, *SLOTS]:
+                starts = _at(ctx, candidate, hour, minute, tz)
+                if self.book(clinician.pk, starts, minutes):
+                    return starts
         return None
 
 
@@ -210,33 +230,32 @@ def seed_sessions(ctx: DemoContext) -> None:
         if not CareSession.objects.filter(patient=patient).exists():
             day = local_now - timedelta(weeks=ctx.weeks)
             while day < local_now - timedelta(days=2):
-                if day.weekday() < 5:
-                    preferred = (rng.choice([9, 10, 11, 13, 14, 15, 16]), rng.choice([0, 30]))
-                    roll = rng.random()
-                    status = (
-                        SessionStatus.DONE
-                        if roll < 0.85
-                        else SessionStatus.MISSED
-                        if roll < 0.93
-                        else SessionStatus.CANCELLED
-                    )
-                    reason = "Clinic closed for staff training" if status == SessionStatus.CANCELLED else ""
-                    clinician = rng.choice(team)
-                    minutes = rng.choice([45, 45, 60, 30])
-                    mode = rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.VIDEO])
-                    starts = diary.place(ctx, day, tz, clinician, minutes, preferred)
-                    if starts is not None:
-                        new_sessions.append(
-                            CareSession(
-                                patient=patient,
-                                clinician=clinician,
-                                starts_at=starts,
-                                duration_minutes=minutes,
-                                mode=mode,
-                                status=status,
-                                cancelled_reason=reason,
-                            )
+                preferred = (rng.choice([9, 10, 11, 13, 14, 15, 16]), rng.choice([0, 30]))
+                roll = rng.random()
+                status = (
+                    SessionStatus.DONE
+                    if roll < 0.85
+                    else SessionStatus.MISSED
+                    if roll < 0.93
+                    else SessionStatus.CANCELLED
+                )
+                reason = "Clinic closed for staff training" if status == SessionStatus.CANCELLED else ""
+                clinician = rng.choice(team)
+                minutes = rng.choice([45, 45, 60, 30])
+                mode = rng.choice([SessionMode.IN_PERSON, SessionMode.IN_PERSON, SessionMode.VIDEO])
+                starts = diary.place(ctx, day, tz, clinician, minutes, preferred)
+                if starts is not None and starts < local_now - timedelta(days=1):  # still in the past
+                    new_sessions.append(
+                        CareSession(
+                            patient=patient,
+                            clinician=clinician,
+                            starts_at=starts,
+                            duration_minutes=minutes,
+                            mode=mode,
+                            status=status,
+                            cancelled_reason=reason,
                         )
+                    )
                 day += timedelta(days=rng.choice([12, 14, 14, 14, 16]))
         if not CareSession.objects.filter(
             patient=patient, status=SessionStatus.SCHEDULED, starts_at__gt=ctx.now

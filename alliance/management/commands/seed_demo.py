@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from alliance.demo.seed import FIRST_CLINIC, SECOND_CLINIC, seed_demo
+from alliance.demo.seed import FIRST_CLINIC, PATIENTS_PER_CLINICIAN, SECOND_CLINIC, seed_demo
 
 DEFAULT_PASSWORD = "alliance-demo-2026"  # noqa: S105 - demo accounts only, printed on purpose
 
@@ -26,12 +26,14 @@ class Command(BaseCommand):
             raise CommandError("--password: " + " ".join(error.messages)) from None
         seed_demo(password=password, patients=patients, weeks=weeks, stdout=self.stdout.write)
         shown = min(patients, 6)
+        clinicians = max(2, -(-patients // PATIENTS_PER_CLINICIAN))
         lines = [
             "",
             f"Demo data is ready. Sign in with any of these (password for all: {password}):",
             f"  {FIRST_CLINIC}",
             "    clinic admin   admin@demo.test",
-            "    clinicians     clinician1@demo.test, clinician2@demo.test",
+            "    clinicians     clinician1@demo.test, clinician2@demo.test"
+            + (f" … clinician{clinicians}@demo.test" if clinicians > 2 else ""),
             "    patients       "
             + ", ".join(f"patient{i}@demo.test" for i in range(1, shown + 1))
             + (f" … patient{patients}@demo.test" if patients > shown else ""),

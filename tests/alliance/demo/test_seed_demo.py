@@ -78,6 +78,22 @@ def test_demo_has_past_and_upcoming_appointments_for_everyone():
 def test_seed_demo_scales():
     _seed("--patients", "30", "--weeks", "12")
     assert Patient.objects.filter(clinic__name="Riverside Pain Service").count() == 30
+
+
+def test_a_big_demo_gets_enough_clinicians_for_everyone_to_have_appointments():
+    """Two clinicians cannot see 130 patients a fortnight: without more, the last patients had no history."""
+    output = _seed("--patients", "130", "--weeks", "4")
+    assert "clinician3@demo.test" in output
+    assert User.objects.filter(email="clinician3@demo.test", clinician__clinic__name="Riverside Pain Service").exists()
+    from django.utils import timezone
+
+    now = timezone.now()
+    without_history = Patient.objects.exclude(care_sessions__starts_at__lt=now)
+    without_next = Patient.objects.exclude(
+        care_sessions__starts_at__gt=now, care_sessions__status=SessionStatus.SCHEDULED
+    )
+    assert list(without_history.values_list("user__email", flat=True)) == []
+    assert list(without_next.values_list("user__email", flat=True)) == []
     _assert_nobody_is_booked_twice_at_once()
 
 
