@@ -22,6 +22,7 @@ from config import embedded
 from config.env import (
     EnvError,
     broker_from_url,
+    cache_from_url,
     database_from_url,
     email_from_url,
     env_bool,
@@ -40,6 +41,7 @@ CONFIG_VARIABLES = {
     "ALLOWED_HOSTS",
     "AXES_COOLOFF_MINUTES",
     "AXES_FAILURE_LIMIT",
+    "CACHE_URL",
     "CELERY_BROKER_URL",
     "CELERY_QUEUE",
     "CSRF_TRUSTED_ORIGINS",
@@ -107,6 +109,7 @@ print(json.dumps({
     "axes_failure_limit": settings.AXES_FAILURE_LIMIT,
     "axes_cooloff_seconds": settings.AXES_COOLOFF_TIME.total_seconds(),
     "email_backend": settings.EMAIL_BACKEND,
+    "cache": {key: settings.CACHES["default"].get(key) for key in ("BACKEND", "LOCATION")},
 }))
 """
 
@@ -266,6 +269,51 @@ def test_bad_broker_urls_are_refused_naming_the_variable(url, message):
 def test_broker_errors_name_redis_url_when_that_was_the_variable_used():
     with pytest.raises(EnvError, match=r"^REDIS_URL must be"):
         broker_from_url("ftp://x", name="REDIS_URL")
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "location"),
+    [
+        ("redis://redis.internal:6379/2", "redis.RedisCache", "redis://redis.internal:6379/2"),
+        ("file:///var/cache/alliance", "filebased.FileBasedCache", "/var/cache/alliance"),
+        ("locmem://", "locmem.LocMemCache", None),
+        ("dummy://", "dummy.DummyCache", None),
+    ],
+)
+def test_cache_urls_that_work(url, backend, location):
+    config = cache_from_url(url)
+    assert config["BACKEND"] == f"django.core.cache.backends.{backend}"
+    assert config.get("LOCATION") == location
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("memcached://127.0.0.1:11211", r"CACHE_URL must start with one of dummy, file, locmem, redis, rediss://"),
+        ("file://", r"CACHE_URL names no folder"),
+        ("redis://127.0.0.1:6379/first", r"the Redis database after the slash must be a number"),
+    ],
+)
+def test_bad_cache_urls_are_refused_naming_the_variable(url, message):
+    with pytest.raises(EnvError, match=message):
+        cache_from_url(url)
+
+
+def test_the_cache_is_the_brokers_redis_else_files_under_var_and_cache_url_wins(tmp_path):
+    """Every web process must share the cache, or one would show a caseload another already changed."""
+    assert real_settings(tmp_path, **PRODUCTION)["cache"] == {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(tmp_path / "cache"),
+    }
+    on_redis = real_settings(tmp_path, **PRODUCTION, CELERY_BROKER_URL="redis://redis.internal:6379/0")
+    assert on_redis["cache"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://redis.internal:6379/0",
+    }
+    chosen = real_settings(
+        tmp_path, **PRODUCTION, CELERY_BROKER_URL="redis://redis.internal:6379/0", CACHE_URL="redis://cache:6379/5"
+    )
+    assert chosen["cache"]["LOCATION"] == "redis://cache:6379/5"
 
 
 def test_smtp_email_url_with_starttls():
