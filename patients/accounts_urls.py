@@ -4,16 +4,17 @@ These names stay un-namespaced (``login``, ``password_reset_done`` …) because 
 reverse them that way.
 """
 
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from patients.forms import EmailAuthenticationForm
+from patients.views import SafeNextLoginView, SafeNextLogoutView
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
+        SafeNextLoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
         name="login",
     ),
+    path("logout/", SafeNextLogoutView.as_view(), name="logout"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -14,4 +14,5 @@ def role(request):
         # How long a sign-in lasts without a request, for the pages that say so.
         "session_minutes": settings.SESSION_COOKIE_AGE // 60,
         "session_seconds": settings.SESSION_COOKIE_AGE,
+        "session_max_hours": settings.SESSION_MAX_HOURS,
     }

@@ -1,18 +1,88 @@
-"""Middleware of our own: each person's time zone, every form stored once however often it is sent, and
-nothing lost when a sign-in runs out before a form is sent."""
+"""Middleware of our own: each person's time zone, every form stored once however often it is sent,
+nothing lost when a sign-in runs out before a form is sent, signed-in pages kept out of every cache,
+and a kind 503 while the database cannot be reached."""
 
 import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.contrib.auth import logout
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.cache import add_never_cache_headers
 
 from patients.models import FormSubmission
+from patients.redirects import safe_local_url
 from patients.services import person_changed_something
+from patients.signals import ENDED_KEY, SIGNED_IN_AT_KEY
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DATABASE_DOWN_FLAG = "alliance_database_down"
+RETRY_AFTER_SECONDS = 30
+
+
+def database_down_response() -> HttpResponse:
+    """The 503 page: a static template, rendered with no request, so it needs no database, session or user."""
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+class DatabaseDownMiddleware:
+    """While PostgreSQL cannot be reached, answer 503 with a kind page and ``Retry-After``, never 500.
+
+    A view's ``OperationalError``/``InterfaceError`` is caught in ``process_exception``. The session and
+    authentication middleware reach the database before (and after) the view, where Django turns the
+    error into a 500 inside that middleware; ``patients.signals`` marks the request when that happens,
+    and this middleware, placed outside the session middleware, answers 503 instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 500 and getattr(request, DATABASE_DOWN_FLAG, False):
+            return database_down_response()
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            setattr(request, DATABASE_DOWN_FLAG, True)
+            # Nothing can be written now: leave the session as it is rather than fail to save it.
+            request.session = None
+            return database_down_response()
+        return None
+
+
+# Pages about signing in, passwords and invitations hold private things even before anyone is signed in.
+PRIVATE_PREFIXES = ("/accounts/",)
+
+
+class NoStoreMiddleware:
+    """Every signed-in page, and the sign-in and password pages, tell browsers and proxies to keep no copy:
+    on a shared computer, Back or the history must not reopen someone's record after they sign out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = _signed_in(request)
+        response = self.get_response(request)
+        if signed_in or _signed_in(request) or request.path.startswith(PRIVATE_PREFIXES):
+            add_never_cache_headers(response)
+        return response
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
+
 
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - the name of a form field, not a secret
 ALREADY_SENT = "You've already sent this, so it was saved once. Nothing was sent twice."
@@ -88,10 +158,8 @@ class FormOnceMiddleware:
         first = FormSubmission.objects.filter(token=token).first()
         messages.info(request, ALREADY_SENT)
         for target in (first.redirect_to if first else "", request.headers.get("Referer", "")):
-            if target and url_has_allowed_host_and_scheme(
-                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                return redirect(target)
+            if local := safe_local_url(request, target):
+                return redirect(local)
         return redirect(settings.LOGIN_REDIRECT_URL)
 
 
@@ -119,6 +187,12 @@ class ExpiredSignInMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
+        if signed_in and self._past_absolute_limit(request):
+            # Signed out here, before LoginRequiredMiddleware: a POST then takes the same kind path
+            # as an idle sign-in that ran out (kept, offered again after signing in).
+            logout(request)
+            request.session[ENDED_KEY] = "absolute"
+            signed_in = False
         if signed_in and request.method == "GET" and PENDING_KEY in request.session:
             resume = self._resume(request, user)
             if resume is not None:
@@ -131,6 +205,16 @@ class ExpiredSignInMiddleware:
         elif request.method == "POST" and self._went_to_sign_in(response):
             self._keep(request)
         return response
+
+    @staticmethod
+    def _past_absolute_limit(request) -> bool:
+        """Whether this sign-in began more than ``SESSION_MAX_HOURS`` ago, however active it has been."""
+        began = request.session.get(SIGNED_IN_AT_KEY)
+        if began is None:
+            # A sign-in from before the limit existed: it starts counting now.
+            request.session[SIGNED_IN_AT_KEY] = timezone.now().isoformat()
+            return False
+        return timezone.now() - datetime.fromisoformat(began) > timedelta(hours=settings.SESSION_MAX_HOURS)
 
     @staticmethod
     def _went_to_sign_in(response) -> bool:
@@ -171,7 +255,8 @@ class ExpiredSignInMiddleware:
             SIGNED_IN_COOKIE,
             str(user.pk),
             salt=SIGNED_IN_SALT,
-            max_age=PENDING_HOURS * 3600,
+            # Outlives the longest sign-in, so a post sent just after it ends is still known as theirs.
+            max_age=(settings.SESSION_MAX_HOURS + PENDING_HOURS) * 3600,
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
             samesite="Lax",

@@ -1,13 +1,25 @@
+import sys
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
+from django.utils import timezone
 
 from patients.models import LoginSession
+
+SIGNED_IN_AT_KEY = "alliance_signed_in_at"
+# Why the last sign-in on this browser ended, for the sign-in page to say: "absolute" or absent.
+ENDED_KEY = "alliance_sign_in_ended"
 
 
 @receiver(user_logged_in)
 def remember_login_session(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
+    # The absolute limit counts from here, however active the person is afterwards.
+    request.session[SIGNED_IN_AT_KEY] = timezone.now().isoformat()
+    request.session.pop(ENDED_KEY, None)
     if request.session.session_key is None:
         request.session.save()
     LoginSession.objects.get_or_create(session_key=request.session.session_key, defaults={"user": user})
@@ -17,3 +29,14 @@ def remember_login_session(sender, request, user, **kwargs):
 def forget_login_session(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session") and request.session.session_key:
         LoginSession.objects.filter(session_key=request.session.session_key).delete()
+
+
+@receiver(got_request_exception)
+def note_database_down(sender, request=None, **kwargs):
+    """Mark a request whose error was an unreachable database, so DatabaseDownMiddleware answers 503.
+
+    Django sends this from inside the ``except`` that caught the error, so ``sys.exc_info`` names it.
+    """
+    error = sys.exc_info()[1]
+    if request is not None and isinstance(error, (OperationalError, InterfaceError)):
+        request.alliance_database_down = True

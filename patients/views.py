@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -13,6 +14,24 @@ from patients import selectors, services
 from patients.decorators import clinic_admin_required
 from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save, form_status
 from patients.models import Role
+from patients.redirects import safe_local_url
+
+
+class SafeNextMixin:
+    """Django's sign-in and sign-out views, with ``next`` checked by our one helper: a local path or nothing."""
+
+    def get_redirect_url(self):
+        value = self.request.POST.get(self.redirect_field_name) or self.request.GET.get(self.redirect_field_name)
+        return safe_local_url(self.request, value)
+
+
+class SafeNextLoginView(SafeNextMixin, auth_views.LoginView):
+    pass
+
+
+class SafeNextLogoutView(SafeNextMixin, auth_views.LogoutView):
+    pass
+
 
 # --- Invitations (public: the person has no password yet) -------------------------------------
 

@@ -4,11 +4,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import form_save, form_status
 from patients.models import Role
+from patients.redirects import safe_local_url
 from patients.selectors import patient_get
 from sessions import selectors, services
 from sessions.forms import PlanItemForm, PracticeLogForm, WorthRatingForm
@@ -129,9 +129,7 @@ ENCOURAGEMENT = {
 def practice_log(request, pk):
     item = selectors.plan_item_get(user=request.user, pk=pk)
     allow(request, Role.PATIENT)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
+    next_url = safe_local_url(request, request.POST.get("next") or request.GET.get("next"))
     form = PracticeLogForm(request.POST or None)
     if request.method == "POST" and (
         saved := form_save(
@@ -146,6 +144,6 @@ def practice_log(request, pk):
         if not created:
             message = f"Updated today's entry for “{item.title}”. " + message
         messages.success(request, message)
-        return redirect(next_url or "alliance:home")
+        return redirect(next_url or reverse("alliance:home"))
     context = {"form": form, "item": item, "next": next_url}
     return render(request, "care_sessions/practice_log.html", context, status=form_status(form))
