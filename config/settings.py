@@ -141,11 +141,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "patients.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "patients.passwords.StrengthValidator", "OPTIONS": {"min_score": 3, "max_length": 128}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "alliance:home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a day
+# Reset emails asked for, per email and per address (IP), in an hour; beyond that the page answers the same
+# and nothing is sent.
+PASSWORD_RESET_WINDOW_SECONDS = 60 * 60
+PASSWORD_RESET_PER_EMAIL = env_int("PASSWORD_RESET_PER_EMAIL", 3, minimum=1)
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 10, minimum=1)
 
 # Sessions end after 30 minutes without a request.
 SESSION_COOKIE_AGE = 30 * 60
@@ -154,10 +161,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # …and 12 hours after signing in, however active (patients.middleware.ExpiredSignInMiddleware).
 SESSION_MAX_HOURS = 12
 
-# django-axes: 5 failures for one email from one address pause sign-in for 15 minutes.
+# django-axes: 5 failures for one email from one address pause sign-in for 15 minutes…
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# …and failures for any emails from one address (password spraying) pause that address.
+AXES_ADDRESS_FAILURE_LIMIT = env_int("AXES_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+AXES_HANDLER = "patients.axes_handler.AddressLimitedHandler"
 AXES_USERNAME_CALLABLE = "patients.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

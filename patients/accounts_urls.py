@@ -7,7 +7,7 @@ reverse them that way.
 from django.urls import include, path
 
 from patients.forms import EmailAuthenticationForm
-from patients.views import SafeNextLoginView, SafeNextLogoutView
+from patients.views import PasswordResetRequestView, PasswordResetSetView, SafeNextLoginView, SafeNextLogoutView
 
 urlpatterns = [
     path(
@@ -16,5 +16,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", SafeNextLogoutView.as_view(), name="logout"),
+    path("password_reset/", PasswordResetRequestView.as_view(), name="password_reset"),
+    path("reset/<uidb64>/<token>/", PasswordResetSetView.as_view(), name="password_reset_confirm"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.emails import as_seen_by, zone_label
+from patients.emails import as_seen_by, zone_label, zone_note
 from patients.models import (
     CareTeamMembership,
     Clinic,
@@ -296,3 +296,74 @@ def person_changed_something(*, user: User) -> None:
         cache.incr(_changes_key(user))
     except ValueError:  # not counted yet (or forgotten by the cache)
         cache.set(_changes_key(user), 1, timeout=None)
+
+
+# --- Password reset and sign-in pauses ------------------------------------------------------------
+
+
+def _under_limit(key: str, *, limit: int, seconds: int) -> bool:
+    """Count one use of ``key`` in the shared cache; whether it is still within ``limit`` per ``seconds``."""
+    cache.add(key, 0, timeout=seconds)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the first use of a new window
+        cache.set(key, 1, timeout=seconds)
+        used = 1
+    return used <= limit
+
+
+def password_reset_allowed(*, email: str, address: str) -> bool:
+    """Whether a reset email may be sent for ``email`` asked from ``address`` (an IP), counting this ask.
+
+    At most ``PASSWORD_RESET_PER_EMAIL`` per email and ``PASSWORD_RESET_PER_ADDRESS`` per address in
+    ``PASSWORD_RESET_WINDOW_SECONDS``. The same work whether or not the email has an account: nothing
+    is looked up here.
+    """
+    window = settings.PASSWORD_RESET_WINDOW_SECONDS
+    email_key = "password-reset:email:" + _hash_token(email.strip().lower())
+    address_key = "password-reset:address:" + _hash_token(address or "unknown")
+    by_email = _under_limit(email_key, limit=settings.PASSWORD_RESET_PER_EMAIL, seconds=window)
+    by_address = _under_limit(address_key, limit=settings.PASSWORD_RESET_PER_ADDRESS, seconds=window)
+    return by_email and by_address
+
+
+def password_reset_email_send(*, email: str) -> int:
+    """Email a link to choose a new password to each active account with this email; how many were sent.
+
+    Accounts without a usable password (invited, not joined yet) are skipped: their invitation sets it.
+    The email says until when the link works, in the recipient's own time zone.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    sent = 0
+    for person in User.objects.filter(email__iexact=email.strip(), is_active=True):
+        if not person.has_usable_password():
+            continue
+        path = reverse(
+            "password_reset_confirm",
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(person.pk)),
+                "token": default_token_generator.make_token(person),
+            },
+        )
+        with as_seen_by(person):
+            context = {
+                "user": person,
+                "link": absolute_url(path),
+                "expires_at": timezone.localtime(timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)),
+                "zone_note": zone_note(person),
+            }
+            subject = render_to_string("registration/password_reset_subject.txt", context).strip()
+            message = render_to_string("registration/password_reset_email.html", context)
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[person.email])
+        sent += 1
+    return sent
+
+
+def sign_in_pause_lift(*, user: User) -> int:
+    """Lift the pause on signing in to this account (after a password reset proves it is theirs)."""
+    from axes.utils import reset
+
+    return reset(username=user.email.strip().lower())

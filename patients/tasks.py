@@ -11,3 +11,9 @@ def login_sessions_clear_expired() -> int:
 @shared_task
 def form_submissions_clear_old() -> int:
     return services.form_submissions_clear_old()
+
+
+@shared_task
+def password_reset_send(email: str) -> int:
+    """Looked up and sent by the worker, so the page answers the same whether or not the account exists."""
+    return services.password_reset_email_send(email=email)

@@ -1,3 +1,6 @@
+import logging
+
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -9,12 +12,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import OperationalError as KombuOperationalError
 
-from patients import selectors, services
+from patients import selectors, services, tasks
 from patients.decorators import clinic_admin_required
 from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save, form_status
 from patients.models import Role
 from patients.redirects import safe_local_url
+
+logger = logging.getLogger(__name__)
 
 
 class SafeNextMixin:
@@ -31,6 +37,33 @@ class SafeNextLoginView(SafeNextMixin, auth_views.LoginView):
 
 class SafeNextLogoutView(SafeNextMixin, auth_views.LogoutView):
     pass
+
+
+class PasswordResetRequestView(auth_views.PasswordResetView):
+    """Ask for a reset link: the same page, after the same work, whether or not the account exists.
+
+    Nothing is looked up here. The ask is counted against the email's and the address's limits, and,
+    within them, handed to the worker, which finds the account (if any) and sends the email.
+    """
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if services.password_reset_allowed(email=email, address=get_client_ip_address(self.request)):
+            try:
+                tasks.password_reset_send.delay(email)
+            except KombuOperationalError:
+                # A broker that is down loses this one email; the page must still not say whether it exists.
+                logger.warning("Password reset email could not be queued: the broker is unreachable")
+        return redirect(self.get_success_url())
+
+
+class PasswordResetSetView(auth_views.PasswordResetConfirmView):
+    """Choose the new password; doing so also lifts any pause on signing in to the account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.sign_in_pause_lift(user=form.user)
+        return response
 
 
 # --- Invitations (public: the person has no password yet) -------------------------------------
