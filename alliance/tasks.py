@@ -15,3 +15,9 @@ export_run = services.export_run_task
 def exports_housekeeping() -> dict[str, int]:
     """Every half hour (beat): delete expired export files, give up on stuck ones, requeue lost ones."""
     return services.exports_housekeeping()
+
+
+@shared_task(ignore_result=True)
+def exports_dispatch_unsent() -> int:
+    """Every minute (beat): send the exports asked for while the broker was down, now that it answers."""
+    return services.exports_dispatch_unsent()

@@ -267,6 +267,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "patients.tasks.form_submissions_clear_old",
         "schedule": crontab(minute=27, hour=3),
     },
+    # Exports asked for while the broker was down are sent as soon as it answers again.
+    "exports-dispatch-unsent": {
+        "task": "alliance.tasks.exports_dispatch_unsent",
+        "schedule": timedelta(seconds=env_int("EXPORT_DISPATCH_SECONDS", 60, minimum=1)),
+    },
     "export-housekeeping": {
         "task": "alliance.tasks.exports_housekeeping",
         "schedule": crontab(minute="5,35"),

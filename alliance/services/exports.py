@@ -155,12 +155,45 @@ def export_create(
     return export
 
 
-def export_dispatch(*, export_id: int) -> None:
-    """Send an export to the workers. If the broker is down, housekeeping sends it again later."""
+def export_dispatch(*, export_id: int) -> bool:
+    """Send an export to the workers; whether the broker took it.
+
+    If the broker is down the export stays queued with no ``dispatched_at``, and
+    ``exports_dispatch_unsent`` (every minute) sends it as soon as the broker is back.
+    """
     try:
         export_run_task.delay(export_id)
     except Exception:  # the broker being unreachable must not lose the request: it stays queued
-        logger.exception("Could not queue export %s; housekeeping will send it again", export_id)
+        logger.exception("Could not queue export %s; it is sent again once the broker answers", export_id)
+        return False
+    Export.objects.filter(pk=export_id).update(dispatched_at=timezone.now())
+    return True
+
+
+# How many unsent exports one run hands to the broker; the rest wait for the next minute.
+DISPATCH_BATCH = 100
+
+
+def exports_dispatch_unsent() -> int:
+    """Send queued exports the broker never took (it was down when they were asked for); how many were sent.
+
+    Rows are locked with ``select_for_update(skip_locked=True)``, so two runs at once never send the
+    same export twice; a send that fails stops the run (the broker is still down) and leaves the rest
+    for the next one. Sending one twice anyway would be harmless: ``export_run`` claims an export once.
+    """
+    sent = 0
+    with transaction.atomic():
+        unsent = (
+            Export.objects.select_for_update(skip_locked=True)
+            .filter(status=ExportStatus.QUEUED, delivery=ExportDelivery.FILE, dispatched_at__isnull=True)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:DISPATCH_BATCH]
+        )
+        for export_id in list(unsent):
+            if not export_dispatch(export_id=export_id):
+                break
+            sent += 1
+    return sent
 
 
 def export_stream(*, export: Export) -> BinaryIO:
