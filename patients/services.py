@@ -53,7 +53,10 @@ def absolute_url(path: str, *, request=None) -> str:
 
 @dataclass(frozen=True)
 class IssuedInvitation:
-    invitation: Invitation
+    """What inviting did. ``invitation`` is None when the email already had an account elsewhere: then
+    nothing was created, and that person was told by email instead (see ``invitation_create``)."""
+
+    invitation: Invitation | None
     token: str
     emailed: bool
 
@@ -116,7 +119,13 @@ def invitation_create(
     clinicians: list[Clinician] | tuple = (),
     request=None,
 ) -> IssuedInvitation:
-    """Create the person's account (with no password yet) and email them a link to set one."""
+    """Create the person's account (with no password yet) and email them a link to set one.
+
+    An email already in this clinic is refused (the admin can see them in the people list). An email
+    that belongs to someone elsewhere (another clinic) must not say so, or the page would reveal that
+    someone is a patient there: nothing is created, that person is told by email, and the admin is
+    answered exactly as for a new invitation (``IssuedInvitation`` with ``invitation=None``).
+    """
     email = User.objects.normalize_email(email)
     full_name = (full_name or "").strip()
     if role not in Role.values:
@@ -126,6 +135,19 @@ def invitation_create(
     for clinician in clinicians:
         if clinician.clinic_id != clinic.pk:
             raise ValidationError({"clinicians": "Choose clinicians from your own clinic."})
+    if role == Role.CLINICIAN and profession not in Profession.values:
+        raise ValidationError({"profession": "Choose a profession from the list."})
+    existing = (
+        User.objects.select_related("patient__clinic", "clinician__clinic", "clinic_admin__clinic")
+        .filter(email__iexact=email)
+        .first()
+    )
+    if existing is not None:
+        if existing.clinic is not None and existing.clinic.pk == clinic.pk:
+            raise ValidationError({"email": ALREADY_HERE})
+        return IssuedInvitation(
+            invitation=None, token="", emailed=_elsewhere_email(person=existing, clinic=clinic, request=request)
+        )
     try:
         with transaction.atomic():
             person = User.objects.create_user(email=email, full_name=full_name)
@@ -142,11 +164,33 @@ def invitation_create(
                 ClinicAdmin.objects.create(user=person, clinic=clinic)
             invitation, token = _invitation_issue(person=person, clinic=clinic, created_by=created_by)
     except IntegrityError:
-        raise ValidationError(
-            {"email": "Someone with this email address already has an account. Find them in the people list."}
-        ) from None
+        # Someone was added with this email in the same moment: the admin's own colleague, most likely.
+        raise ValidationError({"email": ALREADY_HERE}) from None
     emailed = _invitation_email(invitation=invitation, token=token, request=request)
     return IssuedInvitation(invitation=invitation, token=token, emailed=emailed)
+
+
+ALREADY_HERE = "This person is already in your clinic. Find them in the people list."
+
+
+def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
+    """Tell someone who already has an account that a clinic tried to invite them; nothing is changed."""
+    with as_seen_by(person):
+        message = render_to_string(
+            "patients/email/invitation_elsewhere.txt",
+            {"person": person, "clinic": clinic, "sign_in": absolute_url(reverse("login"), request=request)},
+        )
+    try:
+        send_mail(
+            subject=f"{clinic.name} tried to invite you to Alliance",
+            message=message,
+            from_email=None,
+            recipient_list=[person.email],
+        )
+    except (OSError, ConnectionError) as exc:
+        logger.warning("Invitation notice to user %s failed: %s", person.pk, exc)
+        return False
+    return True
 
 
 def invitation_resend(*, person: User, clinic: Clinic, created_by: User, request=None) -> IssuedInvitation:

@@ -17,7 +17,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from patients import selectors, services, tasks
 from patients.decorators import clinic_admin_required
 from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save, form_status
-from patients.models import Role
+from patients.models import Role, User
 from patients.redirects import safe_local_url
 
 logger = logging.getLogger(__name__)
@@ -188,17 +188,17 @@ def invite(request):
             ),
         )
     ):
-        issued = saved.value
-        person = issued.invitation.user
-        if issued.emailed:
-            messages.success(request, f"We've emailed an invitation to {person.full_name} at {person.email}.")
+        # Said in the admin's own words and the same whether the email was new or already someone's
+        # elsewhere (another clinic): the page must not reveal that someone is a patient there.
+        name, email = form.cleaned_data["full_name"].strip(), User.objects.normalize_email(form.cleaned_data["email"])
+        if saved.value.emailed:
+            messages.success(request, f"We've emailed an invitation to {name} at {email}.")
         else:
             messages.warning(
                 request,
-                f"{person.full_name} is added, but the invitation email could not be sent just now. "
-                "Use “Send a new invitation” on their page to try again.",
+                f"The invitation email to {name} at {email} could not be sent just now. Please try again later.",
             )
-        return redirect("patients:person", pk=person.pk)
+        return redirect("patients:people")
     return render(request, "patients/invite.html", {"form": form}, status=form_status(form))
 
 
