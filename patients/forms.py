@@ -46,6 +46,17 @@ def form_save(form: forms.Form, save: Callable[[dict], T]) -> Saved[T] | None:
         return None
 
 
+def changed_meanwhile(form: forms.Form, message: str) -> forms.Form:
+    """A form sent to something that changed since the page was drawn (cancelled, closed, withdrawn,
+    moved off the care team): say what happened next to the form, and keep every word that was sent.
+
+    The form answers 400 through ``form_status``; nothing is saved.
+    """
+    form.is_valid()  # so the fields show what was sent, cleaned as usual
+    form.add_error(None, message)
+    return form
+
+
 def form_status(*forms_shown: forms.Form | None) -> int:
     """The status of a page showing these forms: 400 when one was sent and has errors, else 200."""
     return 400 if any(f is not None and f.is_bound and f.errors for f in forms_shown) else 200

@@ -63,5 +63,14 @@ class CareSession(models.Model):
         return self.status == SessionStatus.SCHEDULED
 
     @property
+    def what_happened(self) -> str:
+        """What became of a session that is no longer scheduled, as a clause: "it was cancelled"."""
+        return {
+            SessionStatus.CANCELLED: "it was cancelled",
+            SessionStatus.DONE: "it has been recorded as having happened",
+            SessionStatus.MISSED: "it has been recorded as not having happened",
+        }.get(self.status, "it is still scheduled")
+
+    @property
     def awaits_outcome(self) -> bool:
         return self.status == SessionStatus.SCHEDULED and self.starts_at <= timezone.now()

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.forms import form_save, form_status
+from patients.forms import changed_meanwhile, form_save, form_status
 from patients.models import Role
 from sessions import selectors, services
 from sessions.forms import AgendaItemForm, RecordItemForm, SessionRecordForm, TakeawayForm
@@ -91,10 +91,8 @@ def _record_forms(request, care_session, items):
 def session_record(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
     allow(request, Role.CLINICIAN)
-    if (
-        care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE)
-        or care_session.starts_at > timezone.now()
-    ):
+    not_held = care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE)
+    if (not_held and request.method != "POST") or care_session.starts_at > timezone.now():
         messages.info(request, "You can record a session once it has started.")
         return redirect("care_sessions:agenda", pk=care_session.pk)
     items = services.session_record_items(care_session=care_session)
@@ -102,7 +100,14 @@ def session_record(request, pk):
     record = SessionRecord.objects.filter(care_session=care_session).first()
     initial = {"summary": record.summary, "next_steps": record.next_steps} if record else {}
     form = SessionRecordForm(request.POST or None, initial=initial)
-    if request.method == "POST":
+    if not_held:
+        # Marked as cancelled or missed while this record was being written: keep every word of it.
+        changed_meanwhile(
+            form,
+            f"This session can't be recorded now: meanwhile, {care_session.what_happened}. "
+            "Nothing was saved; your words are still here to copy.",
+        )
+    elif request.method == "POST":
         valid = form.is_valid() & all([f.is_valid() for f in item_forms])
         if valid:
             entries = [

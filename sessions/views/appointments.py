@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import care_staff_required
-from patients.forms import form_save, form_status
+from patients.forms import changed_meanwhile, form_save, form_status
 from patients.models import Role
 from patients.selectors import clinicians_for_user, patient_get, patients_for_user
 from sessions import selectors, services
@@ -69,8 +69,9 @@ def session_new(request):
 @require_http_methods(["GET", "POST"])
 def session_reschedule(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
-    if not care_session.can_change:
-        messages.info(request, "This session is no longer scheduled, so it can't be moved.")
+    gone = "This session is no longer scheduled, so it can't be moved."
+    if not care_session.can_change and request.method != "POST":
+        messages.info(request, gone)
         return redirect("care_sessions:detail", pk=care_session.pk)
     form = SessionTimeForm(
         request.POST or None,
@@ -80,7 +81,10 @@ def session_reschedule(request, pk):
             "mode": care_session.mode,
         },
     )
-    if request.method == "POST" and (
+    if not care_session.can_change:
+        # Cancelled or recorded while this form was open: say so, keep what was typed.
+        changed_meanwhile(form, f"{gone} Meanwhile, {care_session.what_happened}.")
+    elif request.method == "POST" and (
         form_save(
             form, lambda data: services.care_session_reschedule(by=request.user, care_session=care_session, **data)
         )
@@ -96,11 +100,16 @@ def session_reschedule(request, pk):
 @require_http_methods(["GET", "POST"])
 def session_cancel(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
-    if not care_session.can_change:
+    if not care_session.can_change and request.method != "POST":
         messages.info(request, "This session is no longer scheduled.")
         return redirect("care_sessions:detail", pk=care_session.pk)
     form = CancelForm(request.POST or None)
-    if request.method == "POST" and (
+    if not care_session.can_change:
+        changed_meanwhile(
+            form,
+            f"This session is no longer scheduled: meanwhile, {care_session.what_happened}. Nothing was changed.",
+        )
+    elif request.method == "POST" and (
         form_save(
             form,
             lambda data: services.care_session_cancel(

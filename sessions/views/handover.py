@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import clinic_admin_required
-from patients.forms import form_save
+from patients.forms import changed_meanwhile, form_save
 from patients.models import CareTeamMembership, Role
 from patients.selectors import clinician_get, person_get_for_admin
 from sessions.forms import HandoverForm
@@ -28,15 +28,20 @@ def _takers(appointments) -> dict:
 def care_team_leave_view(request, pk, clinician_pk):
     person = person_get_for_admin(user=request.user, pk=pk)
     clinician = clinician_get(user=request.user, pk=clinician_pk)
-    if (
-        person.role != Role.PATIENT
-        or not CareTeamMembership.objects.filter(patient=person.patient, clinician=clinician).exists()
-    ):
-        messages.info(request, f"{clinician.user.full_name} is not on {person.full_name}'s care team.")
+    not_on_team = f"{clinician.user.full_name} is not on {person.full_name}'s care team."
+    if person.role != Role.PATIENT:
+        messages.info(request, not_on_team)
+        return redirect("patients:person", pk=person.pk)
+    on_team = CareTeamMembership.objects.filter(patient=person.patient, clinician=clinician).exists()
+    if not on_team and request.method != "POST":
+        messages.info(request, not_on_team)
         return redirect("patients:person", pk=person.pk)
     appointments = list(appointments_ahead(patient=person.patient, clinician=clinician))
     form = HandoverForm(request.POST if request.method == "POST" else None, options=_takers(appointments))
-    if request.method == "POST" and form_save(
+    if not on_team:
+        # Someone else took them off the care team while this page was open.
+        changed_meanwhile(form, f"{not_on_team} Someone took them off it meanwhile, so nothing was changed.")
+    elif request.method == "POST" and form_save(
         form,
         lambda data: care_team_leave(
             by=request.user,
@@ -59,7 +64,7 @@ def account_close_view(request, pk):
     if person.pk == request.user.pk:
         messages.error(request, "You cannot deactivate your own account. Ask another admin of your clinic.")
         return redirect("patients:person", pk=person.pk)
-    if not person.is_active:
+    if not person.is_active and request.method != "POST":
         messages.info(request, f"{person.full_name}'s account is already deactivated.")
         return redirect("patients:person", pk=person.pk)
     if person.role == Role.CLINICIAN:
@@ -71,7 +76,11 @@ def account_close_view(request, pk):
     else:
         appointments, options = [], {}
     form = HandoverForm(request.POST if request.method == "POST" else None, options=options)
-    if request.method == "POST" and form_save(
+    if not person.is_active:
+        changed_meanwhile(
+            form, f"{person.full_name}'s account was deactivated by someone else meanwhile, so nothing was changed."
+        )
+    elif request.method == "POST" and form_save(
         form,
         lambda data: account_close(by=request.user, person=person, decisions=form.decisions(), reason=data["reason"]),
     ):

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.forms import form_save, form_status
+from patients.forms import changed_meanwhile, form_save, form_status
 from patients.models import Role
 from patients.redirects import safe_local_url
 from patients.selectors import patient_get
@@ -66,12 +66,26 @@ def plan_item_edit(request, pk):
     allow(request, Role.CLINICIAN)
     patient = item.plan.patient
     current = services.home_plan_current(patient=patient)
-    if current is None or current.pk != item.plan_id:
+    newer = current is None or current.pk != item.plan_id
+    if newer and request.method != "POST":
         messages.info(request, "That was an earlier version of the plan. Here is the current one.")
         return redirect("care_sessions:plan", pk=patient.pk)
     initial = {name: getattr(item, name) for name in ("title", "description", "how_often", "link", "notes")}
     form = PlanItemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and (
+    if newer:
+        # Someone saved a newer version of the plan while this was open: never overwrite it unseen.
+        latest = current.items.filter(lineage=item.lineage).first() if current else None
+        changed_meanwhile(
+            form,
+            "The plan changed while you were editing: "
+            + (
+                f"a newer version was saved, so this was not. Your words are kept here; the current wording "
+                f"of “{latest.title}” is on the plan page."
+                if latest
+                else "this item was taken out of it, so nothing was saved. Your words are kept here to copy."
+            ),
+        )
+    elif request.method == "POST" and (
         form_save(
             form,
             lambda data: services.plan_item_change(by=request.user, patient=patient, lineage=item.lineage, data=data),

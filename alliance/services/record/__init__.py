@@ -31,6 +31,7 @@ from alliance.services.record.explanations import (
 from alliance.services.record.goals import goal_accept, goal_add, goal_rate, goal_status_set
 from alliance.services.record.items import (
     item_is_settled,
+    record_item_changed_meanwhile,
     record_item_edit,
     record_item_may_edit,
     record_item_may_withdraw,
@@ -65,6 +66,7 @@ __all__ = [
     "question_answer",
     "question_ask",
     "question_feedback",
+    "record_item_changed_meanwhile",
     "record_item_edit",
     "record_item_may_edit",
     "record_item_may_withdraw",

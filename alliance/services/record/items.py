@@ -53,6 +53,24 @@ def record_item_may_edit(*, item: RecordItem, by: User, side: str | None = None)
     return side == (Role.PATIENT if _written_by_patient(item) else Role.CLINICIAN)
 
 
+def record_item_changed_meanwhile(*, item: RecordItem, by: User) -> str:
+    """Why ``by`` may no longer edit ``item`` because of something that happened to it (as a clause:
+    "it was withdrawn"), or "" when they may edit it, or never could (that is a permission, not news)."""
+    if record_item_may_edit(item=item, by=by):
+        return ""
+    if item.withdrawn_at is not None:
+        return "it was withdrawn"
+    if isinstance(item, Decision | Option) and item_is_settled(item):
+        return "the decision was made"
+    if (
+        isinstance(item, Goal)
+        and item.status != GoalStatus.PROPOSED
+        and _side(by, item.patient, None) == Role.CLINICIAN
+    ):
+        return "the goal was agreed, so it is the patient's to change"
+    return ""
+
+
 def record_item_may_withdraw(*, item: RecordItem, by: User, side: str | None = None) -> bool:
     if item.withdrawn_at is not None:
         return False

@@ -14,7 +14,7 @@ from alliance.models.record import Option, record_kinds
 from alliance.selectors import record as sel
 from alliance.services import record as svc
 from alliance.views.record.common import done, record_page, record_url
-from patients.forms import form_save
+from patients.forms import changed_meanwhile, form_save
 from patients.models import Role
 
 
@@ -29,12 +29,20 @@ def _item(request, pk, kind, item):
 @require_http_methods(["GET", "POST"])
 def item_edit(request, pk, kind, item):
     patient, record_item = _item(request, pk, kind, item)
-    if not svc.record_item_may_edit(item=record_item, by=request.user):
+    meanwhile = svc.record_item_changed_meanwhile(item=record_item, by=request.user)
+    if not svc.record_item_may_edit(item=record_item, by=request.user) and not (meanwhile and request.method == "POST"):
         messages.info(request, "This can't be changed now.")
         return redirect(record_item.get_absolute_url())
     fields = record_item.editable
     form = EditForm(request.POST or None, item=record_item, initial={f: getattr(record_item, f) for f in fields})
-    if request.method == "POST" and (
+    if meanwhile:
+        # Withdrawn, decided or agreed while this was being edited: say so, and keep the words.
+        changed_meanwhile(
+            form,
+            f"This can't be changed now: while you were editing, {meanwhile}. "
+            "Nothing was saved; your words are still here to copy.",
+        )
+    elif request.method == "POST" and (
         saved := form_save(form, lambda data: svc.record_item_edit(item=record_item, by=request.user, changes=data))
     ):
         revision = saved.value
