@@ -6,9 +6,11 @@ service never imports a task; importing it here registers it with the worker und
 
 from celery import shared_task
 
+from alliance.services import access_requests
 from alliance.services import exports as services
 
 export_run = services.export_run_task
+access_request_build = access_requests.access_request_build_task
 
 
 @shared_task(ignore_result=True)
