@@ -51,6 +51,7 @@ class WithholdForm(forms.Form):
     )
 
     def __init__(self, *args, sections: list[ReviewSection], **kwargs):
+        kwargs.setdefault("auto_id", "withhold_%s")  # the decision form on the same page has a reason too
         super().__init__(*args, **kwargs)
         self.fields["section"].choices = [("", "Choose a section")] + [
             (section.key, f"{section.title} ({len(section.items)})") for section in sections if section.items
@@ -75,6 +76,10 @@ class DecisionForm(forms.Form):
         help_text="The patient is told this reason. If you refuse, they are also told they can complain to the ICO.",
         error_messages={"max_length": "Please keep this under 2000 characters (it has %(show_value)d)."},
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "decision_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ConfirmForm(forms.Form):
