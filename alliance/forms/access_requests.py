@@ -12,7 +12,7 @@ from alliance.selectors.access_requests import ReviewSection
 class AccessRequestOpenForm(forms.Form):
     received_on = forms.DateField(
         label="Date the clinic received the request",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="The one-month deadline counts from this day. A request can arrive in any form: "
         "spoken, by phone, by email or by letter.",
         error_messages={"required": "Please give the date it was received.", "invalid": "Please give a real date."},
