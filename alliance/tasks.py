@@ -15,5 +15,8 @@ access_request_build = access_requests.access_request_build_task
 
 @shared_task(ignore_result=True)
 def exports_housekeeping() -> dict[str, int]:
-    """Every half hour (beat): delete expired export files, give up on stuck ones, requeue lost ones."""
-    return services.exports_housekeeping()
+    """Every half hour (beat): delete expired export files, give up on stuck ones, requeue lost ones
+    (subject access requests' copies included)."""
+    counts = services.exports_housekeeping()
+    counts["access_requests_requeued"] = access_requests.access_requests_requeue()
+    return counts

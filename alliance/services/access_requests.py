@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -159,6 +159,24 @@ def access_request_build(*, request_id: int) -> AccessRequest | None:
 def access_request_build_task(request_id: int) -> None:
     """The worker's half of ``access_request_dispatch``. Kept beside the service that sends it."""
     access_request_build(request_id=request_id)
+
+
+# A request still preparing this long after it was opened lost its message (broker down, worker
+# crashed mid-build): housekeeping sends it again. Building twice is safe (only one run claims it).
+REQUEUE_AFTER = timedelta(minutes=5)
+
+
+def access_requests_requeue(*, now: datetime | None = None) -> int:
+    """Send every request still preparing after ``REQUEUE_AFTER`` to the workers again; returns how many."""
+    now = now or timezone.now()
+    stuck = AccessRequest.objects.filter(
+        state=AccessRequestState.PREPARING, opened_at__lt=now - REQUEUE_AFTER
+    ).values_list("pk", flat=True)
+    count = 0
+    for request_id in stuck:
+        access_request_dispatch(request_id=request_id)
+        count += 1
+    return count
 
 
 def _reason(reason: str, *, message: str) -> str:

@@ -165,3 +165,40 @@ def test_a_request_is_opened_built_by_the_worker_reviewed_decided_released_and_d
     ):
         assert _signed_in(outsider).get(copy_url).status_code == status, outsider
     assert "Released copy downloaded" in visible_text(dave.get(detail_url))
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_request_opened_while_the_broker_was_down_is_built_once_housekeeping_sends_it_again(
+    celery_workers, tmp_path, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alliance.services import access_requests as sar
+    from config.celery import app
+    from tests.conftest import UNREACHABLE_BROKER, _forget_broker_connections
+
+    cast = make_cast()
+    exports = tmp_path / "exports"
+    celery_workers.env.update(EXPORT_ROOT=str(exports))
+    monkeypatch.setattr(settings, "EXPORT_ROOT", exports)
+    real = app.conf.broker_url
+    app.conf.broker_url = UNREACHABLE_BROKER
+    _forget_broker_connections()
+    try:
+        request = sar.access_request_open(user=cast.dave.user, patient=cast.alice, received_on=timezone.localdate())
+    finally:
+        app.conf.broker_url = real
+        _forget_broker_connections()
+    request.refresh_from_db()
+    assert request.state == AccessRequestState.PREPARING, "the request is kept while the broker is down"
+    with celery_workers.default_queue():
+        celery_workers.start_worker()
+        assert sar.access_requests_requeue() == 0, "not yet: it may still be on its way"
+        assert sar.access_requests_requeue(now=timezone.now() + timedelta(minutes=6)) == 1
+        celery_workers.wait_until_settled()
+    request.refresh_from_db()
+    assert request.state == AccessRequestState.REVIEW, celery_workers.logs()
+    assert request.events.filter(kind="built").count() == 1
