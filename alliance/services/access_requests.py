@@ -58,6 +58,11 @@ ALREADY_OPEN = (
 
 
 def _event(request: AccessRequest, kind: str, by: User | None, detail: str = "") -> AccessRequestEvent:
+    """Record one step on the request itself (shown on its page).
+
+    MERGE POINT (branch ``audit``): every step is also a change to a patient-linked row, and
+    downloads are reads of patient data; the audit trail's own recording writes its rows here too.
+    """
     return AccessRequestEvent.objects.create(request=request, kind=kind, by=by, detail=detail[:2000])
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,7 +41,7 @@ from patients.selectors import patient_get
 @require_GET
 def access_requests(request):
     page = Paginator(access_requests_for_admin(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "alliance/access_requests/list.html", {"page": page, "tab": "access"})
+    return render(request, "alliance/access_requests/list.html", {"page": page, "tab": "access", "now": timezone.now()})
 
 
 @clinic_admin_required

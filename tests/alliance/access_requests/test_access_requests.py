@@ -206,3 +206,12 @@ def test_the_list_of_requests_takes_the_same_queries_for_1_and_50(cast):
             ),
         ],
     )
+
+
+def test_an_open_request_past_its_due_date_is_marked_overdue_in_the_list(client, cast):
+    request = _built(cast, received_on=timezone.localdate() - timezone.timedelta(days=40))
+    client.force_login(cast.dave.user)
+    assert "(overdue)" in visible_text(client.get(reverse("alliance:access-requests")))
+    sar.access_request_decide(user=cast.dave.user, access_request=request, decision="full", reason="")
+    sar.access_request_release(user=cast.dave.user, access_request=request)
+    assert "(overdue)" not in visible_text(client.get(reverse("alliance:access-requests")))
