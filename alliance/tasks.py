@@ -6,15 +6,20 @@ service never imports a task; importing it here registers it with the worker und
 
 from celery import shared_task
 
+from alliance.services import access_requests
 from alliance.services import exports as services
 
 export_run = services.export_run_task
+access_request_build = access_requests.access_request_build_task
 
 
 @shared_task(ignore_result=True)
 def exports_housekeeping() -> dict[str, int]:
-    """Every half hour (beat): delete expired export files, give up on stuck ones, requeue lost ones."""
-    return services.exports_housekeeping()
+    """Every half hour (beat): delete expired export files, give up on stuck ones, requeue lost ones
+    (subject access requests' copies included)."""
+    counts = services.exports_housekeeping()
+    counts["access_requests_requeued"] = access_requests.access_requests_requeue()
+    return counts
 
 
 @shared_task(ignore_result=True)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from alliance.views import alerts, checkins, exports, home, instruments, my_data, progress, reports
+from alliance.views import access_requests, alerts, checkins, exports, home, instruments, my_data, progress, reports
 from alliance.views.record import decisions, explanations, goals, hub, items, journal, questions, story
 
 app_name = "alliance"
@@ -85,6 +85,30 @@ urlpatterns = [
     path("clinic/exports/<int:pk>/", exports.export_detail, name="export"),
     path("clinic/exports/<int:pk>/progress/", exports.export_progress, name="export-progress"),
     path("clinic/exports/<int:pk>/download/", exports.export_download, name="export-download"),
+    path("clinic/access-requests/", access_requests.access_requests, name="access-requests"),
+    path("clinic/access-requests/new/<int:pk>/", access_requests.access_request_new, name="access-request-new"),
+    path("clinic/access-requests/<int:pk>/", access_requests.access_request_detail, name="access-request"),
+    path(
+        "clinic/access-requests/<int:pk>/withhold/",
+        access_requests.access_request_withhold_view,
+        name="access-request-withhold",
+    ),
+    path(
+        "clinic/access-requests/<int:pk>/withheld/<int:item>/put-back/",
+        access_requests.access_request_restore_view,
+        name="access-request-restore",
+    ),
+    path(
+        "clinic/access-requests/<int:pk>/decide/",
+        access_requests.access_request_decide_view,
+        name="access-request-decide",
+    ),
+    path(
+        "clinic/access-requests/<int:pk>/release/",
+        access_requests.access_request_release_view,
+        name="access-request-release",
+    ),
+    path("my-data/complete-copies/<int:pk>/", access_requests.access_copy_download, name="access-copy"),
     path("my-data/", my_data.my_data, name="my-data"),
     path("my-data/alliance-record.json", my_data.my_data_json, name="my-data-json"),
     path("my-data/alliance-record.fhir.json", my_data.my_data_fhir, name="my-data-fhir"),

@@ -170,6 +170,30 @@ def _riverside_export(cast: Cast) -> dict:
     return {"pk": export.pk}
 
 
+def _alice_access_request(cast: Cast, *, withhold: bool = False, decide: bool = False, release: bool = False):
+    """dave's subject access request for alice, its complete copy built (the worker's part, done here)."""
+    from alliance.services import access_requests as sar
+
+    request = sar.access_request_open(user=cast.dave.user, patient=cast.alice, received_on=timezone.localdate())
+    sar.access_request_build(request_id=request.pk)
+    request.refresh_from_db()
+    kwargs = {"pk": request.pk}
+    if withhold:
+        item = sar.access_request_withhold(
+            user=cast.dave.user,
+            access_request=request,
+            section="patients.user",
+            item_id=str(cast.alice.user.pk),
+            reason="For this test",
+        )
+        kwargs["item"] = item.pk
+    if decide or release:
+        sar.access_request_decide(user=cast.dave.user, access_request=request, decision="full", reason="")
+    if release:
+        sar.access_request_release(user=cast.dave.user, access_request=request)
+    return kwargs
+
+
 ALICE = lambda cast: {"pk": cast.alice.pk}  # noqa: E731
 ALICE_USER = lambda cast: {"pk": cast.alice.user.pk}  # noqa: E731
 ALICE_SESSION = lambda cast: {"pk": cast.alice_session.pk}  # noqa: E731
@@ -511,6 +535,49 @@ ROWS = [
     Row("alliance:export", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_export),
     Row("alliance:export-progress", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_export),
     Row("alliance:export-download", {**ADMINS_ONLY, "erin": 404}, kwargs=_riverside_export),
+    # --- a patient's right of access (issue 12). Riverside's requests are Riverside's admins' alone
+    # (erin: 404); the released copy is alice's, and her clinic's admins'; nobody else's (404).
+    Row("alliance:access-requests", ADMINS_ONLY),
+    Row("alliance:access-request-new", {**ADMINS_ONLY, "erin": 404}, kwargs=ALICE),
+    Row(
+        "alliance:access-request-new",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=ALICE,
+        data=lambda cast: {"received_on": f"{timezone.localdate():%Y-%m-%d}"},
+    ),
+    Row("alliance:access-request", {**ADMINS_ONLY, "erin": 404}, kwargs=_alice_access_request),
+    Row(
+        "alliance:access-request-withhold",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=_alice_access_request,
+        data=lambda cast: {"section": "patients.user", "item_id": str(cast.alice.user.pk), "reason": "Third party"},
+    ),
+    Row(
+        "alliance:access-request-restore",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=lambda cast: _alice_access_request(cast, withhold=True),
+    ),
+    Row(
+        "alliance:access-request-decide",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=_alice_access_request,
+        data=lambda cast: {"decision": "full"},
+    ),
+    Row(
+        "alliance:access-request-release",
+        ALICE_ADMIN_POST,
+        method="post",
+        kwargs=lambda cast: _alice_access_request(cast, decide=True),
+    ),
+    Row(
+        "alliance:access-copy",
+        {"anonymous": 302, "alice": 200, "frank": 404, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=lambda cast: _alice_access_request(cast, release=True),
+    ),
     Row("alliance:my-data", PATIENTS_ONLY),
     Row("alliance:my-data-json", PATIENTS_ONLY),
     Row("alliance:my-data-fhir", PATIENTS_ONLY),

@@ -32,6 +32,8 @@ from django.utils import timezone
 
 from alliance.exports.fhir import People, checkin_entries, full_url, goal_entries, instant, write_bundle
 from alliance.models import (
+    AccessRequest,
+    AccessRequestEvent,
     Alert,
     Answer,
     CheckIn,
@@ -57,6 +59,7 @@ from alliance.models import (
     StoryPassage,
     StoryReflection,
     Win,
+    WithheldItem,
 )
 from patients.models import (
     CareTeamMembership,
@@ -83,6 +86,31 @@ from sessions.models import (
 )
 
 FORMAT_VERSION = 1
+
+# What the patient's own download leaves out and why, said in the file itself and on the page
+# (templates/alliance/my_data/my_data.html says the same in the same words).
+LEFT_OUT = [
+    {
+        "what": "Your clinicians' private notes",
+        "why": (
+            "Your clinicians can keep short notes for the care team, and Alliance doesn't show them in the app. "
+            "They are about you, so you have a right to see them: a health professional at your clinic looks "
+            "through them first, in case anything in them needs explaining or could cause harm, which is why "
+            "they come from your clinic rather than from this button."
+        ),
+    },
+    {
+        "what": "The log of who looked at or changed your record",
+        "why": "It is kept by your clinic and can be part of a complete copy from them.",
+    },
+]
+HOW_TO_ASK = (
+    "You can ask your clinic for a complete copy of everything they hold about you, including the notes above. "
+    "This is called a subject access request. Just tell anyone at your clinic (at reception, by phone, by email "
+    "or by letter) that you would like a complete copy of your records. You don't need to give a reason or use "
+    "special words, and it is free. Your clinic has one month to answer. When it is ready, it appears on the "
+    "'Download your data' page in Alliance, where you can download it."
+)
 
 
 @dataclass(frozen=True)
@@ -310,6 +338,29 @@ include(
     user="recipient",
 )
 include(ReminderPreference, title="Your reminder settings", about="Which reminders you get, and when.", user="user")
+# A patient's right of access (issue 12): their requests for a complete copy, and, once a request is
+# closed, what was withheld and each step taken.
+include(
+    AccessRequest,
+    title="Your requests for a complete copy",
+    about="Each time you asked your clinic for a complete copy, when they answered and what they decided.",
+    patient="patient",
+    omit=("complete_path", "released_path"),
+)
+include(
+    WithheldItem,
+    title="Items left out of a complete copy",
+    about="What your clinic left out of a complete copy they gave you, and why.",
+    patient="request__patient",
+    exclude={"request__closed_at__isnull": True},
+)
+include(
+    AccessRequestEvent,
+    title="How your requests were handled",
+    about="Each step your clinic took in answering a request, once it was answered.",
+    patient="request__patient",
+    exclude={"request__closed_at__isnull": True},
+)
 
 exempt(
     Clinician,
@@ -459,10 +510,8 @@ def patient_data_json(*, patient: Patient, out: BinaryIO) -> int:
             "Everything Alliance holds about you, one section per kind of record. Times are in UTC. "
             "Codes such as status values come with a label in plain words next to them."
         ),
-        "not_in_this_file": (
-            "Your clinicians can keep short notes for the care team. They are not in this download. "
-            "If you would like to see them, please ask your clinic, and a clinician will go through them with you."
-        ),
+        "not_in_this_file": LEFT_OUT,
+        "a_complete_copy": HOW_TO_ASK,
     }
     out.write(dump(head)[:-2] + b',\n "questionnaires": ' + dump(_questionnaires(patient)) + b',\n "sections": [')
     total = 0

@@ -1,5 +1,13 @@
 """Alliance's models, one module per part of the product."""
 
+from alliance.models.access_requests import (
+    AccessDecision,
+    AccessEventKind,
+    AccessRequest,
+    AccessRequestEvent,
+    AccessRequestState,
+    WithheldItem,
+)
 from alliance.models.alerts import Alert, AlertKind, AlertStatus
 from alliance.models.checkins import Answer, CheckIn, Response
 from alliance.models.exports import (
@@ -44,6 +52,11 @@ from alliance.models.record import (
 )
 
 __all__ = [
+    "AccessDecision",
+    "AccessEventKind",
+    "AccessRequest",
+    "AccessRequestEvent",
+    "AccessRequestState",
     "Alert",
     "AlertKind",
     "AlertStatus",
@@ -89,4 +102,5 @@ __all__ = [
     "StoryReflection",
     "StoryTopic",
     "Win",
+    "WithheldItem",
 ]

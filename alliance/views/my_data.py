@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from alliance.exports.my_data import patient_data_fhir, patient_data_json
+from alliance.exports.my_data import HOW_TO_ASK, LEFT_OUT, patient_data_fhir, patient_data_json
 from alliance.models import ExportFormat
+from alliance.selectors.access_requests import access_requests_for_patient
 from alliance.services.exports import (
     CONTENT_TYPES,
     export_record_patient_download,
@@ -22,7 +23,15 @@ from patients.decorators import patient_required
 @patient_required
 @require_GET
 def my_data(request):
-    return render(request, "alliance/my_data/my_data.html")
+    return render(
+        request,
+        "alliance/my_data/my_data.html",
+        {
+            "left_out": LEFT_OUT,
+            "how_to_ask": HOW_TO_ASK,
+            "access_requests": access_requests_for_patient(user=request.user),
+        },
+    )
 
 
 def _my_data_download(request, fmt: str, write, suffix: str):

@@ -210,6 +210,8 @@ CREATING = {
     "/agenda/",
     "/sessions/new/",
     "/clinic/people/invite/",
+    "/clinic/access-requests/new/",
+    "/decide/",
 }
 
 

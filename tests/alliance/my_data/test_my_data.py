@@ -192,6 +192,26 @@ def test_the_fhir_download_is_a_valid_bundle_of_alices_record(client, alice_reco
     assert "Frank" not in json.dumps(bundle)
 
 
+def _a_request_answered_with_one_item_withheld(patient: Patient) -> None:
+    """A subject access request for the patient, built (the worker's part, done here), one item withheld, released."""
+    from alliance.services import access_requests as sar
+    from patients.models import ClinicAdmin
+
+    admin = ClinicAdmin.objects.filter(clinic=patient.clinic).select_related("user").first().user
+    request = sar.access_request_open(user=admin, patient=patient, received_on=timezone.localdate())
+    sar.access_request_build(request_id=request.pk)
+    request.refresh_from_db()
+    sar.access_request_withhold(
+        user=admin,
+        access_request=request,
+        section="patients.user",
+        item_id=str(patient.user_id),
+        reason="Withheld for this test",
+    )
+    sar.access_request_decide(user=admin, access_request=request, decision="partial", reason="One item withheld")
+    sar.access_request_release(user=admin, access_request=request)
+
+
 @pytest.fixture
 def demo_patient(db):
     """patient1 from seed_demo, whose record has something in every part of the app, plus what the demo
@@ -217,6 +237,7 @@ def demo_patient(db):
     note = private_note_add(patient=patient, by=clinician, body="Private: first wording")
     record_item_edit(item=note, by=clinician, changes={"body": "Private: second wording"})
     record_visit_mark(user=patient.user, patient=patient, section="goals")
+    _a_request_answered_with_one_item_withheld(patient)
     Export.objects.create(
         clinic=patient.clinic,
         requested_by=patient.user,
@@ -239,7 +260,9 @@ def test_the_demo_patient_has_something_in_every_section_and_gets_all_of_it(clie
     assert {section["key"]: len(section["rows"]) for section in data["sections"]} == expected
     text = json.dumps(data)
     assert "Private:" not in text, "private notes, and their earlier wording, stay out of the self-service download"
-    assert "the care team" in data["not_in_this_file"]
+    left_out = [part["what"] for part in data["not_in_this_file"]]
+    assert left_out == ["Your clinicians' private notes", "The log of who looked at or changed your record"]
+    assert "subject access request" in data["a_complete_copy"]
     assert "(reworded)" in text
     others = Patient.objects.exclude(pk=demo_patient.pk).select_related("user")
     for other in others:

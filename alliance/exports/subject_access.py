@@ -1,0 +1,152 @@
+"""The complete copy for a subject access request, and the patient's released copy made from it.
+
+The complete copy is everything the patient's own download has (``my_data.SOURCES``, section by
+section, the same rows and labels), plus what that download leaves out: clinicians' private notes
+(and their earlier wording) and the audit trail of who looked at or changed the record. An admin
+reviews it item by item; the released copy is the complete one less the withheld items, with a list
+of what was withheld and why.
+
+The file is JSON. Each section is ``{"key", "title", "about", "available", "rows": [...]}`` and every
+row keeps its ``id``, which is how a withheld item is named (section key + id). Times are UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.utils import timezone
+
+from alliance.exports.my_data import SOURCES, Source, _plain, _questionnaires, source_rows
+from alliance.models import AccessRequest, PrivateNote, RecordRevision
+from patients.models import Patient
+
+FORMAT = "alliance-subject-access"
+FORMAT_VERSION = 1
+AUDIT_SECTION = "audit_trail"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    about: str
+    rows: Iterable[dict]
+    available: bool = True
+
+
+@dataclass(frozen=True)
+class _NoteRevisions(Source):
+    """Earlier wording of private notes only: the patient's download has every other kind."""
+
+    def queryset(self, patient: Patient):
+        return RecordRevision.objects.filter(patient=patient, item_kind=PrivateNote.kind)
+
+
+PRIVATE_NOTES = Source(
+    PrivateNote,
+    title="Clinicians' private notes",
+    about="Notes your clinicians kept for the care team. Alliance does not show these in the app.",
+    patient="patient",
+)
+PRIVATE_NOTE_REVISIONS = _NoteRevisions(
+    RecordRevision,
+    title="Earlier wording of private notes",
+    about="What a private note said before it was edited.",
+    patient="patient",
+)
+
+
+def audit_trail_section(*, patient: Patient) -> Section:
+    """The audit trail: who looked at or changed this patient's record, and when.
+
+    MERGE POINT (branch ``audit``): replace the body with
+        rows = ({...plain fields...} for event in audit_events_for_patient(patient=patient))
+        return Section(AUDIT_SECTION, title, about, rows)
+    Until then the section is in every copy, marked as not yet available, so the copy says so
+    rather than leaving it out without a word.
+    """
+    return Section(
+        AUDIT_SECTION,
+        title="Who looked at or changed your record",
+        about=(
+            "Alliance is starting to keep a detailed log of who opened or changed your record. It is not yet "
+            "available in this copy. If you need it now, please ask your clinic."
+        ),
+        rows=(),
+        available=False,
+    )
+
+
+def subject_access_sections(*, patient: Patient) -> Iterator[Section]:
+    """Every section of the complete copy, in order: the patient's own download, then what it leaves out."""
+    for source in SOURCES.values():
+        yield Section(source.key, source.title, source.about, source_rows(source, patient))
+    for source in (PRIVATE_NOTES, PRIVATE_NOTE_REVISIONS):
+        yield Section(f"private:{source.key}", source.title, source.about, source_rows(source, patient))
+    yield audit_trail_section(patient=patient)
+
+
+def _dump(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str).encode()
+
+
+def about_complete(*, request: AccessRequest) -> dict:
+    return {
+        "what_this_is": (
+            "A complete copy of everything Alliance holds about you, prepared for your subject access request. "
+            "Your clinic reviews it before it is released to you. Times are in UTC."
+        ),
+        "request_received": _plain(request.received_at),
+        "answer_due_by": _plain(request.due_at),
+    }
+
+
+def subject_access_write(*, request: AccessRequest, out: BinaryIO) -> int:
+    """Write the complete copy for ``request`` to ``out``; returns how many items (rows) it holds."""
+    patient = request.patient
+    head = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "copy": "complete",
+        "generated_at": _plain(timezone.now()),
+        "clinic": patient.clinic.name,
+        "patient": patient.user.full_name,
+        "about_this_file": about_complete(request=request),
+    }
+    out.write(_dump(head)[:-2] + b',\n "questionnaires": ' + _dump(_questionnaires(patient)) + b',\n "sections": [')
+    total = 0
+    for index, section in enumerate(subject_access_sections(patient=patient)):
+        meta = {"key": section.key, "title": section.title, "about": section.about, "available": section.available}
+        out.write((b"\n" if index == 0 else b",\n") + _dump(meta)[:-2] + b',\n "rows": [')
+        for count, row in enumerate(section.rows):
+            out.write((b"\n" if count == 0 else b",\n") + _dump(row))
+            total += 1
+        out.write(b"]}")
+    out.write(b"\n]}\n")
+    return total
+
+
+def subject_access_release(*, complete: dict, withheld: Iterable[dict], about: dict, out: BinaryIO) -> int:
+    """Write the patient's copy: ``complete`` (the parsed complete copy) less the ``withheld`` items.
+
+    ``withheld`` gives ``{"section", "section_title", "item_id", "reason"}`` for each item left out;
+    the copy lists them, with their reasons, in place of the items. Returns the items it holds.
+    """
+    withheld = list(withheld)
+    leave_out = {(item["section"], str(item["item_id"])) for item in withheld}
+    released = {**complete, "copy": "released", "released_at": _plain(timezone.now()), "about_this_file": about}
+    total = 0
+    sections = []
+    for section in complete["sections"]:
+        rows = [row for row in section["rows"] if (section["key"], str(row.get("id"))) not in leave_out]
+        total += len(rows)
+        sections.append({**section, "rows": rows})
+    released["sections"] = sections
+    released["withheld"] = [
+        {"section": item["section_title"], "item": str(item["item_id"]), "why": item["reason"]} for item in withheld
+    ]
+    out.write(_dump(released) + b"\n")
+    return total

@@ -1,0 +1,365 @@
+"""Subject access requests: open one, have the worker build the complete copy, review, decide, release.
+
+Every change of state goes through these functions, each in one transaction, and each writes an
+``AccessRequestEvent`` (who, when, what) beside the change. Only an active clinic admin of the
+patient's clinic may act on a request (``PermissionDenied`` otherwise; views reach requests through
+selectors that already answer 404 to anyone else). Mistakes a person can correct are
+``ValidationError``s keyed by form field.
+
+Files live under ``EXPORT_ROOT`` (as the clinic's exports do), in the clinic's folder: the complete
+copy, written by ``access_request_build`` in a Celery task, and the patient's released copy,
+written by ``access_request_release``. Both are kept as long as the request: the released copy is
+the patient's to download again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from celery import shared_task
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alliance.exports.my_data import HOW_TO_ASK
+from alliance.exports.subject_access import about_complete, subject_access_release, subject_access_write
+from alliance.models import (
+    AccessDecision,
+    AccessEventKind,
+    AccessRequest,
+    AccessRequestEvent,
+    AccessRequestState,
+    ExportFormat,
+    WithheldItem,
+)
+from alliance.selectors.access_requests import (
+    access_request_complete,
+    access_request_file,
+    is_clinic_admin_of,
+)
+from alliance.services.exports import export_record_patient_download
+from patients.models import Patient, Role, User
+
+logger = logging.getLogger(__name__)
+
+REASON_LIMIT = 2000
+HOW_LIMIT = 500
+NOT_IN_REVIEW = "This request is no longer being reviewed, so it cannot be changed."
+ALREADY_OPEN = (
+    "There is already an open request for this patient. Please carry on with that one: the clock started "
+    "when it was received."
+)
+
+
+def _event(request: AccessRequest, kind: str, by: User | None, detail: str = "") -> AccessRequestEvent:
+    """Record one step on the request itself (shown on its page).
+
+    MERGE POINT (branch ``audit``): every step is also a change to a patient-linked row, and
+    downloads are reads of patient data; the audit trail's own recording writes its rows here too.
+    """
+    return AccessRequestEvent.objects.create(request=request, kind=kind, by=by, detail=detail[:2000])
+
+
+def _require_admin(user: User, request_or_patient) -> None:
+    clinic_id = request_or_patient.clinic_id
+    if not is_clinic_admin_of(user=user, clinic_id=clinic_id):
+        raise PermissionDenied
+
+
+def _locked(access_request: AccessRequest) -> AccessRequest:
+    """The request again, locked for this transaction, so two admins' steps happen one after the other."""
+    return AccessRequest.objects.select_for_update().get(pk=access_request.pk)
+
+
+def access_request_due(*, received_at: datetime, tz) -> datetime:
+    """One calendar month after receipt, counted on the clinic's calendar (``tz``, the admin's zone).
+
+    31 January gives 28 (or 29) February, as the ICO counts it: the corresponding day, else the last
+    day of the month.
+    """
+    local = received_at.astimezone(tz)
+    return (local.replace(tzinfo=None) + relativedelta(months=1)).replace(tzinfo=tz)
+
+
+def access_request_open(*, user: User, patient: Patient, received_on: date, how_received: str = "") -> AccessRequest:
+    """Open a request for ``patient``, received on ``received_on`` (the admin's local date), and send the
+    complete copy to be built. Raises ``ValidationError`` for a date ahead of today or a second open request.
+    """
+    _require_admin(user, patient)
+    how_received = (how_received or "").strip()
+    tz = user.tzinfo
+    now = timezone.now()
+    today = now.astimezone(tz).date()
+    if received_on > today:
+        raise ValidationError({"received_on": "Please give the date the request reached the clinic: not a day ahead."})
+    if len(how_received) > HOW_LIMIT:
+        raise ValidationError({"how_received": f"Please keep this under {HOW_LIMIT} characters."})
+    received_at = now if received_on == today else datetime.combine(received_on, time.min, tzinfo=tz)
+    try:
+        with transaction.atomic():
+            request = AccessRequest.objects.create(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                opened_by=user,
+                how_received=how_received,
+                received_at=received_at,
+                due_at=access_request_due(received_at=received_at, tz=tz),
+            )
+    except IntegrityError:
+        raise ValidationError(ALREADY_OPEN) from None
+    _event(request, AccessEventKind.OPENED, user, how_received)
+    transaction.on_commit(lambda: access_request_dispatch(request_id=request.pk))
+    return request
+
+
+def access_request_dispatch(*, request_id: int) -> None:
+    try:
+        access_request_build_task.delay(request_id)
+    except Exception:  # the broker being down must not undo the request: it stays "preparing"
+        logger.exception("Could not queue subject access request %s", request_id)
+
+
+def access_request_build(*, request_id: int) -> AccessRequest | None:
+    """Write the complete copy (the task's body). Safe to run twice: only a request still preparing is built."""
+    with transaction.atomic():
+        request = (
+            AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("patient__user", "patient__clinic")
+            .filter(pk=request_id, state=AccessRequestState.PREPARING)
+            .first()
+        )
+        if request is None:
+            return None
+        relative = Path(str(request.clinic_id)) / f"access-{uuid.uuid4().hex}.json"
+        final = access_request_file(relative=str(relative))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = final.with_name(final.name + ".part")
+        try:
+            with partial.open("wb") as out:
+                items = subject_access_write(request=request, out=out)
+            os.replace(partial, final)
+        except Exception:
+            logger.exception("Subject access request %s: the copy could not be built", request_id)
+            partial.unlink(missing_ok=True)
+            request.state = AccessRequestState.FAILED
+            request.save(update_fields=["state"])
+            _event(request, AccessEventKind.BUILD_FAILED, None)
+            return request
+        request.state = AccessRequestState.REVIEW
+        request.built_at = timezone.now()
+        request.complete_path = str(relative)
+        request.item_count = items
+        request.save(update_fields=["state", "built_at", "complete_path", "item_count"])
+        _event(request, AccessEventKind.BUILT, None, f"{items} items")
+    return request
+
+
+@shared_task(name="alliance.tasks.access_request_build", ignore_result=True)
+def access_request_build_task(request_id: int) -> None:
+    """The worker's half of ``access_request_dispatch``. Kept beside the service that sends it."""
+    access_request_build(request_id=request_id)
+
+
+# A request still preparing this long after it was opened lost its message (broker down, worker
+# crashed mid-build): housekeeping sends it again. Building twice is safe (only one run claims it).
+REQUEUE_AFTER = timedelta(minutes=5)
+
+
+def access_requests_requeue(*, now: datetime | None = None) -> int:
+    """Send every request still preparing after ``REQUEUE_AFTER`` to the workers again; returns how many."""
+    now = now or timezone.now()
+    stuck = AccessRequest.objects.filter(
+        state=AccessRequestState.PREPARING, opened_at__lt=now - REQUEUE_AFTER
+    ).values_list("pk", flat=True)
+    count = 0
+    for request_id in stuck:
+        access_request_dispatch(request_id=request_id)
+        count += 1
+    return count
+
+
+def _reason(reason: str, *, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": message})
+    if len(reason) > REASON_LIMIT:
+        raise ValidationError({"reason": f"Please keep this under {REASON_LIMIT} characters."})
+    return reason
+
+
+def access_request_withhold(
+    *, user: User, access_request: AccessRequest, section: str, item_id: str, reason: str
+) -> WithheldItem:
+    """Leave one item of the complete copy out of the patient's copy, with the reason they will be given."""
+    _require_admin(user, access_request)
+    reason = _reason(reason, message="Please say why this item is withheld. The patient is told this reason.")
+    item_id = (item_id or "").strip()
+    with transaction.atomic():
+        request = _locked(access_request)
+        if request.state != AccessRequestState.REVIEW:
+            raise ValidationError(NOT_IN_REVIEW)
+        sections = {s["key"]: s for s in access_request_complete(access_request=request)["sections"]}
+        if section not in sections:
+            raise ValidationError({"section": "Please choose a section from the list."})
+        found = sections[section]
+        if item_id not in {str(row.get("id")) for row in found["rows"]}:
+            raise ValidationError(
+                {
+                    "item_id": f"There is no item {item_id or 'with that number'} in “{found['title']}”. "
+                    "Please use a number from the list above."
+                }
+            )
+        if WithheldItem.objects.filter(request=request, section=section, item_id=item_id).exists():
+            raise ValidationError({"item_id": "That item is already withheld."})
+        item = WithheldItem.objects.create(
+            request=request,
+            section=section,
+            section_title=found["title"],
+            item_id=item_id,
+            reason=reason,
+            withheld_by=user,
+        )
+        _event(request, AccessEventKind.WITHHELD, user, f"{found['title']}, item {item_id}: {reason}")
+    return item
+
+
+def access_request_restore(*, user: User, access_request: AccessRequest, withheld_id: int) -> None:
+    """Put a withheld item back into the patient's copy (while the request is in review)."""
+    _require_admin(user, access_request)
+    with transaction.atomic():
+        request = _locked(access_request)
+        if request.state != AccessRequestState.REVIEW:
+            raise ValidationError(NOT_IN_REVIEW)
+        item = WithheldItem.objects.filter(request=request, pk=withheld_id).first()
+        if item is None:
+            raise ValidationError("That item is not withheld.")
+        item.delete()
+        _event(request, AccessEventKind.WITHHELD, user, f"{item.section_title}, item {item.item_id}: put back")
+
+
+def access_request_decide(*, user: User, access_request: AccessRequest, decision: str, reason: str) -> AccessRequest:
+    """Record the decision. Refusing closes the request; the patient sees the reason on their data page."""
+    _require_admin(user, access_request)
+    if decision not in AccessDecision.values:
+        raise ValidationError({"decision": "Please choose one of the three."})
+    if decision in (AccessDecision.PARTIAL, AccessDecision.REFUSE):
+        message = (
+            "Please give the reason the items are withheld. The patient is told it."
+            if decision == AccessDecision.PARTIAL
+            else "Please give the reason for refusing. The patient is told it."
+        )
+        reason = _reason(reason, message=message)
+    else:
+        reason = (reason or "").strip()
+        if len(reason) > REASON_LIMIT:
+            raise ValidationError({"reason": f"Please keep this under {REASON_LIMIT} characters."})
+    with transaction.atomic():
+        request = _locked(access_request)
+        if request.state != AccessRequestState.REVIEW:
+            raise ValidationError(NOT_IN_REVIEW)
+        now = timezone.now()
+        request.decision = decision
+        request.decision_reason = reason
+        request.decided_by = user
+        request.decided_at = now
+        fields = ["decision", "decision_reason", "decided_by", "decided_at"]
+        if decision == AccessDecision.REFUSE:
+            request.state = AccessRequestState.REFUSED
+            request.closed_at = now
+            fields += ["state", "closed_at"]
+        request.save(update_fields=fields)
+        label = AccessDecision(decision).label
+        _event(request, AccessEventKind.DECIDED, user, f"{label}. {reason}".strip())
+        if decision == AccessDecision.REFUSE:
+            _event(request, AccessEventKind.REFUSED, user, reason)
+    return request
+
+
+def about_released(*, request: AccessRequest, withheld: int) -> dict:
+    about = {
+        **about_complete(request=request),
+        "what_this_is": (
+            "Your complete copy of everything Alliance holds about you, from your subject access request, "
+            "including your clinicians' private notes. Times are in UTC."
+        ),
+    }
+    if withheld:
+        about["items_left_out"] = (
+            f"Your clinic left {withheld} item{'s' if withheld != 1 else ''} out of this copy. Each is listed "
+            "under “withheld” at the end of this file, with the reason. If you disagree, please talk to your "
+            "clinic; you can also complain to the Information Commissioner's Office (ico.org.uk)."
+        )
+    about["asking_again"] = HOW_TO_ASK
+    return about
+
+
+def access_request_release(*, user: User, access_request: AccessRequest) -> AccessRequest:
+    """Write the patient's copy (the complete one less withheld items) and put it on their data page."""
+    _require_admin(user, access_request)
+    with transaction.atomic():
+        request = _locked(access_request)
+        if request.state != AccessRequestState.REVIEW:
+            raise ValidationError(NOT_IN_REVIEW)
+        withheld = list(WithheldItem.objects.filter(request=request).order_by("section", "item_id"))
+        if request.decision not in (AccessDecision.FULL, AccessDecision.PARTIAL):
+            raise ValidationError("Please record your decision before releasing the copy.")
+        if request.decision == AccessDecision.FULL and withheld:
+            raise ValidationError(
+                "You decided to release in full, but some items are marked as withheld. Please put them back, "
+                "or record the decision to release with items withheld."
+            )
+        if request.decision == AccessDecision.PARTIAL and not withheld:
+            raise ValidationError(
+                "You decided to withhold some items, but none are marked. Please mark them, or record the "
+                "decision to release in full."
+            )
+        complete = access_request_complete(access_request=request)
+        relative = Path(str(request.clinic_id)) / f"access-{uuid.uuid4().hex}-released.json"
+        final = access_request_file(relative=str(relative))
+        partial = final.with_name(final.name + ".part")
+        items = [
+            {"section": w.section, "section_title": w.section_title, "item_id": w.item_id, "reason": w.reason}
+            for w in withheld
+        ]
+        with partial.open("wb") as out:
+            subject_access_release(
+                complete=complete,
+                withheld=items,
+                about=about_released(request=request, withheld=len(items)),
+                out=out,
+            )
+        os.replace(partial, final)
+        now = timezone.now()
+        request.state = AccessRequestState.RELEASED
+        request.released_by = user
+        request.released_at = now
+        request.released_path = str(relative)
+        request.closed_at = now
+        request.save(update_fields=["state", "released_by", "released_at", "released_path", "closed_at"])
+        _event(
+            request,
+            AccessEventKind.RELEASED,
+            user,
+            f"{len(items)} item{'s' if len(items) != 1 else ''} withheld" if items else "Released in full",
+        )
+    return request
+
+
+def access_copy_open(*, user: User, access_request: AccessRequest) -> BinaryIO:
+    """The released copy, for the patient or an admin of their clinic; each download is recorded."""
+    own = user.role == Role.PATIENT and access_request.patient.user_id == user.pk
+    if not (own or is_clinic_admin_of(user=user, clinic_id=access_request.clinic_id)):
+        raise PermissionDenied
+    if access_request.state != AccessRequestState.RELEASED:
+        raise FileNotFoundError("not released")
+    handle = access_request_file(relative=access_request.released_path).open("rb")
+    _event(access_request, AccessEventKind.DOWNLOADED, user, "By the patient" if own else "By a clinic admin")
+    if own:
+        export_record_patient_download(user=user, fmt=ExportFormat.JSON, rows=access_request.item_count or 0)
+    return handle
