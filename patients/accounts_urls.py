@@ -7,6 +7,7 @@ reverse them that way.
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from patients.decorators import recent_second_factor_required
 from patients.forms import EmailAuthenticationForm
 
 urlpatterns = [
@@ -14,6 +15,12 @@ urlpatterns = [
         "login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
         name="login",
+    ),
+    # Changing the password asks for the second factor again (if the person has one).
+    path(
+        "password_change/",
+        recent_second_factor_required(auth_views.PasswordChangeView.as_view()),
+        name="password_change",
     ),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -11,3 +11,8 @@ def login_sessions_clear_expired() -> int:
 @shared_task
 def form_submissions_clear_old() -> int:
     return services.form_submissions_clear_old()
+
+
+# A reset's email is sent by ``factors_reset_notify``, which lives beside the service that queues it (a
+# service never imports a task); importing it here registers it with the worker.
+factors_reset_notify = services.factors_reset_notify
