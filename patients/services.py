@@ -6,9 +6,11 @@ field, so a view can put the message next to the field and nothing is half-saved
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import logging
 import secrets
+from base64 import b32decode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
@@ -315,6 +317,36 @@ def totp_device_pending(*, user: User) -> TOTPDevice:
     """The authenticator-app secret being set up: the same one on every visit until it is confirmed."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     return device or TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+
+
+def totp_secret_check(secret: str) -> bytes:
+    """The key behind a base32 secret as authenticator apps show it (spaces and case ignored), or
+    ``ValidationError``. Keys of 10 to 40 bytes (16 to 64 base32 letters) are accepted."""
+    text = "".join((secret or "").split()).upper().rstrip("=")
+    try:
+        key = b32decode(text + "=" * (-len(text) % 8))
+    except (ValueError, binascii.Error):
+        raise ValidationError("A TOTP secret is base32: the letters A to Z and the digits 2 to 7.") from None
+    if not 10 <= len(key) <= 40:
+        raise ValidationError("A TOTP secret must be 16 to 64 base32 letters long (10 to 40 bytes).")
+    return key
+
+
+def totp_device_enrol(*, user: User, secret: str | None = None) -> TOTPDevice:
+    """Give the person a confirmed authenticator app and return it (for the demo's named accounts).
+
+    Without ``secret`` the app they already have is kept (so an authenticator app set up from an earlier
+    run goes on working), or a new random key is made. With ``secret`` (base32), their app's key becomes
+    exactly that one. Raises ``ValidationError`` for a secret that is not base32 of a usable length.
+    """
+    key = totp_secret_check(secret) if secret else None
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").last()
+    if device is None:
+        device = TOTPDevice(user=user, name=APP_DEVICE_NAME, confirmed=True)
+    if key is not None and (device.pk is None or device.bin_key != key):
+        device.key, device.last_t, device.drift = key.hex(), -1, 0
+    device.save()
+    return device
 
 
 def recovery_codes_issue(*, user: User) -> list[str]:

@@ -331,6 +331,8 @@ def second_factor_setup(request):
         "qr": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - an SVG segno drew from our own secret
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": _next(request),
+        # After a passkey instead: its new recovery codes (if any were made), then on to ``next``.
+        "after_passkey": f"{reverse('patients:recovery-codes')}?{urlencode({'next': _next(request)})}",
         "replacing": selectors.second_factors_for(user=user).app is not None,
         "mandatory": selectors.second_factor_is_mandatory(user=user),
     }
@@ -365,6 +367,7 @@ def security(request):
         "factors": factors,
         "mandatory": selectors.second_factor_is_mandatory(user=request.user),
         "confirmed": second_factor_recently_confirmed(request),
+        "after_passkey": f"{reverse('patients:recovery-codes')}?{urlencode({'next': reverse('patients:security')})}",
     }
     return render(request, "patients/security.html", context)
 

@@ -25,12 +25,15 @@ def totp_device_for(user) -> TOTPDevice:
 
 def totp_code(device: TOTPDevice) -> str:
     """The code the person's app shows now, as pyotp (any authenticator app) works it out from the
-    secret. A code for a time step already used is refused (no replays): then the next step's code,
-    which the device accepts too (one step's tolerance)."""
+    secret. A code for a time step already used is refused (no replays), so after a sign-in in this
+    same step it is the next step's code, which the device accepts too (``tolerance``), waiting for
+    the clock only when even that was used."""
     device.refresh_from_db()
-    step = int(time.time() - device.t0) // device.step + device.drift
-    step = max(step, device.last_t + 1)
-    return pyotp.TOTP(b32encode(device.bin_key).decode(), interval=device.step).at(device.t0 + step * device.step)
+    current = int(time.time() - device.t0) // device.step + device.drift
+    target = max(current, device.last_t + 1)
+    if target > current + device.tolerance:
+        time.sleep(max(0.0, device.t0 + (target - device.tolerance - device.drift) * device.step - time.time()) + 0.05)
+    return pyotp.TOTP(b32encode(device.bin_key).decode(), interval=device.step).at(device.t0 + target * device.step)
 
 
 class Client(django.test.Client):
