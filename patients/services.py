@@ -319,7 +319,7 @@ def totp_device_pending(*, user: User) -> TOTPDevice:
     return device or TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
 
 
-def totp_secret_check(secret: str) -> bytes:
+def totp_secret_check(*, secret: str) -> bytes:
     """The key behind a base32 secret as authenticator apps show it (spaces and case ignored), or
     ``ValidationError``. Keys of 10 to 40 bytes (16 to 64 base32 letters) are accepted."""
     text = "".join((secret or "").split()).upper().rstrip("=")
@@ -339,7 +339,7 @@ def totp_device_enrol(*, user: User, secret: str | None = None) -> TOTPDevice:
     run goes on working), or a new random key is made. With ``secret`` (base32), their app's key becomes
     exactly that one. Raises ``ValidationError`` for a secret that is not base32 of a usable length.
     """
-    key = totp_secret_check(secret) if secret else None
+    key = totp_secret_check(secret=secret) if secret else None
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").last()
     if device is None:
         device = TOTPDevice(user=user, name=APP_DEVICE_NAME, confirmed=True)

@@ -34,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError("--password: " + " ".join(error.messages)) from None
         if totp_secret is not None:
             try:
-                totp_secret_check(totp_secret)
+                totp_secret_check(secret=totp_secret)
             except ValidationError as error:
                 raise CommandError("--totp-secret: " + " ".join(error.messages)) from None
         ctx = seed_demo(
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             "",
             "Clinicians and admins then give a code from an authenticator app (a second step). Add their",
             "secret below to any authenticator app, or get the current code with:",
-            "  python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
+            "  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"",
             *(f"totp {email} {secret}" for email, secret in sorted(ctx.totp_secrets.items())),
         ]
         self.stdout.write("\n".join(lines))
