@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "patients",
     "sessions.apps.CareSessionsConfig",
     "alliance",
@@ -87,9 +91,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "patients.middleware.NoStoreMiddleware",
     "patients.middleware.ExpiredSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "patients.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -172,6 +178,24 @@ AXES_USERNAME_CALLABLE = "patients.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# The second factor (django-otp): clinicians, clinic admins and superusers must give one after their
+# password; a patient may choose to. Codes from an authenticator app (TOTP), single-use recovery codes,
+# and passkeys (django-otp-webauthn). Wrong codes are throttled by django-otp: each failure doubles the
+# wait, starting at a second.
+OTP_TOTP_ISSUER = "Alliance"
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Changing a password or the factors themselves asks for the second factor again after this long.
+SECOND_FACTOR_RECONFIRM_MINUTES = 10
+OTP_WEBAUTHN_RP_NAME = "Alliance"
+# The relying party is the host the request came to (already checked against ALLOWED_HOSTS), and the one
+# origin accepted is that request's own: see patients/passkeys.py. So there is no fixed list to check.
+OTP_WEBAUTHN_RP_ID_CALLABLE = "patients.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "patients.passkeys.PasskeyHelper"
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
+# A passkey is a second factor here, after the password, never a way round it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 INVITATION_TTL = timedelta(days=7)
 ALLIANCE_DEFAULT_TIMEZONE = env_str("ALLIANCE_DEFAULT_TIMEZONE") or "Europe/London"

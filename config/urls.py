@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("alliance.urls")),
     path("", include("patients.urls")),
     path("accounts/", include("patients.accounts_urls")),
+    path("accounts/passkeys/", include("patients.passkey_urls")),
     path("sessions/", include("sessions.urls")),
     path("admin/", admin.site.urls),
 ]

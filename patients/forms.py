@@ -189,3 +189,22 @@ class AccountForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()
+
+
+class SecondFactorForm(forms.Form):
+    """One field for the second step: a code from an authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        strip=True,
+        help_text="The six-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, help_text: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if help_text is not None:
+            self.fields["code"].help_text = help_text

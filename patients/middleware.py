@@ -1,9 +1,10 @@
 """Middleware of our own: each person's time zone, every form stored once however often it is sent,
-nothing lost when a sign-in runs out before a form is sent, signed-in pages kept out of every cache,
-and a kind 503 while the database cannot be reached."""
+nothing lost when a sign-in runs out before a form is sent, the second factor before anything else,
+signed-in pages kept out of every cache, and a kind 503 while the database cannot be reached."""
 
 import zoneinfo
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,11 +13,13 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from patients.models import FormSubmission
 from patients.redirects import safe_local_url
+from patients.selectors import second_factor_enrolled, second_factor_is_mandatory
 from patients.services import person_changed_something
 from patients.signals import ENDED_KEY, SIGNED_IN_AT_KEY
 
@@ -276,3 +279,46 @@ class OwnChangesMiddleware:
         if request.method == "POST" and user is not None and user.is_authenticated and _went_through(response):
             person_changed_something(user=user)
         return response
+
+
+# The pages someone signed in but not yet past their second factor may open: signing out, giving or
+# setting up the factor (and the passkey ceremonies behind those pages). Pages that need no sign-in at
+# all (health, password reset, invitations) stay open to everyone, as ever.
+SECOND_FACTOR_PAGES = {"logout", "patients:second-factor", "patients:second-factor-setup"}
+SECOND_FACTOR_NAMESPACES = {"otp_webauthn"}
+# Whether a person who need not give a second factor has chosen to: asked once per sign-in.
+ENROLLED_KEY = "alliance_second_factor_enrolled"
+
+
+class SecondFactorMiddleware:
+    """Clinicians, clinic admins and superusers give a second factor before any other page, the Django
+    admin included; so does a patient who has set one up.
+
+    Someone signed in but not yet verified (``django_otp``'s ``user.is_verified()``) is sent to the code
+    page if they have a factor, or to set one up if they have none, with the page they asked for kept in
+    ``next``. Runs after ``LoginRequiredMiddleware``, so a visitor who is not signed in is sent to sign
+    in first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified() or not getattr(view_func, "login_required", True):
+            return None
+        match = request.resolver_match
+        if match is None or match.view_name in SECOND_FACTOR_PAGES or match.namespace in SECOND_FACTOR_NAMESPACES:
+            return None
+        if second_factor_is_mandatory(user=user):
+            enrolled = second_factor_enrolled(user=user)
+        else:
+            if ENROLLED_KEY not in request.session:
+                request.session[ENROLLED_KEY] = second_factor_enrolled(user=user)
+            if not (enrolled := request.session[ENROLLED_KEY]):
+                return None
+        page = "patients:second-factor" if enrolled else "patients:second-factor-setup"
+        return redirect(f"{reverse(page)}?{urlencode({'next': request.get_full_path()})}")

@@ -6,11 +6,15 @@ raises ``Http404``, exactly as something that does not exist, so nothing leaks b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from patients.models import CareTeamMembership, Clinician, Invitation, Patient, Role, User
 
@@ -127,3 +131,42 @@ def care_team_for_patient(*, patient: Patient) -> QuerySet[CareTeamMembership]:
 
 def invitation_latest_for(*, person: User) -> Invitation | None:
     return Invitation.objects.filter(user=person).order_by("-created_at").first()
+
+
+# --- the second factor ------------------------------------------------------------------------
+
+
+def second_factor_is_mandatory(*, user: User) -> bool:
+    """Clinicians, clinic admins and superusers (and any Django staff) must give a second factor."""
+    return bool(user.is_superuser or user.is_staff or user.role in (Role.CLINICIAN, Role.CLINIC_ADMIN))
+
+
+def second_factor_enrolled(*, user: User) -> bool:
+    """True when the person has a confirmed authenticator app or passkey (one query)."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+@dataclass(frozen=True)
+class SecondFactors:
+    """What a person has set up: their authenticator app (or None), their passkeys (oldest first), and
+    how many single-use recovery codes they have left."""
+
+    app: TOTPDevice | None
+    passkeys: list[WebAuthnCredential]
+    recovery_codes_left: int
+
+    @property
+    def any(self) -> bool:
+        return self.app is not None or bool(self.passkeys)
+
+
+def second_factors_for(*, user: User) -> SecondFactors:
+    """The person's own confirmed factors (three queries)."""
+    return SecondFactors(
+        app=TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").last(),
+        passkeys=list(WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")),
+        recovery_codes_left=StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
+    )

@@ -6,22 +6,29 @@ field, so a view can put the message next to the field and nothing is half-saved
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import logging
 import secrets
+from base64 import b32decode
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import import_module
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from patients.emails import as_seen_by, zone_label, zone_note
 from patients.models import (
@@ -37,6 +44,7 @@ from patients.models import (
     Role,
     User,
 )
+from patients.selectors import second_factor_is_mandatory
 
 logger = logging.getLogger(__name__)
 
@@ -411,3 +419,214 @@ def sign_in_pause_lift(*, user: User) -> int:
     from axes.utils import reset
 
     return reset(username=user.email.strip().lower())
+
+
+# --- the second factor ------------------------------------------------------------------------
+
+RECOVERY_CODE_COUNT = 10
+APP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator-app secret being set up: the same one on every visit until it is confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+
+
+def totp_secret_check(*, secret: str) -> bytes:
+    """The key behind a base32 secret as authenticator apps show it (spaces and case ignored), or
+    ``ValidationError``. Keys of 10 to 40 bytes (16 to 64 base32 letters) are accepted."""
+    text = "".join((secret or "").split()).upper().rstrip("=")
+    try:
+        key = b32decode(text + "=" * (-len(text) % 8))
+    except (ValueError, binascii.Error):
+        raise ValidationError("A TOTP secret is base32: the letters A to Z and the digits 2 to 7.") from None
+    if not 10 <= len(key) <= 40:
+        raise ValidationError("A TOTP secret must be 16 to 64 base32 letters long (10 to 40 bytes).")
+    return key
+
+
+def totp_device_enrol(*, user: User, secret: str | None = None) -> TOTPDevice:
+    """Give the person a confirmed authenticator app and return it (for the demo's named accounts).
+
+    Without ``secret`` the app they already have is kept (so an authenticator app set up from an earlier
+    run goes on working), or a new random key is made. With ``secret`` (base32), their app's key becomes
+    exactly that one. Raises ``ValidationError`` for a secret that is not base32 of a usable length.
+    """
+    key = totp_secret_check(secret=secret) if secret else None
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").last()
+    if device is None:
+        device = TOTPDevice(user=user, name=APP_DEVICE_NAME, confirmed=True)
+    if key is not None and (device.pk is None or device.bin_key != key):
+        device.key, device.last_t, device.drift = key.hex(), -1, 0
+    device.save()
+    return device
+
+
+def recovery_codes_issue(*, user: User) -> list[str]:
+    """Ten new single-use recovery codes (8 letters and digits each); any earlier ones stop working.
+
+    Returns the codes: they are shown once and cannot be read back later.
+    """
+    with transaction.atomic():
+        StaticDevice.objects.filter(user=user).delete()
+        device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "") if ch not in " -\t").lower()[:32]
+
+
+WRONG_CODE = "That code didn't work. Check the newest code in your app, or use one of your recovery codes."
+NO_APP = "You haven't set up an authenticator app. Please use a recovery code or a passkey."
+APP_CODE_WRONG = "That code didn't work. Check you typed the newest six-digit code from your authenticator app."
+
+
+def _throttled(device: Device) -> str | None:
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return None
+    until = (data or {}).get("locked_until")
+    seconds = max(1, int((until - timezone.now()).total_seconds()) + 1) if until else 1
+    return (
+        f"Too many codes in a row didn't work, so we've paused for a moment. "
+        f"Please wait {seconds} second{'s' if seconds != 1 else ''} and try again."
+    )
+
+
+def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:
+    """Confirm a new authenticator app with a code it shows; it replaces any app set up before.
+
+    Returns new recovery codes when the person had none left (shown once), else []. Raises
+    ``ValidationError`` on ``code`` for a wrong code, or one sent too soon after several wrong ones.
+    """
+    if device.user_id != user.pk or device.confirmed:
+        raise ValidationError({"code": "This set-up has already been used. Please start again."})
+    if problem := _throttled(device):
+        raise ValidationError({"code": problem})
+    token = _normalise_code(code)
+    if not (token.isdigit() and len(token) == device.digits):
+        device.throttle_increment()
+        raise ValidationError({"code": APP_CODE_WRONG})
+    if not device.verify_token(token):  # counts the failure itself
+        raise ValidationError({"code": APP_CODE_WRONG})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    logger.info("Second factor: user %s set up an authenticator app", user.pk)
+    if StaticToken.objects.filter(device__user=user).exists():
+        return []
+    return recovery_codes_issue(user=user)
+
+
+def second_factor_check(*, user: User, code: str) -> Device:
+    """The device that accepts ``code``: a code from the person's authenticator app, or one of their
+    recovery codes (which then stops working).
+
+    Raises ``ValidationError`` on ``code`` when nothing accepts it, or when several wrong codes in a
+    row mean waiting a moment first (django-otp's throttling: 1, 2, 4, 8 … seconds).
+    """
+    token = _normalise_code(code)
+    if not token:
+        raise ValidationError({"code": "Please type the code from your authenticator app, or a recovery code."})
+    kind = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
+    devices = list(kind.objects.filter(user=user, confirmed=True).order_by("pk"))
+    if not devices:
+        raise ValidationError({"code": WRONG_CODE if kind is StaticDevice else NO_APP})
+    for device in devices:
+        if problem := _throttled(device):
+            raise ValidationError({"code": problem})
+    with transaction.atomic():
+        for device in devices:
+            device = kind.objects.select_for_update().get(pk=device.pk)
+            if device.verify_token(token):
+                if kind is StaticDevice:
+                    logger.info("Second factor: user %s used a recovery code", user.pk)
+                return device
+    raise ValidationError({"code": WRONG_CODE})
+
+
+def passkey_remove(*, user: User, passkey_id: int) -> bool:
+    """Remove one of the person's own passkeys. Returns False when it was not theirs (or already gone).
+
+    Raises ``ValidationError`` when it is the last factor of someone who must have one.
+    """
+    others = WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=passkey_id)
+    app = TOTPDevice.objects.filter(user=user, confirmed=True)
+    if second_factor_is_mandatory(user=user) and not others.exists() and not app.exists():
+        raise ValidationError(
+            "This passkey is your only second step. Set up an authenticator app or another passkey first."
+        )
+    deleted, _ = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).delete()
+    if deleted:
+        logger.info("Second factor: user %s removed a passkey", user.pk)
+    return bool(deleted)
+
+
+def factors_reset(*, by: User, user: User) -> int:
+    """An admin clears someone's second factors, for example after a lost phone. Their open sign-ins end,
+    and they set up a new factor the next time they sign in. Returns how many factors were removed.
+
+    ``by`` must be a clinic admin of ``user``'s own clinic (``PermissionDenied`` otherwise; views reach
+    ``user`` through ``selectors.person_get_for_admin``, so another clinic's person is a 404 first). The
+    person is told by email, in their own time zone, once this has committed.
+    """
+    if by.role != Role.CLINIC_ADMIN or by.clinic is None or user.clinic is None or by.clinic.pk != user.clinic.pk:
+        raise PermissionDenied("Only an admin of the person's own clinic can reset their second factor.")
+    if by.pk == user.pk:
+        raise ValidationError("You can't reset your own second factor. Ask another admin of your clinic.")
+    with transaction.atomic():
+        removed = 0
+        for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+            devices = model.objects.filter(user=user)
+            removed += devices.filter(confirmed=True).count()
+            devices.delete()
+        _end_login_sessions(person=user)
+        reset_at = timezone.now()
+        # AUDIT: the audit trail writes its row here, inside this transaction: who (``by``), whose account
+        # (``user``), what ("second factor reset", ``removed`` factors) and when (``reset_at``).
+        transaction.on_commit(lambda: _factors_reset_dispatch(user_id=user.pk, by_id=by.pk, reset_at=reset_at))
+    logger.info("Second factor: admin %s reset the factors of user %s (%s removed)", by.pk, user.pk, removed)
+    return removed
+
+
+def _factors_reset_dispatch(*, user_id: int, by_id: int, reset_at: datetime) -> None:
+    try:
+        factors_reset_notify.delay(user_id, by_id, reset_at.isoformat())
+    except Exception:  # the reset itself stands even if the broker is down; the admin can tell them
+        logger.exception("Could not queue the second-factor reset email for user %s", user_id)
+
+
+@shared_task(name="patients.tasks.factors_reset_notify", acks_late=True, ignore_result=True)
+def factors_reset_notify(user_id: int, by_id: int, reset_at: str) -> bool:
+    """The worker's half of a reset: the email. Kept beside the service (a service never imports a task)."""
+    return factors_reset_email(user_id=user_id, by_id=by_id, reset_at=datetime.fromisoformat(reset_at))
+
+
+def factors_reset_email(*, user_id: int, by_id: int, reset_at: datetime) -> bool:
+    """Tell a person their second factor was reset, with the time in their own zone. False if they are gone."""
+    person = User.objects.filter(pk=user_id, is_active=True).first()
+    by = User.objects.filter(pk=by_id).first()
+    if person is None:
+        return False
+    with as_seen_by(person):
+        context = {
+            "person": person,
+            "by": by,
+            "reset_at": timezone.localtime(reset_at),
+            "zone": zone_note(person),
+            "link": absolute_url(reverse("login")),
+        }
+        message = render_to_string("patients/email/factors_reset.txt", context)
+    send_mail(
+        subject="Your Alliance sign-in: your second step was reset",
+        message=message,
+        from_email=None,
+        recipient_list=[person.email],
+    )
+    return True

@@ -40,3 +40,20 @@ def note_database_down(sender, request=None, **kwargs):
     error = sys.exc_info()[1]
     if request is not None and isinstance(error, (OperationalError, InterfaceError)):
         request.alliance_database_down = True
+
+
+@receiver(user_logged_in)
+def second_factor_afresh(sender, request, user, **kwargs):
+    """Each sign-in asks for the second factor anew, even when the same person signs in again in the
+    same browser session (Django keeps its data then)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from patients.decorators import CONFIRMED_AT
+    from patients.middleware import ENROLLED_KEY
+
+    if getattr(user, "otp_device", None) is None:
+        request.session.pop(DEVICE_ID_SESSION_KEY, None)
+    for key in (CONFIRMED_AT, ENROLLED_KEY):
+        request.session.pop(key, None)

@@ -1,5 +1,8 @@
 import logging
+from base64 import b32encode
+from urllib.parse import urlencode
 
+import segno
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
@@ -7,16 +10,35 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp_webauthn import exceptions as webauthn_errors
+from django_otp_webauthn import views as webauthn_views
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from patients import selectors, services, tasks
-from patients.decorators import clinic_admin_required
-from patients.forms import AcceptInvitationForm, AccountForm, CareTeamAddForm, InvitationForm, form_save, form_status
+from patients.decorators import (
+    clinic_admin_required,
+    recent_second_factor_required,
+    second_factor_confirmed,
+    second_factor_recently_confirmed,
+)
+from patients.forms import (
+    AcceptInvitationForm,
+    AccountForm,
+    CareTeamAddForm,
+    InvitationForm,
+    SecondFactorForm,
+    form_save,
+    form_status,
+)
 from patients.models import Role, User
 from patients.redirects import safe_local_url
 
@@ -205,7 +227,11 @@ def invite(request):
 @clinic_admin_required
 def person(request, pk):
     person = selectors.person_get_for_admin(user=request.user, pk=pk)
-    context = {"person": person, "invitation": selectors.invitation_latest_for(person=person)}
+    context = {
+        "person": person,
+        "invitation": selectors.invitation_latest_for(person=person),
+        "second_factors": selectors.second_factors_for(user=person),
+    }
     if person.role == Role.PATIENT:
         context["care_team"] = selectors.care_team_for_patient(patient=person.patient)
         context["care_team_form"] = CareTeamAddForm(patient=person.patient)
@@ -265,3 +291,217 @@ def resend_invitation(request, pk):
         else:
             messages.warning(request, "The new invitation could not be emailed just now. Please try again shortly.")
     return redirect("patients:person", pk=person.pk)
+
+
+# --- The second factor ---------------------------------------------------------------------------
+# The code forms carry no form token on purpose: FormOnceMiddleware rolls a refused form's transaction
+# back, and that would undo django-otp's count of wrong codes, the throttle that slows down guessing.
+
+RECOVERY_CODES_KEY = "alliance_recovery_codes"
+
+
+def _next(request) -> str:
+    """Where to go after this step: the page first asked for, if it is on this site; else home."""
+    target = safe_local_url(request, request.POST.get("next") or request.GET.get("next"))
+    return target or resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _passed(request, device) -> None:
+    """The person has just given their second factor with ``device``."""
+    otp_login(request, device)
+    second_factor_confirmed(request)
+
+
+def _used_a_recovery_code(request, device) -> None:
+    if isinstance(device, StaticDevice):
+        left = device.token_set.count()
+        messages.warning(
+            request,
+            f"You used a recovery code; it won't work again. You have {left} left. "
+            "You can make a new set from Account → Sign-in and security.",
+        )
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def second_factor(request):
+    """Step two of signing in: one field for a code (app or recovery), or a passkey."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_next(request))
+    factors = selectors.second_factors_for(user=user)
+    if not factors.any and not factors.recovery_codes_left:
+        return redirect(f"{reverse('patients:second-factor-setup')}?{urlencode({'next': _next(request)})}")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: services.second_factor_check(user=user, code=data["code"]))
+    ):
+        _passed(request, saved.value)
+        _used_a_recovery_code(request, saved.value)
+        return redirect(_next(request))
+    context = {"form": form, "factors": factors, "next": _next(request)}
+    return render(request, "patients/second_factor.html", context, status=form_status(form))
+
+
+def _qr_svg(uri: str) -> str:
+    # segno writes the SVG itself (no HTML is assembled here); light modules are white so the code
+    # reads on any background.
+    return segno.make(uri, error="m").svg_inline(scale=4, light="#fff", svgclass="qr-code", title="QR code")
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+@recent_second_factor_required
+def second_factor_setup(request):
+    """Set up an authenticator app (or a passkey): the first time, or to replace an app."""
+    user = request.user
+    device = services.totp_device_pending(user=user)
+    form = SecondFactorForm(
+        request.POST or None, help_text="The six-digit code your authenticator app shows for Alliance now."
+    )
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: services.totp_device_confirm(user=user, device=device, code=data["code"]))
+    ):
+        _passed(request, device)
+        request.session.pop("alliance_second_factor_enrolled", None)
+        if saved.value:
+            request.session[RECOVERY_CODES_KEY] = saved.value
+            return redirect(f"{reverse('patients:recovery-codes')}?{urlencode({'next': _next(request)})}")
+        messages.success(request, "Your authenticator app is set up. Use it the next time you sign in.")
+        return redirect("patients:security")
+    secret = b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "qr": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - an SVG segno drew from our own secret
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "next": _next(request),
+        # After a passkey instead: its new recovery codes (if any were made), then on to ``next``.
+        "after_passkey": f"{reverse('patients:recovery-codes')}?{urlencode({'next': _next(request)})}",
+        "replacing": selectors.second_factors_for(user=user).app is not None,
+        "mandatory": selectors.second_factor_is_mandatory(user=user),
+    }
+    return render(request, "patients/second_factor_setup.html", context, status=form_status(form))
+
+
+@never_cache
+@require_GET
+def recovery_codes(request):
+    """New recovery codes, shown this once (they are kept only as the codes themselves, never shown again)."""
+    codes = request.session.pop(RECOVERY_CODES_KEY, None)
+    if not codes:
+        return redirect("patients:security")
+    return render(request, "patients/recovery_codes.html", {"codes": codes, "next": _next(request)})
+
+
+@require_POST
+@recent_second_factor_required
+def recovery_codes_new(request):
+    if not selectors.second_factors_for(user=request.user).any:
+        messages.info(request, "Recovery codes go with an authenticator app or a passkey: set one of those up first.")
+        return redirect("patients:security")
+    request.session[RECOVERY_CODES_KEY] = services.recovery_codes_issue(user=request.user)
+    return redirect(f"{reverse('patients:recovery-codes')}?{urlencode({'next': reverse('patients:security')})}")
+
+
+@require_GET
+def security(request):
+    """Sign-in and security: the person's own second factors."""
+    factors = selectors.second_factors_for(user=request.user)
+    context = {
+        "factors": factors,
+        "mandatory": selectors.second_factor_is_mandatory(user=request.user),
+        "confirmed": second_factor_recently_confirmed(request),
+        "after_passkey": f"{reverse('patients:recovery-codes')}?{urlencode({'next': reverse('patients:security')})}",
+    }
+    return render(request, "patients/security.html", context)
+
+
+@require_POST
+@recent_second_factor_required
+def passkey_remove(request, pk):
+    try:
+        removed = services.passkey_remove(user=request.user, passkey_id=pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("patients:security")
+    if not removed:
+        raise Http404("No such passkey.")
+    messages.success(request, "The passkey is removed. It can no longer be used to sign in to Alliance.")
+    return redirect("patients:security")
+
+
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def confirm_it_is_you(request):
+    """Ask for the second factor again before a change to the password, the email or the factors."""
+    user = request.user
+    if second_factor_recently_confirmed(request) or not selectors.second_factor_enrolled(user=user):
+        return redirect(_next(request))
+    factors = selectors.second_factors_for(user=user)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and (
+        saved := form_save(form, lambda data: services.second_factor_check(user=user, code=data["code"]))
+    ):
+        _passed(request, saved.value)
+        _used_a_recovery_code(request, saved.value)
+        return redirect(_next(request))
+    context = {"form": form, "factors": factors, "next": _next(request)}
+    return render(request, "patients/confirm_it_is_you.html", context, status=form_status(form))
+
+
+@clinic_admin_required
+@require_POST
+def factors_reset(request, pk):
+    person = selectors.person_get_for_admin(user=request.user, pk=pk)
+    try:
+        removed = services.factors_reset(by=request.user, user=person)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if removed:
+            messages.success(
+                request,
+                f"{person.full_name}'s second step is reset and they are signed out. We've emailed them; "
+                "they'll set up a new one the next time they sign in.",
+            )
+        else:
+            messages.info(request, f"{person.full_name} had no second step set up, so there was nothing to reset.")
+    return redirect("patients:person", pk=person.pk)
+
+
+# Passkeys: django-otp-webauthn's own JSON views, with two rules of ours.
+
+
+class PasskeyRegistrationBegin(webauthn_views.BeginCredentialRegistrationView):
+    def check_can_register(self):
+        """Adding a passkey changes the factors: someone who has any must have confirmed it is them lately."""
+        if selectors.second_factor_enrolled(user=self.request.user) and not second_factor_recently_confirmed(
+            self.request
+        ):
+            raise webauthn_errors.NotVerified(
+                detail="Please confirm it's you again (Account → Sign-in and security) before adding a passkey."
+            )
+
+
+class PasskeyRegistrationComplete(webauthn_views.CompleteCredentialRegistrationView):
+    def check_can_register(self):
+        PasskeyRegistrationBegin.check_can_register(self)
+
+    def post(self, *args, **kwargs):
+        response = super().post(*args, **kwargs)
+        if response.status_code == 200:
+            second_factor_confirmed(self.request)
+            self.request.session.pop("alliance_second_factor_enrolled", None)
+            if not selectors.second_factors_for(user=self.request.user).recovery_codes_left:
+                self.request.session[RECOVERY_CODES_KEY] = services.recovery_codes_issue(user=self.request.user)
+        return response
+
+
+class PasskeyAuthenticationComplete(webauthn_views.CompleteCredentialAuthenticationView):
+    def complete_auth(self, device):
+        """A passkey used at sign-in or to confirm it's you counts as the second factor just given."""
+        super().complete_auth(device)
+        second_factor_confirmed(self.request)

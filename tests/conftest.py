@@ -14,7 +14,6 @@ from http.cookies import SimpleCookie
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -30,6 +29,7 @@ from tests.factories import (
     PatientFactory,
     UserFactory,
 )
+from tests.helpers import Client
 
 
 @dataclass
@@ -161,6 +161,13 @@ def unreachable_broker(settings, monkeypatch):
     yield
     celery_app.conf.broker_url = real
     _forget_broker_connections()
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's ``client``, as our ``Client``: staff signed in with ``force_login`` are past their
+    second factor too (see tests/helpers.py)."""
+    return Client()
 
 
 @pytest.fixture

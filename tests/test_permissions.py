@@ -39,6 +39,8 @@ ALICE_CLINICIAN_ONLY = {
     "erin": 403,
 }
 STAFF_ONLY = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 200, "carol": 200, "dave": 200, "erin": 200}
+# Pages that change how someone signs in: staff (who have a second factor) confirm it's them first (302).
+RECONFIRM_FIRST = {"anonymous": 302, "alice": 200, "frank": 200, "bob": 302, "carol": 302, "dave": 302, "erin": 302}
 
 
 @dataclass
@@ -240,12 +242,46 @@ ROWS = [
     Row("password_reset_done", EVERYONE),
     Row("password_reset_confirm", EVERYONE, kwargs=lambda cast: {"uidb64": "MQ", "token": "not-a-real-token"}),
     Row("password_reset_complete", EVERYONE),
-    Row("password_change", SIGNED_IN),
+    # Changing the password asks staff (who have a second factor) to confirm it's them first.
+    Row("password_change", RECONFIRM_FIRST),
     Row("password_change_done", SIGNED_IN),
     Row("patients:invitation-accept", EVERYONE, kwargs=_invitation_token),
     Row("patients:account", SIGNED_IN),
     # "Stay signed in" answers with nothing (204) to anyone signed in.
     Row("patients:keepalive", {**dict.fromkeys(ROLES, 204), "anonymous": 302}),
+    # --- the second factor (issue 12). The cast's staff are signed in with theirs, some minutes ago;
+    # alice and frank have none. Whoever has a factor confirms it's them again before changing factors.
+    Row("patients:second-factor", dict.fromkeys(ROLES, 302)),
+    Row("patients:second-factor-setup", RECONFIRM_FIRST),
+    Row("patients:confirm-it-is-you", {**STAFF_ONLY, "alice": 302, "frank": 302}),
+    Row("patients:security", SIGNED_IN),
+    Row("patients:recovery-codes", dict.fromkeys(ROLES, 302)),
+    Row("patients:recovery-codes-new", dict.fromkeys(ROLES, 302), method="post"),
+    Row(
+        "patients:passkey-remove",
+        {**RECONFIRM_FIRST, "alice": 404, "frank": 404},
+        method="post",
+        kwargs=lambda cast: {"pk": 2**31},
+    ),
+    Row("patients:factors-reset", ALICE_ADMIN_POST, method="post", kwargs=lambda cast: {"pk": cast.bob.user.pk}),
+    # django-otp-webauthn's JSON ceremonies; a passkey is never a way in without the password (302).
+    Row(
+        "otp_webauthn:credential-registration-begin",
+        {**RECONFIRM_FIRST, "bob": 403, "carol": 403, "dave": 403, "erin": 403},
+        method="post",
+    ),
+    Row(
+        "otp_webauthn:credential-registration-complete",
+        {"anonymous": 302, "alice": 400, "frank": 400, "bob": 403, "carol": 403, "dave": 403, "erin": 403},
+        method="post",
+    ),
+    Row("otp_webauthn:credential-authentication-begin", SIGNED_IN, method="post"),
+    Row(
+        "otp_webauthn:credential-authentication-complete",
+        {**dict.fromkeys(ROLES, 400), "anonymous": 302},
+        method="post",
+    ),
+    Row("otp_webauthn:js-i18n-catalog", SIGNED_IN),
     # --- home pages: each role has its own
     Row("alliance:home", SIGNED_IN),
     # --- a clinician's page about one patient: their care team only
@@ -645,7 +681,7 @@ def test_permission_matrix(signed_in, row):
 
 def _admin_patterns():
     """Every named URL of the Django admin, with placeholder arguments."""
-    placeholders = {"app_label": "patients", "object_id": "1", "id": "1", "content_type_id": "1", "url": "x"}
+    placeholders = {"app_label": "patients", "object_id": "1", "id": "1", "pk": "1", "content_type_id": "1", "url": "x"}
     admin_resolver = next(
         entry for entry in get_resolver().url_patterns if isinstance(entry, URLResolver) and entry.namespace == "admin"
     )

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import random
 import zoneinfo
+from base64 import b32encode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from patients.models import CareTeamMembership, Clinic, ClinicAdmin, Clinician, Patient, Profession, User
+from patients.services import totp_device_enrol
 from sessions.models import CareSession, SessionMode, SessionStatus
 
 FIRST_CLINIC = "Riverside Pain Service"
@@ -103,6 +106,10 @@ class DemoContext:
     weeks: int
     now: datetime
     stdout: Callable[[str], None] = print
+    # One base32 secret for every demo staff account's authenticator app (--totp-secret), or None.
+    totp_secret: str | None = None
+    # email → the base32 secret of that staff account's authenticator app, to print.
+    totp_secrets: dict[str, str] = field(default_factory=dict)
     clinics: dict[str, Clinic] = field(default_factory=dict)
     first_clinic_patients: list[Patient] = field(default_factory=list)
     all_patients: list[Patient] = field(default_factory=list)
@@ -302,8 +309,19 @@ def seed_exports(ctx: DemoContext) -> None:
     step(ctx)
 
 
+def seed_second_factors(ctx: DemoContext) -> None:
+    """Every demo clinician and clinic admin gets an authenticator app (a TOTP device), so they can sign in."""
+    staff = User.objects.filter(
+        Q(clinician__clinic__in=ctx.clinics.values()) | Q(clinic_admin__clinic__in=ctx.clinics.values())
+    ).order_by("email")
+    for user in staff:
+        device = totp_device_enrol(user=user, secret=ctx.totp_secret)
+        ctx.totp_secrets[user.email] = b32encode(device.bin_key).decode()
+
+
 STEPS: list[Callable[[DemoContext], None]] = [
     seed_people,
+    seed_second_factors,
     seed_sessions,
     seed_checkins,
     seed_record,
@@ -312,9 +330,19 @@ STEPS: list[Callable[[DemoContext], None]] = [
 ]
 
 
-def seed_demo(*, password: str, patients: int = 6, weeks: int = 8, stdout=print) -> DemoContext:
+def seed_demo(
+    *, password: str, patients: int = 6, weeks: int = 8, totp_secret: str | None = None, stdout=print
+) -> DemoContext:
+    """Create or top up the demo clinics. ``totp_secret`` (base32) gives every demo clinician and admin that
+    one authenticator-app secret; without it each keeps theirs, or gets a random one. ``ctx.totp_secrets``
+    holds each staff account's secret."""
     ctx = DemoContext(
-        password_hash=make_password(password), patients=patients, weeks=weeks, now=timezone.now(), stdout=stdout
+        password_hash=make_password(password),
+        patients=patients,
+        weeks=weeks,
+        now=timezone.now(),
+        stdout=stdout,
+        totp_secret=totp_secret,
     )
     with transaction.atomic():
         for step in STEPS:

@@ -29,6 +29,9 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential, WebAuthnUserHandle
 
 from alliance.exports.fhir import People, checkin_entries, full_url, goal_entries, instant, write_bundle
 from alliance.models import (
@@ -385,6 +388,15 @@ exempt(
     reason="A one-time token saying that a form was already sent, so a double tap stores it once. It holds "
     "nothing that was written in the form (that is in the record itself) and is deleted after a week.",
 )
+# The second factor: keys and one-time codes that would let someone else sign in as the person if they
+# left the account in a file. What the person has set up, and when, is on Account → Sign-in and security.
+_WHY_NOT_IN_THE_DOWNLOAD = (
+    "A sign-in secret for the second step (an authenticator app's key, recovery codes or a passkey's public "
+    "key): copied into a file it could help someone sign in as you. Which ones you have, and when you added "
+    "them, is shown on Account → Sign-in and security."
+)
+for _model in (TOTPDevice, StaticDevice, StaticToken, WebAuthnCredential, WebAuthnAttestation, WebAuthnUserHandle):
+    exempt(_model, reason=_WHY_NOT_IN_THE_DOWNLOAD)
 exempt(
     LogEntry,
     reason="The Django admin's history of changes made by superusers (support staff), who never hold a patient role.",

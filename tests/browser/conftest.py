@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cast, make_cast
+from tests.helpers import totp_device_for
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -101,5 +102,9 @@ def page(open_page):
 
 @pytest.fixture
 def cast(transactional_db) -> Cast:
-    """The named cast, committed, so the live server's thread can see it."""
-    return make_cast()
+    """The named cast, committed, so the live server's thread can see it. Its clinicians and admins
+    have an authenticator app each, so they sign in with a code as every staff member does."""
+    cast = make_cast()
+    for name in ("bob", "carol", "dave", "erin", "heidi"):
+        totp_device_for(cast.user(name))
+    return cast

@@ -3,10 +3,13 @@
 import hashlib
 import re
 
+import pyotp
 from axe_playwright_python.sync_playwright import Axe
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD
+from tests.helpers import totp_code
 
 _axe = Axe()
 # Sub-pixel rounding can make scrollWidth one pixel wider than the viewport without a scrollbar.
@@ -51,7 +54,11 @@ def assert_accessible(page: Page) -> None:
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Sign in through the real form, then check the page that follows."""
+    """Sign in through the real form, then give the second step if asked, checking each page on the way.
+
+    The code is typed as a person would read it from their authenticator app: worked out from the
+    secret of their device (pyotp). Someone with no factor yet sets up an app from the key the page shows.
+    """
     page.goto("/accounts/login/")
     assert_accessible(page)
     page.get_by_label("Email address").fill(email)
@@ -59,6 +66,28 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("load")
     assert_accessible(page)
+    if page.get_by_role("heading", name="One more step").count():
+        device = TOTPDevice.objects.get(user__email=email, confirmed=True)
+        page.get_by_label("Code").fill(totp_code(device))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state("load")
+        assert_accessible(page)
+    elif page.get_by_role("heading", name="Set up your second step").count():
+        set_up_an_authenticator_app(page)
+
+
+def set_up_an_authenticator_app(page: Page) -> str:
+    """On the set-up page: type the code for the key shown as text, keep the recovery codes, go on.
+    Returns the secret."""
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="I've kept them safe, continue").click()
+    page.wait_for_load_state("load")
+    assert_accessible(page)
+    return secret
 
 
 def expect_signed_out(page: Page) -> None:

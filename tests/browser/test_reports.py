@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
@@ -12,6 +13,7 @@ from alliance.models import Export, ExportStatus
 from alliance.services import exports as services
 from tests.alliance.reports.data import build_quarter
 from tests.browser.helpers import assert_accessible, log_in
+from tests.helpers import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -132,6 +134,8 @@ def test_without_scripts_the_progress_page_still_works(new_context, quarter, set
     page.get_by_label("Email address").fill(quarter.cast.dave.user.email)
     page.get_by_label("Password").fill(quarter.cast.password)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code").fill(totp_code(TOTPDevice.objects.get(user=quarter.cast.dave.user)))
+    page.get_by_role("button", name="Continue").click()
     page.goto("/clinic/exports/new/")
     page.get_by_label(re.compile("Alerts:")).check()
     page.get_by_label(re.compile("CSV, for")).check()

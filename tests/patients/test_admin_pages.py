@@ -70,7 +70,7 @@ def test_deactivation_ends_open_sessions_keeps_data_and_blocks_sign_in(client, c
     alice_session_key = client.session.session_key
     assert LoginSession.objects.filter(user=alice, session_key=alice_session_key).exists()
 
-    from django.test import Client
+    from tests.helpers import Client
 
     admin_client = Client()
     admin_client.force_login(cast.dave.user)

@@ -14,7 +14,6 @@ import pytest
 from django.apps import apps
 from django.contrib.messages import get_messages
 from django.db import connection, transaction
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from patients.middleware import ALREADY_SENT
 from patients.models import FormSubmission
 from sessions.models import AgendaItem, CareSession
 from tests.conftest import make_cast
+from tests.helpers import Client
 from tests.test_permissions import ROLES, ROWS
 
 ALLIANCE = {"alliance-relationship": "2", "alliance-goals": "2", "alliance-approach": "2", "alliance-overall": "2"}
@@ -141,7 +141,8 @@ class _Forms(HTMLParser):
         name, data = a["name"], self._form["data"]
         kind = (a.get("type") or "text").lower()
         if tag == "input":
-            if kind == "password":
+            # Sign-in secrets (a password, a one-time code) are not something this walk can fill in.
+            if kind == "password" or a.get("autocomplete") == "one-time-code":
                 self._form["password"] = True
             elif kind == "radio":
                 data.setdefault(name, a.get("value", ""))

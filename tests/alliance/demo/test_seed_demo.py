@@ -158,3 +158,42 @@ def test_seed_demo_fills_the_shared_record_once():
     assert Setback.objects.filter(patient=alice).count() >= 2
     assert StoryPassage.objects.filter(entry__patient=alice).exists()
     assert not Alert.objects.filter(kind=AlertKind.DECISION_CHECK).exists(), "the demo check was a good one"
+
+
+DEMO_STAFF = {
+    "admin@demo.test",
+    "clinician1@demo.test",
+    "clinician2@demo.test",
+    "admin@second.demo.test",
+    "clinician@second.demo.test",
+}
+
+
+def _totp_lines(output: str) -> dict[str, str]:
+    lines = [line.split() for line in output.splitlines() if line.startswith("totp ")]
+    assert all(len(parts) == 3 for parts in lines), "each line is: totp <email> <base32 secret>"
+    return {email: secret for _, email, secret in lines}
+
+
+def test_every_demo_clinician_and_admin_gets_an_authenticator_app_and_its_secret_is_printed():
+    import pyotp
+
+    from patients.services import second_factor_check
+
+    secrets = _totp_lines(_seed())
+    assert set(secrets) == DEMO_STAFF
+    assert len(set(secrets.values())) == len(DEMO_STAFF), "each account its own secret"
+    admin = User.objects.get(email="admin@demo.test")
+    device = second_factor_check(user=admin, code=pyotp.TOTP(secrets["admin@demo.test"]).now())
+    assert device.user == admin, "a code worked out from the printed secret signs the admin in"
+    assert _totp_lines(_seed()) == secrets, "running it again keeps everyone's app working"
+
+
+def test_one_totp_secret_for_every_demo_staff_account():
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    assert _totp_lines(_seed("--totp-secret", secret.lower())) == dict.fromkeys(DEMO_STAFF, secret)
+
+
+def test_a_totp_secret_that_is_not_base32_is_refused():
+    with pytest.raises(CommandError, match="--totp-secret: A TOTP secret is base32"):
+        _seed("--totp-secret", "not-base32!")

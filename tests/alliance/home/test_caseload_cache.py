@@ -21,9 +21,10 @@ def test_the_caseload_is_worked_out_once_and_then_read_from_the_cache(client, ca
         client.get(HOME)
     with CaptureQueriesContext(connection) as again:
         assert "Alice Archer" in visible_text(client.get(HOME))
-    # Reading it again: the sign-in's session and user, who is on the caseload now, and the session's renewal.
+    # Reading it again: the sign-in's session and user, the device of its second step, who is on the
+    # caseload now, and the session's renewal.
     queries = [q["sql"] for q in again.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(queries) == 4 and len(first) > 10, queries
+    assert len(queries) == 5 and len(first) > 10, queries
 
 
 def test_the_clinicians_own_change_shows_at_once(client, cast):
