@@ -9,6 +9,7 @@ folders under ``var/``, so a bare machine needs no server. Every variable is lis
 from datetime import timedelta
 from pathlib import Path
 
+import pghistory
 from celery.schedules import crontab
 
 from config import embedded
@@ -73,6 +74,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "axes",
     "django_celery_beat",
+    "pgtrigger",
+    "pghistory",
     "patients",
     "sessions.apps.CareSessionsConfig",
     "alliance",
@@ -87,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "patients.middleware.ExpiredSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Who made a change, and through which page, goes with every row the request changes.
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -94,6 +99,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "patients.middleware.FormOnceMiddleware",
     "patients.middleware.OwnChangesMiddleware",
+    "patients.middleware.ReadAuditMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,6 +163,11 @@ AXES_USERNAME_CALLABLE = "patients.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# The audit trail (patients/models/audit.py): the request's user and URL are kept on each change
+# event itself, and nobody may rewrite an event.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_APPEND_ONLY = True
 
 INVITATION_TTL = timedelta(days=7)
 ALLIANCE_DEFAULT_TIMEZONE = env_str("ALLIANCE_DEFAULT_TIMEZONE") or "Europe/London"

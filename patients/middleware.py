@@ -1,5 +1,5 @@
-"""Middleware of our own: each person's time zone, every form stored once however often it is sent, and
-nothing lost when a sign-in runs out before a form is sent."""
+"""Middleware of our own: each person's time zone, every form stored once however often it is sent,
+nothing lost when a sign-in runs out before a form is sent, and the audit of what each page showed."""
 
 import zoneinfo
 from datetime import datetime, timedelta
@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from patients.models import FormSubmission
+from patients.selectors.audit import read_note_start, read_note_stop
 from patients.services import person_changed_something
+from patients.services.audit import audit_reads_record
 
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - the name of a form field, not a secret
 ALREADY_SENT = "You've already sent this, so it was saved once. Nothing was sent twice."
@@ -190,4 +192,31 @@ class OwnChangesMiddleware:
         user = getattr(request, "user", None)
         if request.method == "POST" and user is not None and user.is_authenticated and _went_through(response):
             person_changed_something(user=user)
+        return response
+
+
+class ReadAuditMiddleware:
+    """One audit row per page that showed someone a patient's data (see patients/selectors/audit.py).
+
+    Each GET notes the patients whose objects ``scoped_get`` handed out; if the page was shown (2xx),
+    one INSERT records them. Nothing is written for a refusal, a redirect or a patient's own pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = read_note_start()
+        try:
+            response = self.get_response(request)
+        finally:
+            shown = read_note_stop(token)
+        user = getattr(request, "user", None)
+        if shown and 200 <= response.status_code < 300 and user is not None and user.is_authenticated:
+            match = request.resolver_match
+            audit_reads_record(
+                actor=user, patient_ids=shown, page=match.view_name if match else "", path=request.path
+            )
         return response
