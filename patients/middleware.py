@@ -216,7 +216,5 @@ class ReadAuditMiddleware:
         user = getattr(request, "user", None)
         if shown and 200 <= response.status_code < 300 and user is not None and user.is_authenticated:
             match = request.resolver_match
-            audit_reads_record(
-                actor=user, patient_ids=shown, page=match.view_name if match else "", path=request.path
-            )
+            audit_reads_record(actor=user, patient_ids=shown, page=match.view_name if match else "", path=request.path)
         return response

@@ -39,8 +39,10 @@ def audit_record(
     is who did it (None: the system). ``clinic`` defaults to the patient's, else the actor's own, and
     decides which clinic's admins see the entry. ``detail`` is plain words, cut to 500 characters.
     ``role`` overrides the role worked out from ``actor``. Raises ``ValueError`` for an unknown kind.
-    For example, after a clinic admin resets someone's second factor: ``audit_record(kind=AuditKind.FACTOR_RESET, actor=admin, clinic=admin.clinic,
-    detail="Second factor reset for Bob Baker")``.
+    For example, after a clinic admin resets someone's second factor::
+
+        audit_record(kind=AuditKind.FACTOR_RESET, actor=admin, clinic=admin.clinic,
+                     detail="Second factor reset for Bob Baker")
     """
     if kind not in AuditKind.values or kind == AuditKind.CHANGE:
         raise ValueError(f"Not a kind of audit entry written by hand: {kind!r}")
