@@ -29,6 +29,7 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from pghistory.models import MiddlewareEvents
 
 from alliance.exports.fhir import People, checkin_entries, full_url, goal_entries, instant, write_bundle
 from alliance.models import (
@@ -59,6 +60,8 @@ from alliance.models import (
     Win,
 )
 from patients.models import (
+    TRACKED,
+    AuditEvent,
     CareTeamMembership,
     ClinicAdmin,
     Clinician,
@@ -311,6 +314,26 @@ include(
 )
 include(ReminderPreference, title="Your reminder settings", about="Which reminders you get, and when.", user="user")
 
+include(
+    AuditEvent,
+    title="Who has looked at your record, and your sign-ins",
+    about="Each time someone at your clinic opened a page about you or took your data out of Alliance (who, "
+    "their role and when), and each time you signed in.",
+    patient="patient",
+    user="actor",
+)
+
+for _tracked in TRACKED.values():
+    exempt(
+        _tracked.event_model,
+        reason=f"Every earlier version of {_tracked.title.lower()} rows, kept by the database as the clinic's audit "
+        "trail of changes. The current rows are in the download; the trail itself goes in a subject access export.",
+    )
+
+exempt(
+    MiddlewareEvents,
+    reason="django-pghistory's read-only view over the change events above, with the request's user; no table.",
+)
 exempt(
     Clinician,
     reason="A clinician's profile. One account has one role, so it is never a patient's own; "

@@ -137,7 +137,7 @@ def _prefixed(columns: dict) -> dict:
     return {PREFIX + name: expression for name, expression in columns.items()}
 
 
-def _part(rows: QuerySet, columns: dict, filters: TrailFilters, extra: dict) -> QuerySet:
+def _part(rows: QuerySet, columns: dict, filters: TrailFilters, extra: dict, only_extra: bool = False) -> QuerySet:
     rows = rows.annotate(**_prefixed(columns))
     wanted = {
         "clinic_id": filters.clinic.pk if filters.clinic is not None else None,
@@ -150,10 +150,11 @@ def _part(rows: QuerySet, columns: dict, filters: TrailFilters, extra: dict) -> 
         rows = rows.filter(**{f"{PREFIX}when__gte": filters.start})
     if filters.end is not None:
         rows = rows.filter(**{f"{PREFIX}when__lt": filters.end})
-    return rows.annotate(**extra).values(*_prefixed(columns), *extra)
+    rows = rows.annotate(**extra)
+    return rows.values(*extra) if only_extra else rows.values(*_prefixed(columns), *extra)
 
 
-def _event_part(tracked: Tracked, filters: TrailFilters, extra: dict) -> QuerySet:
+def _event_part(tracked: Tracked, filters: TrailFilters, extra: dict, only_extra: bool) -> QuerySet:
     fields = _tracked_fields(tracked)
     values = {name: F(name) for name in fields}
     previous = (
@@ -176,10 +177,10 @@ def _event_part(tracked: Tracked, filters: TrailFilters, extra: dict) -> QuerySe
         "after": JSONObject(**values),
         "before": Subquery(previous, output_field=JSONField()),
     }
-    return _part(tracked.event_model.objects.all(), columns, filters, extra)
+    return _part(tracked.event_model.objects.all(), columns, filters, extra, only_extra)
 
 
-def _audit_part(filters: TrailFilters, extra: dict) -> QuerySet:
+def _audit_part(filters: TrailFilters, extra: dict, only_extra: bool) -> QuerySet:
     columns = {
         "when": F("at"),
         "kind": Cast("kind", models.CharField()),
@@ -195,25 +196,26 @@ def _audit_part(filters: TrailFilters, extra: dict) -> QuerySet:
         "after": _NONE_JSON,
         "before": _NONE_JSON,
     }
-    return _part(AuditEvent.objects.all(), columns, filters, extra)
+    return _part(AuditEvent.objects.all(), columns, filters, extra, only_extra)
 
 
-def audit_trail(*, filters: TrailFilters, extra: dict | None = None) -> QuerySet:
+def audit_trail(*, filters: TrailFilters, extra: dict | None = None, only_extra: bool = False) -> QuerySet:
     """The trail as one query, newest first (see the module docstring); read its rows with ``trail_rows``.
 
     ``extra`` adds columns, as expressions over the prefixed names (``OuterRef("trail_actor_id")``),
     for an export's names and pseudonyms. Reads, exports, sign-ins and factor resets come from
     ``AuditEvent``; changes from the tracked models' events. Slice it to page it; ``.count()``
-    counts it in one query.
+    counts it in one query. With ``only_extra`` the rows hold the extra columns alone, oldest first
+    by the first of them (an export's own columns, its first being when).
     """
     extra = extra or {}
     parts = []
     if filters.kind in ("", AuditKind.CHANGE):
-        parts.extend(_event_part(tracked, filters, extra) for tracked in TRACKED.values())
+        parts.extend(_event_part(tracked, filters, extra, only_extra) for tracked in TRACKED.values())
     if filters.kind != AuditKind.CHANGE:
-        parts.append(_audit_part(filters, extra))
+        parts.append(_audit_part(filters, extra, only_extra))
     first, *rest = parts
-    return first.union(*rest, all=True).order_by(f"-{PREFIX}when")
+    return first.union(*rest, all=True).order_by(next(iter(extra)) if only_extra else f"-{PREFIX}when")
 
 
 def trail_rows(rows) -> list[dict]:
