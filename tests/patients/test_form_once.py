@@ -210,6 +210,7 @@ CREATING = {
     "/agenda/",
     "/sessions/new/",
     "/clinic/people/invite/",
+    "/my-data/who-looked/",
 }
 
 
