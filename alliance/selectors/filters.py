@@ -54,15 +54,19 @@ class DataFilters:
         return " · ".join(parts)
 
     def as_json(self) -> dict:
-        return {
+        saved = {
             "date_from": self.date_from.isoformat(),
             "date_to": self.date_to.isoformat(),
             "clinician_id": self.clinician.pk if self.clinician else None,
             "instrument_id": self.instrument.pk if self.instrument else None,
+        }
+        # The audit trail's filters, only when given.
+        audit = {
             "patient_id": self.patient.pk if self.patient else None,
             "actor_id": self.actor.pk if self.actor else None,
-            "audit_kind": self.audit_kind,
+            "audit_kind": self.audit_kind or None,
         }
+        return {**saved, **{key: value for key, value in audit.items() if value is not None}}
 
     def as_query(self) -> dict:
         """The same filters as GET parameters, for links between report pages."""
