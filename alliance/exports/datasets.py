@@ -459,7 +459,13 @@ class AuditTrail(Dataset):
             ),
             Column("page", f"{p}page", Kind.CODE, "The page (its URL name) for reads."),
             Column("path", f"{p}path", Kind.TEXT, "The address asked for, or of the page that made a change."),
-            Column("detail", f"{p}detail", Kind.TEXT, "What happened, in words; insert, update or delete for changes."),
+            Column(
+                "detail",
+                f"{p}detail",
+                Kind.TEXT,
+                "What happened, in words (it may name people); insert, update or delete for changes.",
+                free_text=True,
+            ),
             Column("changed_model", f"{p}model", Kind.CODE, "What kind of row changed."),
             Column("changed_id", f"{p}object_id", Kind.INT, "Which row changed."),
             Column(

@@ -330,6 +330,13 @@ def export_file_open(*, export: Export, user: User) -> BinaryIO:
     Export.objects.filter(pk=export.pk).update(
         download_count=export.download_count + 1, last_downloaded_at=timezone.now()
     )
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=user,
+        clinic=export.clinic,
+        detail=f"Downloaded the file of export {export.pk}: {export.file_name}",
+        page="alliance:export-download",
+    )
     return handle
 
 

@@ -275,9 +275,9 @@ def audit_people(rows: list[dict]) -> tuple[dict[int, User], dict[int, Patient]]
 
 
 def audit_staff_choices(*, clinic: Clinic) -> QuerySet[User]:
-    """People whose actions a clinic admin may filter by: the clinic's staff."""
+    """People whose actions a clinic admin may filter by: the clinic's staff, and Alliance's support staff."""
     return (
-        User.objects.filter(Q(clinician__clinic=clinic) | Q(clinic_admin__clinic=clinic))
+        User.objects.filter(Q(clinician__clinic=clinic) | Q(clinic_admin__clinic=clinic) | Q(is_superuser=True))
         .order_by("full_name", "email")
         .distinct()
     )
