@@ -3,9 +3,10 @@
 from django.contrib import admin
 
 from alliance.models import Alert, Answer, CheckIn, Export, Instrument, InstrumentVersion, Response
+from patients.admin import AuditedReadsAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedReadsAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 

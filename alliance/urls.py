@@ -112,4 +112,6 @@ urlpatterns = [
     path("my-data/", my_data.my_data, name="my-data"),
     path("my-data/alliance-record.json", my_data.my_data_json, name="my-data-json"),
     path("my-data/alliance-record.fhir.json", my_data.my_data_fhir, name="my-data-fhir"),
+    path("my-data/who-looked/", my_data.who_looked, name="who-looked"),
+    path("my-data/who-looked/<int:pk>/ask/", my_data.who_looked_ask, name="who-looked-ask"),
 ]

@@ -9,6 +9,7 @@ folders under ``var/``, so a bare machine needs no server. Every variable is lis
 from datetime import timedelta
 from pathlib import Path
 
+import pghistory
 from celery.schedules import crontab
 
 from config import embedded
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
+    "pgtrigger",
+    "pghistory",
     "patients",
     "sessions.apps.CareSessionsConfig",
     "alliance",
@@ -96,6 +99,8 @@ MIDDLEWARE = [
     "patients.middleware.ExpiredSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "patients.middleware.SecondFactorMiddleware",
+    # Who made a change, and through which page, goes with every row the request changes.
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -103,6 +108,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "patients.middleware.FormOnceMiddleware",
     "patients.middleware.OwnChangesMiddleware",
+    "patients.middleware.ReadAuditMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -196,6 +202,11 @@ OTP_WEBAUTHN_HELPER_CLASS = "patients.passkeys.PasskeyHelper"
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 # A passkey is a second factor here, after the password, never a way round it.
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# The audit trail (patients/models/audit.py): the request's user and URL are kept on each change
+# event itself, and nobody may rewrite an event.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+PGHISTORY_APPEND_ONLY = True
 
 INVITATION_TTL = timedelta(days=7)
 ALLIANCE_DEFAULT_TIMEZONE = env_str("ALLIANCE_DEFAULT_TIMEZONE") or "Europe/London"

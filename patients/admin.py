@@ -3,6 +3,21 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from patients.models import CareTeamMembership, Clinic, ClinicAdmin, Clinician, Invitation, Patient, User
+from patients.selectors.audit import read_note
+
+
+class AuditedReadsAdmin(admin.ModelAdmin):
+    """A superuser opening a patient's row here is audited as a read, like a page of the product.
+
+    The admin fetches the row through ``get_object``; noting it there lets ``ReadAuditMiddleware``
+    write the entry after the page, under the patient's clinic, where that clinic's admins see it.
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        found = super().get_object(request, object_id, from_field)
+        if found is not None:
+            read_note(found)
+        return found
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -18,7 +33,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedReadsAdmin, DjangoUserAdmin):
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ("full_name",)
@@ -49,7 +64,7 @@ class CareTeamInline(admin.TabularInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsAdmin):
     list_display = ("__str__", "clinic", "created_at")
     list_filter = ("clinic",)
     search_fields = ("user__full_name", "user__email")

@@ -1,6 +1,7 @@
 """Middleware of our own: each person's time zone, every form stored once however often it is sent,
 nothing lost when a sign-in runs out before a form is sent, the second factor before anything else,
-signed-in pages kept out of every cache, and a kind 503 while the database cannot be reached."""
+signed-in pages kept out of every cache, a kind 503 while the database cannot be reached, and the audit
+of what each page showed."""
 
 import zoneinfo
 from datetime import datetime, timedelta
@@ -20,7 +21,9 @@ from django.utils.cache import add_never_cache_headers
 from patients.models import FormSubmission
 from patients.redirects import safe_local_url
 from patients.selectors import second_factor_enrolled, second_factor_is_mandatory
+from patients.selectors.audit import read_note_start, read_note_stop
 from patients.services import person_changed_something
+from patients.services.audit import audit_reads_record
 from patients.signals import ENDED_KEY, SIGNED_IN_AT_KEY
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -322,3 +325,28 @@ class SecondFactorMiddleware:
                 return None
         page = "patients:second-factor" if enrolled else "patients:second-factor-setup"
         return redirect(f"{reverse(page)}?{urlencode({'next': request.get_full_path()})}")
+
+
+class ReadAuditMiddleware:
+    """One audit row per page that showed someone a patient's data (see patients/selectors/audit.py).
+
+    Each GET notes the patients whose objects ``scoped_get`` handed out; if the page was shown (2xx),
+    one INSERT records them. Nothing is written for a refusal, a redirect or a patient's own pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = read_note_start()
+        try:
+            response = self.get_response(request)
+        finally:
+            shown = read_note_stop(token)
+        user = getattr(request, "user", None)
+        if shown and 200 <= response.status_code < 300 and user is not None and user.is_authenticated:
+            match = request.resolver_match
+            audit_reads_record(actor=user, patient_ids=shown, page=match.view_name if match else "", path=request.path)
+        return response

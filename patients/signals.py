@@ -1,12 +1,13 @@
 import sys
 
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.utils import timezone
 
-from patients.models import LoginSession
+from patients.models import LoginSession, User
+from patients.services.audit import audit_sign_in_record
 
 SIGNED_IN_AT_KEY = "alliance_signed_in_at"
 # Why the last sign-in on this browser ended, for the sign-in page to say: "absolute" or absent.
@@ -57,3 +58,15 @@ def second_factor_afresh(sender, request, user, **kwargs):
         request.session.pop(DEVICE_ID_SESSION_KEY, None)
     for key in (CONFIRMED_AT, ENROLLED_KEY):
         request.session.pop(key, None)
+
+
+@receiver(user_logged_in)
+def audit_sign_in(sender, request, user, **kwargs):
+    audit_sign_in_record(user=user, succeeded=True, path=getattr(request, "path", ""))
+
+
+@receiver(user_login_failed)
+def audit_failed_sign_in(sender, credentials, request=None, **kwargs):
+    email = User.objects.normalize_email(str(credentials.get("username") or credentials.get("email") or ""))[:254]
+    user = User.objects.filter(email=email).first() if email else None
+    audit_sign_in_record(user=user, succeeded=False, email=email, path=getattr(request, "path", ""))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from patients import views
+from patients.views import audit
 
 app_name = "patients"
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("accounts/security/recovery-codes/", views.recovery_codes, name="recovery-codes"),
     path("accounts/security/recovery-codes/new/", views.recovery_codes_new, name="recovery-codes-new"),
     path("accounts/security/passkeys/<int:pk>/remove/", views.passkey_remove, name="passkey-remove"),
+    path("clinic/audit/", audit.audit, name="audit"),
     path("clinic/people/", views.people, name="people"),
     path("clinic/people/invite/", views.invite, name="invite"),
     path("clinic/people/<int:pk>/", views.person, name="person"),

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from patients.admin import AuditedReadsAdmin
 from sessions.models import AgendaItem, CareSession, HomePlan, Reminder, SessionRecord
 
 
 @admin.register(CareSession)
-class CareSessionAdmin(admin.ModelAdmin):
+class CareSessionAdmin(AuditedReadsAdmin):
     list_display = ("patient", "clinician", "starts_at", "duration_minutes", "mode", "status")
     list_filter = ("status", "mode", "clinician__clinic")
     date_hierarchy = "starts_at"
@@ -13,7 +14,7 @@ class CareSessionAdmin(admin.ModelAdmin):
     raw_id_fields = ("patient", "clinician", "created_by")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedReadsAdmin):
     """The record is changed through the product's own pages, where the rules live; here it is read."""
 
     def has_add_permission(self, request):

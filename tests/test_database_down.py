@@ -12,10 +12,10 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import ROLES, make_cast
+from tests.helpers import Client
 from tests.test_permissions import ROWS
 
 KIND_WORDS = "Alliance is taking a short break"

@@ -196,6 +196,14 @@ def _alice_access_request(cast: Cast, *, withhold: bool = False, decide: bool = 
     return kwargs
 
 
+def _alice_read_by_bob(cast: Cast) -> dict:
+    """An entry in alice's "who has looked" list: bob opened her record."""
+    from patients.models import AuditKind
+    from patients.services.audit import audit_record
+
+    return {"pk": audit_record(kind=AuditKind.READ, actor=cast.bob.user, patient=cast.alice, page="alliance:record").pk}
+
+
 ALICE = lambda cast: {"pk": cast.alice.pk}  # noqa: E731
 ALICE_USER = lambda cast: {"pk": cast.alice.user.pk}  # noqa: E731
 ALICE_SESSION = lambda cast: {"pk": cast.alice_session.pk}  # noqa: E731
@@ -617,6 +625,10 @@ ROWS = [
     Row("alliance:my-data", PATIENTS_ONLY),
     Row("alliance:my-data-json", PATIENTS_ONLY),
     Row("alliance:my-data-fhir", PATIENTS_ONLY),
+    # --- the audit trail (issue 12): each admin sees their own clinic's; a patient sees who looked at theirs
+    Row("patients:audit", ADMINS_ONLY),
+    Row("alliance:who-looked", PATIENTS_ONLY),
+    Row("alliance:who-looked-ask", {**PATIENTS_ONLY, "frank": 404}, kwargs=_alice_read_by_bob),
 ]
 
 ROWS_BY_NAME = {row.name: row for row in ROWS}

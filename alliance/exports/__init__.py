@@ -10,7 +10,7 @@ adding a class here (and its value to ``ExportDataset``).
 """
 
 from alliance.exports.base import Dataset, ExportContext
-from alliance.exports.datasets import Alerts, CheckinAnswers, CheckinResponses, Goals, Sessions
+from alliance.exports.datasets import Alerts, AuditTrail, CheckinAnswers, CheckinResponses, Goals, Sessions
 from alliance.models import ExportDataset
 
 DATASETS: dict[str, type[Dataset]] = {
@@ -19,6 +19,7 @@ DATASETS: dict[str, type[Dataset]] = {
     ExportDataset.ALERTS: Alerts,
     ExportDataset.SESSIONS: Sessions,
     ExportDataset.GOALS: Goals,
+    ExportDataset.AUDIT: AuditTrail,
 }
 
 

@@ -20,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -42,6 +43,9 @@ from alliance.models import (
     Respondent,
     Response,
 )
+from patients.models import Patient, User
+from patients.selectors.audit import PREFIX as TRAIL_PREFIX
+from patients.selectors.audit import TrailFilters, audit_trail
 from sessions.models import CareSession
 
 DECIMAL = DecimalField(max_digits=12, decimal_places=2)
@@ -406,3 +410,89 @@ class Goals(Dataset):
 
     def fhir_count(self) -> int:
         return self.goals().count()
+
+
+def _person(model, ref: str, value: str):
+    """One value of the person a trail row names by id (``ref``), for the export's columns."""
+    return Subquery(model.objects.filter(pk=OuterRef(ref)).values(value)[:1])
+
+
+class AuditTrail(Dataset):
+    """The clinic's audit trail (patients.selectors.audit): reads, changes, exports, sign-ins, factor resets.
+
+    The rows are the trail's ``UNION ALL`` over the audit entries and every tracked model's change
+    events, so ``values()`` asks the trail for this dataset's columns instead of annotating one model.
+    """
+
+    key = ExportDataset.AUDIT
+    title = "Audit trail"
+    description = "Who looked at, changed, exported or signed in to what, and when: one row per entry."
+    filters_apply = frozenset({"date"})
+    date_meaning = "when it happened"
+    formats = ("csv",)
+    ordering = ()
+
+    def all_columns(self) -> list[Column]:
+        p = TRAIL_PREFIX
+        return [
+            Column("when", f"{p}when", Kind.DATETIME, "When it happened."),
+            Column("kind", f"{p}kind", Kind.CODE, "read, change, export, sign_in or factor_reset."),
+            Column("actor_pseudonym", f"{p}actor_id", Kind.PSEUDONYM, "Who did it (empty: the system).", who=Who.STAFF),
+            Column(
+                "actor_name", _person(User, f"{p}actor_id", "full_name"), Kind.TEXT, "Who did it.", identifying=True
+            ),
+            Column("actor_email", _person(User, f"{p}actor_id", "email"), Kind.TEXT, "Their email.", identifying=True),
+            Column("actor_role", f"{p}actor_role", Kind.CODE, "Their role then (empty for changes)."),
+            Column(
+                "patient_pseudonym",
+                _person(Patient, f"{p}patient_id", "user_id"),
+                Kind.PSEUDONYM,
+                "Whose data it was.",
+                who=Who.PATIENT,
+            ),
+            Column(
+                "patient_name",
+                _person(Patient, f"{p}patient_id", "user__full_name"),
+                Kind.TEXT,
+                "Whose data.",
+                identifying=True,
+            ),
+            Column("page", f"{p}page", Kind.CODE, "The page (its URL name) for reads."),
+            Column("path", f"{p}path", Kind.TEXT, "The address asked for, or of the page that made a change."),
+            Column(
+                "detail",
+                f"{p}detail",
+                Kind.TEXT,
+                "What happened, in words (it may name people); insert, update or delete for changes.",
+                free_text=True,
+            ),
+            Column("changed_model", f"{p}model", Kind.CODE, "What kind of row changed."),
+            Column("changed_id", f"{p}object_id", Kind.INT, "Which row changed."),
+            Column(
+                "values_after",
+                Cast(f"{p}after", TextField()),
+                Kind.TEXT,
+                "The row's values after the change (JSON).",
+                free_text=True,
+            ),
+            Column(
+                "values_before",
+                Cast(f"{p}before", TextField()),
+                Kind.TEXT,
+                "The row's values before it (JSON; empty for a new row).",
+                free_text=True,
+            ),
+        ]
+
+    def trail_filters(self) -> TrailFilters:
+        f = self.filters
+        return TrailFilters(
+            clinic=f.clinic, patient=f.patient, actor=f.actor, kind=f.audit_kind, start=f.start, end=f.end
+        )
+
+    def queryset(self) -> QuerySet:
+        return audit_trail(filters=self.trail_filters())
+
+    def values(self) -> QuerySet:
+        expressions = {f"c{index}": column.resolved for index, column in enumerate(self.columns())}
+        return audit_trail(filters=self.trail_filters(), extra=expressions, only_extra=True).values_list(*expressions)

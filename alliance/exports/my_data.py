@@ -32,6 +32,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential, WebAuthnUserHandle
+from pghistory.models import MiddlewareEvents
 
 from alliance.exports.fhir import People, checkin_entries, full_url, goal_entries, instant, write_bundle
 from alliance.models import (
@@ -65,6 +66,8 @@ from alliance.models import (
     WithheldItem,
 )
 from patients.models import (
+    TRACKED,
+    AuditEvent,
     CareTeamMembership,
     ClinicAdmin,
     Clinician,
@@ -103,8 +106,12 @@ LEFT_OUT = [
         ),
     },
     {
-        "what": "The log of who looked at or changed your record",
-        "why": "It is kept by your clinic and can be part of a complete copy from them.",
+        "what": "Earlier versions of what was changed in your record",
+        "why": (
+            "Your clinic's database keeps every earlier version as its record of changes. This file has "
+            "how things are now, and who has looked at your record; the full history of changes can be part "
+            "of a complete copy from your clinic."
+        ),
     },
 ]
 HOW_TO_ASK = (
@@ -365,6 +372,26 @@ include(
     exclude={"request__closed_at__isnull": True},
 )
 
+include(
+    AuditEvent,
+    title="Who has looked at your record, and your sign-ins",
+    about="Each time someone at your clinic opened a page about you or took your data out of Alliance (who, "
+    "their role and when), and each time you signed in.",
+    patient="patient",
+    user="actor",
+)
+
+for _tracked in TRACKED.values():
+    exempt(
+        _tracked.event_model,
+        reason=f"Every earlier version of {_tracked.title.lower()} rows, kept by the database as the clinic's audit "
+        "trail of changes. The current rows are in the download; the trail itself goes in a subject access export.",
+    )
+
+exempt(
+    MiddlewareEvents,
+    reason="django-pghistory's read-only view over the change events above, with the request's user; no table.",
+)
 exempt(
     Clinician,
     reason="A clinician's profile. One account has one role, so it is never a patient's own; "

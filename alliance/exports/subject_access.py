@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from alliance.exports.my_data import SOURCES, Source, _plain, _questionnaires, source_rows
 from alliance.models import AccessRequest, PrivateNote, RecordRevision
-from patients.models import Patient
+from patients.models import ActorRole, AuditKind, Patient, User
+from patients.selectors.audit import audit_events_for_patient, trail_rows
 
 FORMAT = "alliance-subject-access"
 FORMAT_VERSION = 1
@@ -60,23 +61,40 @@ PRIVATE_NOTE_REVISIONS = _NoteRevisions(
 
 
 def audit_trail_section(*, patient: Patient) -> Section:
-    """The audit trail: who looked at or changed this patient's record, and when.
+    """The audit trail: who looked at, exported or changed this patient's record, and when.
 
-    MERGE POINT (branch ``audit``): replace the body with
-        rows = ({...plain fields...} for event in audit_events_for_patient(patient=patient))
-        return Section(AUDIT_SECTION, title, about, rows)
-    Until then the section is in every copy, marked as not yet available, so the copy says so
-    rather than leaving it out without a word.
+    One row per entry of ``patients.selectors.audit.audit_events_for_patient(everything=True)``, oldest
+    first: ``{"id", "when" (UTC), "kind", "who", "role", "page", "detail", "what", "object_id",
+    "before", "after"}``; ``before``/``after`` are a changed row's values (changes only).
     """
+    rows = trail_rows(audit_events_for_patient(patient=patient, everything=True))
+    rows.reverse()
+    names = dict(User.objects.filter(pk__in={row["actor_id"] for row in rows}).values_list("pk", "full_name"))
+    roles = dict(ActorRole.choices)
+    kinds = dict(AuditKind.choices)
     return Section(
         AUDIT_SECTION,
         title="Who looked at or changed your record",
         about=(
-            "Alliance is starting to keep a detailed log of who opened or changed your record. It is not yet "
-            "available in this copy. If you need it now, please ask your clinic."
+            "Every time someone at your clinic opened a page about you, took your data out of Alliance or "
+            "changed your record, with who it was, their role and when; for a change, what it was before and after."
         ),
-        rows=(),
-        available=False,
+        rows=(
+            {
+                "id": number,
+                "when": _plain(row["when"]),
+                "kind": kinds.get(row["kind"], row["kind"]),
+                "who": names.get(row["actor_id"], "Alliance itself") if row["actor_id"] else "Alliance itself",
+                "role": roles.get(row["actor_role"], ""),
+                "page": row["page"],
+                "detail": row["detail"],
+                "what": row.get("model") or "",
+                "object_id": row.get("object_id"),
+                "before": row.get("before"),
+                "after": row.get("after"),
+            }
+            for number, row in enumerate(rows, start=1)
+        ),
     )
 
 

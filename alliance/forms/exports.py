@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django import forms
 
 from alliance.exports import DATASETS
 from alliance.forms.reports import FilterFieldsMixin, _instruments
-from alliance.models import ExportFormat, Instrument
+from alliance.models import ExportDataset, ExportFormat, Instrument
+from alliance.selectors.filters import DataFilters
 from patients.forms import RowChoiceField
+from patients.forms.audit import AuditFilterForm
 from patients.models import Clinic
 
 IDENTIFIED_CHOICES = [
@@ -60,12 +64,26 @@ class ExportForm(FilterFieldsMixin):
         error_messages={"invalid_choice": "Please choose a questionnaire from the list."},
     )
 
+    # The audit page's filters, carried along when it links here ("Export these entries").
+    audit_patient = RowChoiceField(
+        queryset=AuditFilterForm.base_fields["patient"].queryset, required=False, widget=forms.HiddenInput
+    )
+    audit_actor = RowChoiceField(
+        queryset=AuditFilterForm.base_fields["actor"].queryset, required=False, widget=forms.HiddenInput
+    )
+    audit_kind = forms.ChoiceField(
+        choices=AuditFilterForm.base_fields["kind"].choices, required=False, widget=forms.HiddenInput
+    )
+
     field_order = ["dataset", "format", "identified", "purpose", "date_from", "date_to", "clinician", "instrument"]
 
     def __init__(self, *args, clinic: Clinic, **kwargs):
         super().__init__(*args, clinic=clinic, **kwargs)
         self.fields["dataset"].choices = [(key, f"{kind.title}: {kind.description}") for key, kind in DATASETS.items()]
         self.fields["instrument"].queryset = _instruments(clinic)
+        audit = AuditFilterForm(clinic=clinic)
+        self.fields["audit_patient"].queryset = audit.fields["patient"].queryset
+        self.fields["audit_actor"].queryset = audit.fields["actor"].queryset
 
     def clean(self):
         cleaned = super().clean()
@@ -80,6 +98,21 @@ class ExportForm(FilterFieldsMixin):
                 "purpose", "Please say why names and email addresses are needed. It is kept with the export's record."
             )
         return cleaned
+
+    def filters(self, *, instrument=None) -> DataFilters:
+        filters = super().filters(instrument=instrument)
+        if self.cleaned_data.get("dataset") != ExportDataset.AUDIT:
+            return filters
+        return replace(
+            filters,
+            patient=self.cleaned_data.get("audit_patient"),
+            actor=self.cleaned_data.get("audit_actor"),
+            audit_kind=self.cleaned_data.get("audit_kind") or "",
+        )
+
+    @property
+    def audit_filters_given(self) -> bool:
+        return any(self[name].value() for name in ("audit_patient", "audit_actor", "audit_kind"))
 
     @property
     def identified_value(self) -> bool:

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from patients.models import Clinic, Patient, User
+from patients.models import Clinic, Patient, User, tracked
 
 _BLANK = r"^\s*$"
 
@@ -44,6 +44,7 @@ class AccessDecision(models.TextChoices):
 REASON_NEEDED = (AccessDecision.PARTIAL, AccessDecision.REFUSE)
 
 
+@tracked(patient="patient", title="Subject access request", event_name="AccessRequestVersion")
 class AccessRequest(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="access_requests")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_requests")
@@ -123,6 +124,7 @@ class AccessRequest(models.Model):
         return self.state in OPEN_STATES
 
 
+@tracked(patient="request__patient", title="Item withheld from a subject access copy")
 class WithheldItem(models.Model):
     """One item left out of the patient's copy, with the reason the patient is given."""
 

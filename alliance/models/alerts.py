@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alliance.models.checkins import Response
-from patients.models import Patient, User
+from patients.models import Patient, User, tracked
 from sessions.models import CareSession
 
 
@@ -25,6 +25,7 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Talked through"
 
 
+@tracked(patient="patient", title="Alert")
 class Alert(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     care_session = models.ForeignKey(

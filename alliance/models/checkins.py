@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alliance.models.instruments import Instrument, InstrumentVersion, Respondent
-from patients.models import Patient, User
+from patients.models import Patient, User, tracked
 from sessions.models import CareSession
 
 
@@ -23,6 +23,7 @@ class ImmutableModel(models.Model):
         super().save(*args, **kwargs)
 
 
+@tracked(patient="patient", title="Questionnaire response")
 class Response(ImmutableModel):
     """One person's answers to one instrument version about one patient, scored when submitted."""
 
@@ -65,6 +66,7 @@ class Response(ImmutableModel):
         return f"{self.instrument.name} for {self.patient} at {self.submitted_at:%Y-%m-%d}"
 
 
+@tracked(patient="response__patient", title="Answer")
 class Answer(ImmutableModel):
     # No index of its own: the (response, item_key) constraint's index leads with it.
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers", db_index=False)
@@ -81,6 +83,7 @@ class Answer(ImmutableModel):
         return f"{self.item_key}={self.value}"
 
 
+@tracked(patient="patient", title="Check-in")
 class CheckIn(ImmutableModel):
     """A patient's check-in: the alliance items, the pain check, and anything to raise next time."""
 

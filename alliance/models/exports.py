@@ -22,6 +22,7 @@ class ExportDataset(models.TextChoices):
     SESSIONS = "sessions", "Sessions, with check-in status"
     GOALS = "goals", "Goals, with progress ratings"
     PATIENT_RECORD = "patient_record", "A patient's own record"
+    AUDIT = "audit", "Audit trail"
 
 
 class ExportFormat(models.TextChoices):

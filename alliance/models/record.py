@@ -23,10 +23,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import Patient, User
+from patients.models import Patient, User, tracked
 from sessions.models import AgendaSource
 
 _BLANK = r"^\s*$"
+# "Someone touched this" marks move on every reply or rating: the audit trail keeps the reply itself.
+RECORD_NOISE = ["last_activity_at", "last_activity_by"]
 
 
 class RecordSection(models.TextChoices):
@@ -131,6 +133,7 @@ class QuestionStatus(models.TextChoices):
 OPEN_QUESTION_STATUSES = (QuestionStatus.WAITING, QuestionStatus.STILL_UNCLEAR)
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Question")
 class Question(RecordItem):
     """A question the patient wants to ask. ``worried_silly`` is for the care team's eyes only."""
 
@@ -171,6 +174,7 @@ class ReplyKind(models.TextChoices):
     STILL_UNCLEAR = "still_unclear", "Still unclear"
 
 
+@tracked(patient="question__patient", title="Answer to a question")
 class QuestionReply(models.Model):
     """One turn of the conversation about a question: an answer, or the patient's "helps / still unclear"."""
 
@@ -222,6 +226,7 @@ GOAL_MOVES = {
 }
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Goal")
 class Goal(RecordItem):
     """A goal in the patient's own words. A clinician may propose one; the patient accepts or rewords it."""
 
@@ -256,6 +261,7 @@ class Goal(RecordItem):
         return self.text
 
 
+@tracked(patient="goal__patient", title="Goal rating")
 class GoalRating(models.Model):
     """A progress rating at one moment. The scale is copied so the database can check the range."""
 
@@ -283,6 +289,7 @@ class GoalRating(models.Model):
 # --- Wins and setbacks ---------------------------------------------------------------------------
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Win")
 class Win(RecordItem):
     kind = "win"
     record_section = RecordSection.JOURNAL
@@ -314,6 +321,7 @@ class Win(RecordItem):
         return reverse("alliance:record-journal", args=[self.patient_id]) + f"#{self.kind}-{self.pk}"
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Setback")
 class Setback(RecordItem):
     """A hard patch, told in the patient's words with gentle prompts. There is deliberately no score."""
 
@@ -347,6 +355,7 @@ class Setback(RecordItem):
 # --- Explanations ------------------------------------------------------------------------------
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Explanation")
 class Explanation(RecordItem):
     """The clinician's current understanding of what is happening. Its wording lives in versions."""
 
@@ -366,6 +375,7 @@ class Explanation(RecordItem):
         return self.title
 
 
+@tracked(patient="explanation__patient", title="Explanation wording")
 class ExplanationVersion(models.Model):
     explanation = models.ForeignKey(Explanation, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -396,6 +406,7 @@ class FeltHeard(models.TextChoices):
     NO = "no", "Not really"
 
 
+@tracked(patient="version__explanation__patient", title="Does it fit")
 class FitResponse(models.Model):
     """The patient's answer to one version of an explanation, and what happened after.
 
@@ -455,6 +466,7 @@ class PreferenceKind(models.TextChoices):
     CHOSEN = "chosen", "I've made my choice"
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Decision")
 class Decision(RecordItem):
     kind = "decision"
     record_section = RecordSection.DECISIONS
@@ -501,6 +513,7 @@ BALANCE_RULE = (
 )
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Option")
 class Option(RecordItem):
     """One option, with its benefits, downsides and what is uncertain, one point per line.
 
@@ -569,6 +582,7 @@ CHECK_QUESTIONS = {
 CHECK_SCALE = [(0, "Not at all"), (1, "A little"), (2, "Somewhat"), (3, "Mostly"), (4, "Completely")]
 
 
+@tracked(patient="decision__patient", title="Did you have a say")
 class DecisionCheck(models.Model):
     """After a decision: did the patient feel they had a real say? Each answer 0 (not at all) to 4 (completely)."""
 
@@ -621,6 +635,7 @@ class StoryTopic(models.TextChoices):
     OTHER = "other", "Something else"
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Story entry")
 class StoryEntry(RecordItem):
     kind = "story"
     record_section = RecordSection.STORY
@@ -643,6 +658,7 @@ class StoryEntry(RecordItem):
         return self.title or self.body[:60]
 
 
+@tracked(patient="entry__patient", title="Story passage")
 class StoryPassage(models.Model):
     """A passage a clinician picked out: "let's talk about this". It goes on the next agenda."""
 
@@ -668,6 +684,7 @@ class HeardResponse(models.TextChoices):
     CORRECTED = "corrected", "Not quite"
 
 
+@tracked(patient="entry__patient", title="What I heard")
 class StoryReflection(models.Model):
     """A clinician's short "what I heard" summary, which the patient confirms or corrects."""
 
@@ -698,6 +715,7 @@ class StoryReflection(models.Model):
 # --- Private notes, history and visits -------------------------------------------------------------
 
 
+@tracked(exclude=RECORD_NOISE, patient="patient", title="Private note")
 class PrivateNote(RecordItem):
     """A clinician's note for the care team only. The patient never sees these; the UI says so."""
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from alliance.models import Instrument
-from patients.models import Clinic, Clinician
+from patients.models import AuditKind, Clinic, Clinician, Patient, User
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class DataFilters:
     date_to: date
     clinician: Clinician | None = None
     instrument: Instrument | None = None
+    # The audit trail's own filters (the audit page hands them to its export).
+    patient: Patient | None = None
+    actor: User | None = None
+    audit_kind: str = ""
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -41,15 +45,28 @@ class DataFilters:
         parts = [f"{self.date_from:%-d %b %Y} to {self.date_to:%-d %b %Y}"]
         parts.append(self.clinician.user.full_name if self.clinician else "all clinicians")
         parts.append(self.instrument.name if self.instrument else "all questionnaires")
+        if self.patient is not None:
+            parts.append(f"patient {self.patient.user.full_name}")
+        if self.actor is not None:
+            parts.append(f"by {self.actor.full_name}")
+        if self.audit_kind:
+            parts.append(str(AuditKind(self.audit_kind).label).lower())
         return " · ".join(parts)
 
     def as_json(self) -> dict:
-        return {
+        saved = {
             "date_from": self.date_from.isoformat(),
             "date_to": self.date_to.isoformat(),
             "clinician_id": self.clinician.pk if self.clinician else None,
             "instrument_id": self.instrument.pk if self.instrument else None,
         }
+        # The audit trail's filters, only when given.
+        audit = {
+            "patient_id": self.patient.pk if self.patient else None,
+            "actor_id": self.actor.pk if self.actor else None,
+            "audit_kind": self.audit_kind or None,
+        }
+        return {**saved, **{key: value for key, value in audit.items() if value is not None}}
 
     def as_query(self) -> dict:
         """The same filters as GET parameters, for links between report pages."""

@@ -32,7 +32,8 @@ from alliance.exports.base import Dataset
 from alliance.exports.render import render
 from alliance.models import Export, ExportDataset, ExportDelivery, ExportFormat, ExportStatus, Instrument
 from alliance.selectors.filters import DataFilters
-from patients.models import Clinic, Clinician, Role, User
+from patients.models import AuditKind, Clinic, Clinician, Patient, Role, User
+from patients.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +83,20 @@ def export_filters(export: Export) -> DataFilters:
         instrument = Instrument.objects.filter(Q(clinic=export.clinic) | Q(clinic__isnull=True)).get(
             pk=saved["instrument_id"]
         )
+    patient = actor = None
+    if saved.get("patient_id"):
+        patient = Patient.objects.select_related("user").filter(clinic=export.clinic).get(pk=saved["patient_id"])
+    if saved.get("actor_id"):
+        actor = User.objects.get(pk=saved["actor_id"])
     return DataFilters(
         clinic=export.clinic,
         date_from=date.fromisoformat(saved["date_from"]),
         date_to=date.fromisoformat(saved["date_to"]),
         clinician=clinician,
         instrument=instrument,
+        patient=patient,
+        actor=actor,
+        audit_kind=saved.get("audit_kind") or "",
     )
 
 
@@ -149,6 +158,15 @@ def export_create(
         rows_expected=expected,
         file_name=_file_name(instance, fmt, identified),
         started_at=timezone.now() if streamed else None,
+    )
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=user,
+        clinic=filters.clinic,
+        patient=filters.patient,
+        detail=f"{instance.title}, {'identified' if identified else 'de-identified'}, "
+        f"{ExportFormat(fmt).label}: {export.filters_description}",
+        page="alliance:export-new",
     )
     if not streamed:
         transaction.on_commit(lambda: export_dispatch(export_id=export.pk))
@@ -273,7 +291,7 @@ def export_run(*, export_id: int) -> RunOutcome:
         return RunOutcome(_finish(export, status=ExportStatus.FAILED, error=NOT_ALLOWED_MESSAGE))
     try:
         filters = export_filters(export)
-    except (Clinician.DoesNotExist, Instrument.DoesNotExist):
+    except (Clinician.DoesNotExist, Instrument.DoesNotExist, Patient.DoesNotExist, User.DoesNotExist):
         return RunOutcome(_finish(export, status=ExportStatus.FAILED, error=NOT_ALLOWED_MESSAGE))
     dataset = export_dataset(export, filters)
     if export.rows_expected is None:
@@ -345,6 +363,13 @@ def export_file_open(*, export: Export, user: User) -> BinaryIO:
     Export.objects.filter(pk=export.pk).update(
         download_count=export.download_count + 1, last_downloaded_at=timezone.now()
     )
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=user,
+        clinic=export.clinic,
+        detail=f"Downloaded the file of export {export.pk}: {export.file_name}",
+        page="alliance:export-download",
+    )
     return handle
 
 
@@ -392,6 +417,13 @@ def exports_housekeeping(*, now=None) -> dict[str, int]:
 def export_record_patient_download(*, user: User, fmt: str, rows: int) -> Export:
     """Record a patient downloading their own record, so the clinic's export list is complete."""
     now = timezone.now()
+    audit_record(
+        kind=AuditKind.EXPORT,
+        actor=user,
+        patient=user.patient,
+        detail=f"Their own record ({ExportFormat(fmt).label})",
+        page="alliance:my-data",
+    )
     return Export.objects.create(
         clinic=user.patient.clinic,
         requested_by=user,

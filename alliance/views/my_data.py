@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import tempfile
 
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.exports.my_data import HOW_TO_ASK, LEFT_OUT, patient_data_fhir, patient_data_json
+from alliance.forms.my_data import AccessQuestionForm
 from alliance.models import ExportFormat
 from alliance.selectors.access_requests import access_requests_for_patient
 from alliance.services.exports import (
     CONTENT_TYPES,
     export_record_patient_download,
 )
+from alliance.services.record import question_about_access
 from patients.decorators import patient_required
+from patients.forms import form_save, form_status
+from patients.selectors.audit import audit_event_for_patient_get, audit_events_for_patient
 
 
 @patient_required
@@ -60,3 +66,33 @@ def my_data_json(request):
 @never_cache
 def my_data_fhir(request):
     return _my_data_download(request, ExportFormat.FHIR, patient_data_fhir, ".fhir.json")
+
+
+@patient_required
+@require_GET
+def who_looked(request):
+    """Who has looked at my record: each staff member, their role and the day, newest first."""
+    entries = audit_events_for_patient(patient=request.user.patient)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "alliance/my_data/who_looked.html", {"page": page})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def who_looked_ask(request, pk):
+    """Ask about one entry: the question goes on the agenda of the patient's next appointment."""
+    patient = request.user.patient
+    entry = audit_event_for_patient_get(patient=patient, pk=pk)
+    form = AccessQuestionForm(request.POST or None)
+    if request.method == "POST" and form_save(
+        form, lambda data: question_about_access(patient=patient, by=request.user, entry=entry, text=data["text"])
+    ):
+        messages.success(
+            request,
+            "Thank you for asking. Your question is on the agenda for your next appointment, "
+            "and it's in your questions too.",
+        )
+        return redirect("alliance:who-looked")
+    return render(
+        request, "alliance/my_data/who_looked_ask.html", {"entry": entry, "form": form}, status=form_status(form)
+    )

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from patients.models import Patient, User
+from patients.models import Patient, User, tracked
 from sessions.models.appointments import CareSession
 
 TEXT_LIMIT = 1000
@@ -45,6 +45,7 @@ class AgendaStatus(models.TextChoices):
     DISCUSSED = "discussed", "Talked about"
 
 
+@tracked(patient="patient", title="Agenda item")
 class AgendaItem(models.Model):
     """Something to talk about at a session, raised by either side or arriving from the record.
 
@@ -98,6 +99,7 @@ class EntryOutcome(models.TextChoices):
     PARKED = "parked", "Parked for later"
 
 
+@tracked(patient="agenda_item__patient", title="What was talked about")
 class AgendaEntry(models.Model):
     """What became of one agenda item at one session. An item parked twice has two entries."""
 
@@ -127,6 +129,7 @@ class AgendaEntry(models.Model):
         return f"{self.get_outcome_display()}: {self.agenda_item}"
 
 
+@tracked(patient="care_session__patient", exclude=["updated_at"], title="Session record")
 class SessionRecord(models.Model):
     """The clinician's shared summary of a session, and the patient's own take on it."""
 

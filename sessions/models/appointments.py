@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
-from patients.models import Clinician, Patient, User
+from patients.models import Clinician, Patient, User, tracked
 
 
 class SessionStatus(models.TextChoices):
@@ -21,6 +21,7 @@ class SessionMode(models.TextChoices):
     PHONE = "phone", "Phone call"
 
 
+@tracked(patient="patient", exclude=["updated_at"], title="Appointment")
 class CareSession(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_sessions")
     clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="care_sessions")

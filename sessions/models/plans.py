@@ -13,10 +13,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from patients.models import Patient, User
+from patients.models import Patient, User, tracked
 from sessions.models.appointments import CareSession
 
 
+@tracked(patient="patient", title="Home plan")
 class HomePlan(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="home_plans")
     version = models.PositiveIntegerField()
@@ -38,6 +39,7 @@ class HomePlan(models.Model):
         return f"Home plan v{self.version} for {self.patient}"
 
 
+@tracked(patient="plan__patient", title="Home plan activity")
 class PlanItem(models.Model):
     plan = models.ForeignKey(HomePlan, on_delete=models.CASCADE, related_name="items")
     lineage = models.UUIDField(default=uuid.uuid4)
@@ -58,6 +60,7 @@ class PlanItem(models.Model):
         return self.title
 
 
+@tracked(patient="patient", title="How worth trying")
 class WorthRating(models.Model):
     """How worth trying an item feels to the patient, 0–10. Kept as a history; the latest counts."""
 
@@ -84,6 +87,7 @@ class PracticeOutcome(models.TextChoices):
     NOT_TODAY = "not_today", "Not today"
 
 
+@tracked(patient="patient", title="Practice logged")
 class PracticeLog(models.Model):
     """One entry per item per day in the patient's time zone; logging again that day updates it."""
 

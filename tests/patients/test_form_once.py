@@ -213,6 +213,7 @@ CREATING = {
     "/clinic/people/invite/",
     "/clinic/access-requests/new/",
     "/decide/",
+    "/my-data/who-looked/",
 }
 
 

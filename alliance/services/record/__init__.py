@@ -41,7 +41,12 @@ from alliance.services.record.items import (
 )
 from alliance.services.record.journal import setback_add_to_agenda, setback_log, win_acknowledge, win_log
 from alliance.services.record.notes import private_note_add
-from alliance.services.record.questions import question_answer, question_ask, question_feedback
+from alliance.services.record.questions import (
+    question_about_access,
+    question_answer,
+    question_ask,
+    question_feedback,
+)
 from alliance.services.record.story import story_add, story_passage_mark, story_reflect, story_reflection_respond
 
 __all__ = [
@@ -63,6 +68,7 @@ __all__ = [
     "option_add",
     "option_balance_errors",
     "private_note_add",
+    "question_about_access",
     "question_answer",
     "question_ask",
     "question_feedback",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from alliance.models import (
     Question,
@@ -13,7 +14,7 @@ from alliance.models import (
     ReplyKind,
 )
 from alliance.services.record.common import agenda_text, clean_text, require_live, save_fields
-from patients.models import Patient, User
+from patients.models import AuditEvent, Patient, User
 from sessions.models import AgendaSource
 from sessions.services import agenda_item_add, agenda_item_settle
 from sessions.services.access import check_care_team, check_is_patient
@@ -92,3 +93,20 @@ def question_feedback(
                 raised_by=by,
             )
     return reply
+
+
+def question_about_access(*, patient: Patient, by: User, entry: AuditEvent, text: str) -> Question:
+    """The patient asks about someone looking at their record: a question for their next session.
+
+    It goes the way every question raised for a session goes (``question_ask``, onto the shared agenda),
+    opening with who looked and on which day, in the patient's own time zone, then the patient's words.
+    ``entry`` must be one of this patient's "who has looked" entries (``PermissionDenied`` otherwise).
+    """
+    check_is_patient(user=by, patient=patient)
+    if entry.patient_id != patient.pk:
+        raise PermissionDenied
+    words = clean_text(text, field="text", limit=1500, required="Please say what you'd like to ask.")
+    day = timezone.localtime(entry.at, by.tzinfo)
+    who = entry.actor.full_name if entry.actor is not None else "Someone"
+    about = f"About {who} looking at my record on {day:%-d %B %Y}: {words}"
+    return question_ask(patient=patient, by=by, text=about, worried_silly=False, route=QuestionRoute.NEXT_SESSION)

@@ -46,7 +46,7 @@ def test_the_answer_is_due_one_calendar_month_after_receipt_on_the_clinics_calen
 def test_the_due_date_is_shown_in_the_admins_own_time_zone(client, cast):
     cast.dave.user.timezone = "America/New_York"
     cast.dave.user.save(update_fields=["timezone"])
-    request = _built(cast)
+    request = _built(cast, received_on=timezone.localdate(timezone=zoneinfo.ZoneInfo("America/New_York")))
     # 1 February 03:00 UTC is still 31 January in New York: due on the last day of February there.
     AccessRequest.objects.filter(pk=request.pk).update(
         received_at=datetime(2026, 2, 1, 3, 0, tzinfo=UTC),
@@ -170,7 +170,9 @@ def test_the_released_copy_has_everything_the_patients_download_has_plus_private
     notes = next(s for s in copy["sections"] if s["key"] == "private:alliance.privatenote")
     assert [row["body"] for row in notes["rows"]] == [note.body]
     audit = next(s for s in copy["sections"] if s["key"] == "audit_trail")
-    assert audit["available"] is False and audit["rows"] == []
+    assert audit["available"] is True
+    changes = [row for row in audit["rows"] if row["kind"] == "Changed" and row["what"] == "alliance.PrivateNote"]
+    assert [row["after"]["body"] for row in changes] == [note.body], "the note's creation, with its words"
     assert copy["withheld"] == []
     assert "Frank" not in json.dumps(copy)
 

@@ -7,6 +7,7 @@ exported in every spreadsheet format, identified and de-identified, and every ce
 
 import csv
 import io
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import pytest
@@ -18,7 +19,7 @@ from alliance.exports import DATASETS, ExportContext
 from alliance.exports.base import FORMULA_TRIGGERS
 from alliance.exports.render import render
 from alliance.models import Alert, CheckIn, Instrument, InstrumentVersion
-from patients.models import Clinic, User
+from patients.models import AuditEvent, AuditKind, Clinic, User
 from tests.alliance.reports.data import build_quarter
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,19 @@ def _everything_starts_with_a_formula(quarter) -> None:
             item["text"] = "@SUM(A1:A9) " + item["text"]
         InstrumentVersion.objects.filter(pk=version.pk).update(definition=definition)
     CheckIn.objects.update(note="+cmd|' /C calc'!A0")
+    # The audit trail: an entry in the quarter whose words start with a formula too.
+    cast = quarter.cast
+    AuditEvent.objects.create(
+        at=datetime(2025, 2, 3, 10, tzinfo=UTC),
+        kind=AuditKind.READ,
+        actor=cast.bob.user,
+        actor_role="clinician",
+        patient=cast.alice,
+        clinic=cast.riverside,
+        page="alliance:record",
+        path="/=1+1/",
+        detail=FORMULA,
+    )
     Alert.objects.update(acknowledge_note="-2+3", resolve_note="\t=1+1")
 
 

@@ -261,7 +261,7 @@ def test_the_demo_patient_has_something_in_every_section_and_gets_all_of_it(clie
     text = json.dumps(data)
     assert "Private:" not in text, "private notes, and their earlier wording, stay out of the self-service download"
     left_out = [part["what"] for part in data["not_in_this_file"]]
-    assert left_out == ["Your clinicians' private notes", "The log of who looked at or changed your record"]
+    assert left_out == ["Your clinicians' private notes", "Earlier versions of what was changed in your record"]
     assert "subject access request" in data["a_complete_copy"]
     assert "(reworded)" in text
     others = Patient.objects.exclude(pk=demo_patient.pk).select_related("user")

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from patients.models import CareTeamMembership, Clinician, Invitation, Patient, Role, User
+from patients.selectors.audit import read_note
 
 M = TypeVar("M", bound=Model)
 
@@ -28,9 +29,12 @@ def scoped_get(queryset: QuerySet[M], pk, *, message: str = "Not found.") -> M:
     404 alike, so nothing leaks by status code (healthchecks' ``_get_check_for_user``).
     """
     try:
-        return queryset.get(pk=pk)
+        found = queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404(message) from None
+    # Whose data this page shows goes into the audit trail, once, after the page is sent.
+    read_note(found)
+    return found
 
 
 def is_own_record(*, user: User, patient: Patient) -> bool:

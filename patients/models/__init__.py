@@ -14,8 +14,12 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils.timezone import now
+
+from patients.models.audit import TRACKED, ActorRole, AuditEvent, AuditKind, Tracked, tracked
+
+__all__ = ["TRACKED", "ActorRole", "AuditEvent", "AuditKind", "Tracked", "tracked"]
 
 
 def validate_timezone(value: str) -> None:
@@ -73,6 +77,13 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
+@tracked(
+    patient="pgh_obj__patient",
+    clinic=Coalesce("pgh_obj__patient__clinic", "pgh_obj__clinician__clinic", "pgh_obj__clinic_admin__clinic"),
+    # The password hash is a secret and the last sign-in is noise (sign-ins are audited on their own).
+    exclude=["password", "last_login"],
+    title="Account",
+)
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with their email address."""
 
@@ -164,6 +175,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo(name)
 
 
+@tracked(patient="pgh_obj", clinic="clinic", title="Patient")
 class Patient(models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
@@ -217,6 +229,7 @@ class ClinicAdmin(models.Model):
         return self.user.full_name
 
 
+@tracked(patient="patient", title="Care team")
 class CareTeamMembership(models.Model):
     """A clinician treats a patient. Both belong to the same clinic (checked in the service)."""
 

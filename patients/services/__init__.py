@@ -32,6 +32,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from patients.emails import as_seen_by, zone_label, zone_note
 from patients.models import (
+    AuditKind,
     CareTeamMembership,
     Clinic,
     ClinicAdmin,
@@ -45,6 +46,7 @@ from patients.models import (
     User,
 )
 from patients.selectors import second_factor_is_mandatory
+from patients.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -588,8 +590,13 @@ def factors_reset(*, by: User, user: User) -> int:
             devices.delete()
         _end_login_sessions(person=user)
         reset_at = timezone.now()
-        # AUDIT: the audit trail writes its row here, inside this transaction: who (``by``), whose account
-        # (``user``), what ("second factor reset", ``removed`` factors) and when (``reset_at``).
+        audit_record(
+            kind=AuditKind.FACTOR_RESET,
+            actor=by,
+            patient=getattr(user, "patient", None),
+            clinic=by.clinic,
+            detail=f"Second factor reset for {user.full_name or user.email} ({removed} removed)",
+        )
         transaction.on_commit(lambda: _factors_reset_dispatch(user_id=user.pk, by_id=by.pk, reset_at=reset_at))
     logger.info("Second factor: admin %s reset the factors of user %s (%s removed)", by.pk, user.pk, removed)
     return removed
