@@ -158,8 +158,23 @@ def subject_access_release(*, complete: dict, withheld: Iterable[dict], about: d
     released = {**complete, "copy": "released", "released_at": _plain(timezone.now()), "about_this_file": about}
     total = 0
     sections = []
+    # A withheld item's own history (its changes in the audit trail, and the earlier wording of a note)
+    # would say what the item says: it is left out with the item.
+    withheld_objects = {(item["section"].split(":")[-1], str(item["item_id"])) for item in withheld}
+
+    def about_withheld(row: dict) -> bool:
+        what = (row.get("what") or "").lower()
+        if (what, str(row.get("object_id"))) in withheld_objects:
+            return True
+        if what == "alliance.recordrevision":
+            values = row.get("after") or row.get("before") or {}
+            return (f"alliance.{values.get('item_kind', '')}", str(values.get("item_id"))) in withheld_objects
+        return False
+
     for section in complete["sections"]:
         rows = [row for row in section["rows"] if (section["key"], str(row.get("id"))) not in leave_out]
+        if section["key"] == AUDIT_SECTION:
+            rows = [row for row in rows if not about_withheld(row)]
         total += len(rows)
         sections.append({**section, "rows": rows})
     released["sections"] = sections
