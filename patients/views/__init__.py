@@ -66,7 +66,9 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     """Ask for a reset link: the same page, after the same work, whether or not the account exists.
 
     Nothing is looked up here. The ask is counted against the email's and the address's limits, and,
-    within them, handed to the worker, which finds the account (if any) and sends the email.
+    within them, handed to the worker, which finds the account (if any) and sends the email. With the
+    broker down nothing could be handed on: the form comes back (503, ``Retry-After``) asking kindly to
+    try again in a few minutes, in the same words for every address, and the ask is not counted.
     """
 
     def form_valid(self, form):
