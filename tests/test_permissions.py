@@ -217,6 +217,8 @@ ALICE_PARTNERS_POST = {**ALICE_PARTNERS, "alice": 302, "bob": 302}
 ALICE_CLINICIAN_PAGE = {**ALICE_PARTNERS, "alice": 403}
 ALICE_CLINICIAN_POST = {**ALICE_CLINICIAN_PAGE, "bob": 302}
 ALICE_ONLY_PAGE = {**ALICE_PARTNERS, "bob": 403}
+
+
 def _alice_email_change(cast: Cast) -> dict:
     """The link alice's new address receives (made as the service makes it)."""
     from django.core import signing
