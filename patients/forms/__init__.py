@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
-from patients.models import Clinician, Profession, Role
+from patients.models import Clinic, Clinician, Profession, Role
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
@@ -189,6 +189,13 @@ class AccountForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()
+
+
+class ClinicSettingsForm(forms.Form):
+    """The clinic's own settings; labels, ranges and help come from the fields on ``Clinic``."""
+
+    alert_overdue_days = Clinic._meta.get_field("alert_overdue_days").formfield(min_value=1, max_value=30)
+    review_every_sessions = Clinic._meta.get_field("review_every_sessions").formfield(min_value=2, max_value=20)
 
 
 class SecondFactorForm(forms.Form):

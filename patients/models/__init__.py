@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.utils.timezone import now
@@ -39,6 +40,25 @@ class Clinic(models.Model):
         max_length=64, default=settings.ALLIANCE_DEFAULT_TIMEZONE, validators=[validate_timezone]
     )
     created_at = models.DateTimeField(default=now)
+    # Settings the clinic's admins choose on the Clinic settings page.
+    alert_overdue_days = models.PositiveSmallIntegerField(
+        "Days before an alert is overdue",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=(
+            "An alert nobody on the care team has acknowledged after this many days moves to the top of "
+            "the caseload and into the clinician's daily email as overdue. From 1 to 30."
+        ),
+    )
+    review_every_sessions = models.PositiveSmallIntegerField(
+        "Sessions between step-back reviews",
+        default=6,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+        help_text=(
+            "After this many sessions the clinician is prompted to write a step-back review with the patient. "
+            "Either of them can ask for one sooner. From 2 to 20."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -314,6 +314,27 @@ def user_update_own_details(*, user: User, full_name: str, timezone_name: str) -
     return user
 
 
+CLINIC_SETTINGS = ("alert_overdue_days", "review_every_sessions")
+
+
+def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
+    """Save the clinic's own settings (``CLINIC_SETTINGS``; see the fields on ``Clinic``).
+
+    ``by`` must be one of this clinic's admins. Raises ``ValidationError`` naming the field for a value
+    out of range; nothing is saved then.
+    """
+    if by.clinic != clinic or by.role != Role.CLINIC_ADMIN:
+        raise PermissionDenied("Only this clinic's admins change its settings.")
+    unknown = set(values) - set(CLINIC_SETTINGS)
+    if unknown:
+        raise ValueError(f"Not clinic settings: {sorted(unknown)}")
+    for name, value in values.items():
+        setattr(clinic, name, value)
+    clinic.full_clean(exclude=["name", "timezone", "created_at"])
+    clinic.save(update_fields=list(values))
+    return clinic
+
+
 def login_sessions_clear_expired() -> int:
     """Delete expired login sessions and the rows that point at them."""
     engine = import_module(settings.SESSION_ENGINE)
