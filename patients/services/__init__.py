@@ -306,11 +306,17 @@ def user_reactivate(*, person: User, by: User) -> User:
     return person
 
 
-def user_update_own_details(*, user: User, full_name: str, timezone_name: str) -> User:
+def user_update_own_details(*, user: User, full_name: str, timezone_name: str, language: str | None = None) -> User:
+    """Save the details a person keeps themself. ``language`` None leaves it as it is; "" follows the
+    browser. Raises ``ValidationError`` naming the field for a zone or language not on the lists."""
     user.full_name = full_name.strip()
     user.timezone = timezone_name
+    fields = ["full_name", "timezone"]
+    if language is not None:
+        user.language = language
+        fields.append("language")
     user.full_clean(exclude=["password", "email"])
-    user.save(update_fields=["full_name", "timezone"])
+    user.save(update_fields=fields)
     return user
 
 
