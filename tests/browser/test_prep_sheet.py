@@ -75,3 +75,23 @@ def test_patient_reads_their_own_version_at_375_px(open_page, cast):
     expect(page.get_by_text("Agenda point 1")).to_be_visible()
     expect(page.get_by_text("Ask gently about sleep")).to_have_count(0)
     expect(page.get_by_text("silly")).to_have_count(0)
+
+
+def test_clinician_reads_the_timeline_and_filters_it_without_a_script(open_page, cast):
+    helpers.last_session(cast)
+    helpers.checkins(cast, 2)
+    helpers.record_items(cast, 1)
+    page = open_page()
+    log_in(page, "bob@example.org")
+    page.goto(f"/patients/{cast.alice.pk}/")
+    page.get_by_role("link", name="Timeline: everything about Alice, newest first").click()
+    expect(page.get_by_role("heading", name="Timeline: Alice Archer", level=1)).to_be_visible()
+    assert_accessible(page)
+    expect(page.get_by_text("Walked to the park 0")).to_be_visible()
+    page.get_by_text("Show only some kinds").click()
+    assert_accessible(page)
+    page.get_by_label("Questions and answers").check()
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_text("Is it normal that my knee clicks? 0").first).to_be_visible()
+    expect(page.get_by_text("Walked to the park 0")).to_have_count(0)
+    assert_accessible(page)
