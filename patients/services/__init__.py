@@ -306,12 +306,39 @@ def user_reactivate(*, person: User, by: User) -> User:
     return person
 
 
-def user_update_own_details(*, user: User, full_name: str, timezone_name: str) -> User:
+def user_update_own_details(*, user: User, full_name: str, timezone_name: str, language: str | None = None) -> User:
+    """Save the details a person keeps themself. ``language`` None leaves it as it is; "" follows the
+    browser. Raises ``ValidationError`` naming the field for a zone or language not on the lists."""
     user.full_name = full_name.strip()
     user.timezone = timezone_name
+    fields = ["full_name", "timezone"]
+    if language is not None:
+        user.language = language
+        fields.append("language")
     user.full_clean(exclude=["password", "email"])
-    user.save(update_fields=["full_name", "timezone"])
+    user.save(update_fields=fields)
     return user
+
+
+CLINIC_SETTINGS = ("alert_overdue_days", "review_every_sessions")
+
+
+def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
+    """Save the clinic's own settings (``CLINIC_SETTINGS``; see the fields on ``Clinic``).
+
+    ``by`` must be one of this clinic's admins. Raises ``ValidationError`` naming the field for a value
+    out of range; nothing is saved then.
+    """
+    if by.clinic != clinic or by.role != Role.CLINIC_ADMIN:
+        raise PermissionDenied("Only this clinic's admins change its settings.")
+    unknown = set(values) - set(CLINIC_SETTINGS)
+    if unknown:
+        raise ValueError(f"Not clinic settings: {sorted(unknown)}")
+    for name, value in values.items():
+        setattr(clinic, name, value)
+    clinic.full_clean(exclude=["name", "timezone", "created_at"])
+    clinic.save(update_fields=list(values))
+    return clinic
 
 
 def login_sessions_clear_expired() -> int:
