@@ -22,4 +22,4 @@ def timeline(request, pk):
         "page": page,
         "query": urlencode({"kind": kinds}, doseq=True),
     }
-    return render(request, "alliance/timeline/timeline.html", context, status=200)
+    return render(request, "alliance/timeline/timeline.html", context)
