@@ -130,3 +130,24 @@ def test_without_the_pdf_library_the_download_says_so_kindly(client_for, cast, m
     assert "The PDF isn't available right now" in text
     assert reverse("alliance:prep", args=[cast.alice_session.pk]) in text
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_sheet_is_reached_from_the_caseload_the_session_and_its_agenda(client_for, cast):
+    url = reverse("alliance:prep", args=[cast.alice_session.pk])
+    bob = client_for(cast.bob.user)
+    for page in (
+        reverse("alliance:home"),
+        reverse("care_sessions:detail", args=[cast.alice_session.pk]),
+        reverse("care_sessions:agenda", args=[cast.alice_session.pk]),
+    ):
+        assert f'href="{url}"' in bob.get(page).content.decode(), page
+    alice = client_for(cast.alice.user)
+    detail = alice.get(reverse("care_sessions:detail", args=[cast.alice_session.pk]))
+    assert f'href="{url}"' in detail.content.decode()
+    assert "Before your appointment: one page" in page_text(detail)
+    timeline = reverse("alliance:timeline", args=[cast.alice.pk])
+    assert (
+        f'href="{timeline}"'
+        in client_for(cast.bob.user).get(reverse("alliance:patient", args=[cast.alice.pk])).content.decode()
+    )
