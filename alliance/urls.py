@@ -123,6 +123,11 @@ urlpatterns = [
         access_requests.access_request_release_view,
         name="access-request-release",
     ),
+    path(
+        "clinic/access-requests/<int:pk>/try-again/",
+        access_requests.access_request_retry_view,
+        name="access-request-retry",
+    ),
     path("my-data/complete-copies/<int:pk>/", access_requests.access_copy_download, name="access-copy"),
     path("my-data/", my_data.my_data, name="my-data"),
     path("my-data/alliance-record.json", my_data.my_data_json, name="my-data-json"),
