@@ -1,6 +1,17 @@
 from django.urls import include, path
 
-from alliance.views import access_requests, alerts, checkins, exports, home, instruments, my_data, progress, reports
+from alliance.views import (
+    access_requests,
+    alerts,
+    checkins,
+    exports,
+    home,
+    instruments,
+    my_data,
+    news,
+    progress,
+    reports,
+)
 from alliance.views.record import decisions, explanations, goals, hub, items, journal, questions, story
 
 app_name = "alliance"
@@ -71,6 +82,8 @@ urlpatterns = [
     path("checkin/", checkins.checkin, name="checkin"),
     path("checkin/<int:pk>/thank-you/", checkins.checkin_done, name="checkin-done"),
     path("progress/", progress.progress, name="progress"),
+    path("whats-new/", news.whats_new, name="whats-new"),
+    path("whats-new/<slug:kind>/<int:pk>/", news.whats_new_open, name="whats-new-open"),
     path("sessions/<int:pk>/rating/", checkins.rating, name="rating"),
     path("alerts/<int:pk>/acknowledge/", alerts.alert_acknowledge_view, name="alert-acknowledge"),
     path("alerts/<int:pk>/resolve/", alerts.alert_resolve_view, name="alert-resolve"),
