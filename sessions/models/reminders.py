@@ -23,7 +23,7 @@ class ReminderKind(models.TextChoices):
     HOME_PLAN = "home_plan", "Home-plan nudge"
     DIGEST = "digest", "Daily digest"
     APPOINTMENT = "appointment", "A change to an appointment"
-    NEWS = "news", "Something new is waiting"
+    NEWS = "news", "“Something new is waiting”"
 
 
 class AppointmentChange(models.TextChoices):

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from alliance.demo.news import seed_news
 from alliance.models import NewsKind, NewsSeen, PreferenceKind, RecordSection
 from alliance.selectors.news import news_batches_waiting, whats_new_for
 from alliance.services import record as svc
 from alliance.services.news import news_visit_mark
 from alliance.services.record.items import record_visit_mark
+from sessions.models import SessionRecord
 from sessions.services import session_record_save
 from tests.alliance.record import helpers as h
 from tests.care_sessions.helpers import past_session, plan_for
@@ -199,3 +202,17 @@ def test_a_decision_chosen_later_is_still_one_thing_shared(cast):
     things = whats_new_for(user=cast.alice.user, limit=5).new
     assert [t.kind for t in things] == [NewsKind.OPTIONS]
     assert things[0].at <= timezone.now() + timedelta(seconds=1)
+
+
+def test_the_demo_patient_came_to_look_days_ago_and_sees_only_what_came_since(cast):
+    session = past_session(cast, hours=24 * 10)
+    record = session_record_save(
+        by=cast.bob.user, care_session=session, summary="We agreed.", next_steps="", entries=[]
+    )
+    SessionRecord.objects.filter(pk=record.pk).update(written_at=timezone.now() - timedelta(days=9))
+    h.answered(cast, text="Can I swim?")
+    ctx = SimpleNamespace(now=timezone.now(), all_patients=[cast.alice])
+    seed_news(ctx)
+    seed_news(ctx)  # again: nothing changes
+    assert [t.title for t in whats_new_for(user=cast.alice.user, limit=50).new] == ["Can I swim?"]
+    assert NewsSeen.objects.filter(user=cast.alice.user, kind=NewsKind.SESSION_RECORD).count() == 1
