@@ -306,6 +306,7 @@ ROWS = [
     ),
     # --- clinic admin pages
     Row("patients:people", ADMINS_ONLY),
+    Row("patients:clinic-settings", ADMINS_ONLY),
     Row("patients:invite", ADMINS_ONLY),
     Row(
         "patients:person",

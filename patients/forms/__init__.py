@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
-from patients.models import Clinician, Profession, Role
+from patients.models import Clinic, Clinician, Profession, Role
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
@@ -185,10 +186,26 @@ class AccountForm(forms.Form):
         required=False,
         help_text="Appointment times and reminders use this time zone.",
     )
+    language = forms.ChoiceField(
+        label="Language",
+        required=False,
+        help_text="Pages and emails use this language.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()
+        if len(settings.LANGUAGES) > 1:
+            self.fields["language"].choices = [("", "The same as my browser"), *settings.LANGUAGES]
+        else:  # nothing to choose yet
+            del self.fields["language"]
+
+
+class ClinicSettingsForm(forms.Form):
+    """The clinic's own settings; labels, ranges and help come from the fields on ``Clinic``."""
+
+    alert_overdue_days = Clinic._meta.get_field("alert_overdue_days").formfield(min_value=1, max_value=30)
+    review_every_sessions = Clinic._meta.get_field("review_every_sessions").formfield(min_value=2, max_value=20)
 
 
 class SecondFactorForm(forms.Form):

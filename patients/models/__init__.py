@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.utils.timezone import now
@@ -27,6 +28,11 @@ def validate_timezone(value: str) -> None:
         raise ValidationError("Choose a time zone from the list, such as Europe/London.")
 
 
+def validate_language(value: str) -> None:
+    if value and value not in dict(settings.LANGUAGES):
+        raise ValidationError("Choose a language from the list.")
+
+
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINICIAN = "clinician", "Clinician"
@@ -39,6 +45,25 @@ class Clinic(models.Model):
         max_length=64, default=settings.ALLIANCE_DEFAULT_TIMEZONE, validators=[validate_timezone]
     )
     created_at = models.DateTimeField(default=now)
+    # Settings the clinic's admins choose on the Clinic settings page.
+    alert_overdue_days = models.PositiveSmallIntegerField(
+        "Days before an alert is overdue",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=(
+            "An alert nobody on the care team has acknowledged after this many days moves to the top of "
+            "the caseload and into the clinician's daily email as overdue. From 1 to 30."
+        ),
+    )
+    review_every_sessions = models.PositiveSmallIntegerField(
+        "Sessions between step-back reviews",
+        default=6,
+        validators=[MinValueValidator(2), MaxValueValidator(20)],
+        help_text=(
+            "After this many sessions the clinician is prompted to write a step-back review with the patient. "
+            "Either of them can ask for one sooner. From 2 to 20."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -95,6 +120,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_timezone],
         help_text="Leave blank to use the clinic's time zone.",
     )
+    # A code from settings.LANGUAGES; blank follows the browser's language (Django's LocaleMiddleware).
+    language = models.CharField(max_length=16, blank=True, validators=[validate_language])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can use the Django admin site.")
     date_joined = models.DateTimeField(default=now)

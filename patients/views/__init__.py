@@ -34,6 +34,7 @@ from patients.forms import (
     AcceptInvitationForm,
     AccountForm,
     CareTeamAddForm,
+    ClinicSettingsForm,
     InvitationForm,
     SecondFactorForm,
     form_save,
@@ -162,18 +163,41 @@ def keepalive(request):
 @require_http_methods(["GET", "POST"])
 def account(request):
     user = request.user
-    form = AccountForm(request.POST or None, initial={"full_name": user.full_name, "timezone": user.timezone})
+    form = AccountForm(
+        request.POST or None,
+        initial={"full_name": user.full_name, "timezone": user.timezone, "language": user.language},
+    )
     if request.method == "POST" and (
         form_save(
             form,
             lambda data: services.user_update_own_details(
-                user=user, full_name=data["full_name"], timezone_name=data["timezone"]
+                user=user, full_name=data["full_name"], timezone_name=data["timezone"], language=data.get("language")
             ),
         )
     ):
         messages.success(request, "Your details are saved.")
         return redirect("patients:account")
     return render(request, "patients/account.html", {"form": form}, status=form_status(form))
+
+
+# --- Clinic admin: the clinic's settings -------------------------------------------------------------
+
+
+@clinic_admin_required
+@require_http_methods(["GET", "POST"])
+def clinic_settings(request):
+    clinic = request.user.clinic
+    initial = {name: getattr(clinic, name) for name in services.CLINIC_SETTINGS}
+    form = ClinicSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form_save(
+        form,
+        lambda data: services.clinic_settings_update(
+            clinic=clinic, by=request.user, **{name: data[name] for name in services.CLINIC_SETTINGS}
+        ),
+    ):
+        messages.success(request, "The clinic's settings are saved.")
+        return redirect("patients:clinic-settings")
+    return render(request, "patients/clinic_settings.html", {"form": form, "clinic": clinic}, status=form_status(form))
 
 
 # --- Clinic admin: people and care teams --------------------------------------------------------
