@@ -137,6 +137,12 @@ def _alice_recorded_session(cast: Cast) -> dict:
     return {"pk": past.pk}
 
 
+def _alice_answer(cast: Cast) -> dict:
+    """bob's answer to alice's question: a new thing on her "What's new"."""
+    question = rh.answered(cast)
+    return {"kind": "answer", "pk": question.replies.get().pk}
+
+
 def _alice_plan_item(cast: Cast) -> dict:
     from sessions.services import home_plan_revise
 
@@ -400,6 +406,9 @@ ROWS = [
         kwargs=_alice_checkin,
     ),
     Row("alliance:progress", PATIENTS_ONLY),
+    # --- what's new for a patient (issue 13): their own list; a thing on it opens for her alone
+    Row("alliance:whats-new", PATIENTS_ONLY),
+    Row("alliance:whats-new-open", {**PATIENTS_ONLY, "alice": 302, "frank": 404}, kwargs=_alice_answer),
     Row("alliance:rating", ALICE_CLINICIAN_ONLY, kwargs=_past_alice_session),
     Row(
         "alliance:alert-acknowledge",
