@@ -31,7 +31,6 @@ from alliance.services.access_requests import (
 )
 from alliance.services.exports import CONTENT_TYPES
 from patients.decorators import clinic_admin_required, role_required
-from patients.emails import zone_label
 from patients.forms import form_save, form_status
 from patients.models import Role
 from patients.selectors import patient_get
@@ -41,7 +40,9 @@ from patients.selectors import patient_get
 @require_GET
 def access_requests(request):
     page = Paginator(access_requests_for_admin(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "alliance/access_requests/list.html", {"page": page, "tab": "access", "now": timezone.now()})
+    return render(
+        request, "alliance/access_requests/list.html", {"page": page, "tab": "access", "today": timezone.localdate()}
+    )
 
 
 @clinic_admin_required
@@ -91,7 +92,6 @@ def _detail(request, access_request: AccessRequest, *, withhold=None, decision=N
             "release_form": release or ConfirmForm(),
             "restore_form": restore or ConfirmForm(),
             "in_review": access_request.state == AccessRequestState.REVIEW,
-            "zone": zone_label(request.user.tzinfo),
             "tab": "access",
         },
         status=form_status(withhold, decision, release, restore),
