@@ -124,6 +124,15 @@ def access_request_withhold_view(request, pk):
     return _detail(request, access_request, withhold=form)
 
 
+def _back_with_errors(request, form, pk):
+    """A one-button step that could not be taken: back to the request's page, saying why (nothing was
+    typed to keep, and a refresh there must not send the step again)."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect("alliance:access-request", pk=pk)
+
+
 @clinic_admin_required
 @require_POST
 def access_request_restore_view(request, pk, item):
@@ -134,7 +143,7 @@ def access_request_restore_view(request, pk, item):
     ):
         messages.success(request, "Item put back into the patient's copy.")
         return redirect("alliance:access-request", pk=pk)
-    return _detail(request, access_request, restore=form)
+    return _back_with_errors(request, form, pk)
 
 
 @clinic_admin_required
@@ -161,7 +170,7 @@ def access_request_release_view(request, pk):
     if form_save(form, lambda data: access_request_release(user=request.user, access_request=access_request)):
         messages.success(request, "Released. The patient can now download their copy from their data page.")
         return redirect("alliance:access-request", pk=pk)
-    return _detail(request, access_request, release=form)
+    return _back_with_errors(request, form, pk)
 
 
 @role_required(Role.PATIENT, Role.CLINIC_ADMIN)
