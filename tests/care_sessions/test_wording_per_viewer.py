@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from sessions import services
 from tests.care_sessions.helpers import past_session
-from tests.helpers import page_text
+from tests.helpers import page_text, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -29,11 +29,11 @@ def test_an_item_led_together_names_the_other_person_for_each_viewer(client, cas
     held = _recorded(cast, hours=2)
     url = reverse("care_sessions:agenda", kwargs={"pk": held.pk})
     client.force_login(cast.alice.user)
-    body = page_text(client.get(url))
+    body = visible_text(client.get(url))
     assert "Raised by Bob Baker · You and Bob led this together" in body
     assert "· You led this together" not in body
     client.force_login(cast.bob.user)
-    assert "Raised by you · You and Alice led this together" in page_text(client.get(url))
+    assert "Raised by you · You and Alice led this together" in visible_text(client.get(url))
 
 
 def test_what_i_took_says_the_sessions_day_unless_it_was_today(client, cast):
