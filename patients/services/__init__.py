@@ -55,9 +55,9 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def absolute_url(path: str, *, request=None) -> str:
-    if request is not None:
-        return request.build_absolute_uri(path)
+def absolute_url(path: str) -> str:
+    """``path`` on the public address (``SITE_URL``): every email links to the same site, whichever
+    process sends it and whatever address the sender's browser used."""
     return f"{settings.SITE_URL}{path}"
 
 
@@ -92,7 +92,7 @@ def _invitation_issue(*, person: User, clinic: Clinic, created_by: User | None) 
 
 def _invitation_email(*, invitation: Invitation, token: str, request=None) -> bool:
     """Send the invitation. A mail server that is down must not lose the invitation itself."""
-    link = absolute_url(reverse("patients:invitation-accept", kwargs={"token": token}), request=request)
+    link = absolute_url(reverse("patients:invitation-accept", kwargs={"token": token}))
     person = invitation.user
     with as_seen_by(person):
         context = {
@@ -188,7 +188,7 @@ def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
     with as_seen_by(person):
         message = render_to_string(
             "patients/email/invitation_elsewhere.txt",
-            {"person": person, "clinic": clinic, "sign_in": absolute_url(reverse("login"), request=request)},
+            {"person": person, "clinic": clinic, "sign_in": absolute_url(reverse("login"))},
         )
     try:
         send_mail(
