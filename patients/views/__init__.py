@@ -44,6 +44,7 @@ from patients.forms import (
 )
 from patients.models import Role, User
 from patients.redirects import safe_local_url
+from patients.resume import resume_form
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def keepalive(request):
     return HttpResponse(status=204)
 
 
+@resume_form(lambda request, **kwargs: AccountForm())
 @require_http_methods(["GET", "POST"])
 def account(request):
     user = request.user
@@ -185,6 +187,7 @@ def account(request):
 # --- Clinic admin: the clinic's settings -------------------------------------------------------------
 
 
+@resume_form(lambda request, **kwargs: ClinicSettingsForm())
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request):
@@ -216,6 +219,7 @@ def people(request):
     return render(request, "patients/people.html", {"groups": groups, "clinic": request.user.clinic})
 
 
+@resume_form(lambda request, **kwargs: InvitationForm(clinic=request.user.clinic))
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def invite(request):
