@@ -50,8 +50,10 @@ from alliance.models.record import (
     StoryTopic,
     Win,
 )
+from alliance.models.reviews import REVIEW_PARTS, StepBackReview
 
 __all__ = [
+    "REVIEW_PARTS",
     "AccessDecision",
     "AccessEventKind",
     "AccessRequest",
@@ -97,6 +99,7 @@ __all__ = [
     "Respondent",
     "Response",
     "Setback",
+    "StepBackReview",
     "StoryEntry",
     "StoryPassage",
     "StoryReflection",
