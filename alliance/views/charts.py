@@ -148,6 +148,8 @@ def line_chart(
         chart.threshold = {"y": f"{y:.1f}", "label": threshold_label}
         if threshold_label:
             chart.threshold.update(_label_place(threshold_label, y, segments, top=TOP, bottom=TOP + plot_h))
+        else:
+            chart.threshold["drawn"] = False
     return chart
 
 
@@ -181,17 +183,29 @@ def _crosses(box, segment) -> bool:
 
 
 def _label_place(text: str, y: float, segments, *, top: float, bottom: float) -> dict:
-    """Where the threshold's label goes: just above or below its line, at the right or the left end,
-    whichever is clear of every line and marker (the fewest crossings if none is)."""
-    candidates = []
-    for anchor, x in (("end", WIDTH - RIGHT), ("start", LEFT + 4)):
+    """Where the threshold's label goes: just above or just below its line, at the right end, the
+    left end or the middle, whichever is first clear of every line and marker.
+
+    When the lines leave no clear place beside the threshold, the label is not drawn in the chart
+    at all (``drawn`` is False): the legend under every chart names the dotted line in words, so
+    nothing is lost, and no label ever sits under a line.
+    """
+    width = len(text) * LABEL_SIZE * 0.6
+    middle = LEFT + (WIDTH - RIGHT - LEFT - width) / 2
+    for anchor, x in (("end", WIDTH - RIGHT), ("start", LEFT + 4), ("start", middle)):
         for baseline in (y - 6, y + LABEL_SIZE + 4):
             if baseline - LABEL_SIZE < top - 20 or baseline > bottom + 20:
                 continue
             box = label_box(text, x=x, y=baseline, anchor=anchor)
-            candidates.append((sum(_crosses(box, s) for s in segments), anchor, x, baseline, box))
-    crossings, anchor, x, baseline, box = min(candidates, key=lambda c: c[0])
-    return {"label_x": f"{x:.1f}", "label_y": f"{baseline:.1f}", "anchor": anchor, "box": box, "clear": not crossings}
+            if not any(_crosses(box, segment) for segment in segments):
+                return {
+                    "label_x": f"{x:.1f}",
+                    "label_y": f"{baseline:.1f}",
+                    "anchor": anchor,
+                    "box": box,
+                    "drawn": True,
+                }
+    return {"drawn": False}
 
 
 def legend(series: list[Series]) -> list[dict]:
