@@ -661,22 +661,29 @@ def factors_reset_notify(user_id: int, by_id: int, reset_at: str) -> bool:
 
 
 def factors_reset_email(*, user_id: int, by_id: int, reset_at: datetime) -> bool:
-    """Tell a person their second factor was reset, with the time in their own zone. False if they are gone."""
+    """Tell a person their second factor was reset (by an admin, or turned off by themself when ``by_id``
+    is theirs), with the time in their own zone. False if they are gone."""
     person = User.objects.filter(pk=user_id, is_active=True).first()
     by = User.objects.filter(pk=by_id).first()
     if person is None:
         return False
+    themself = by is not None and by.pk == person.pk
     with as_seen_by(person):
         context = {
             "person": person,
             "by": by,
             "reset_at": timezone.localtime(reset_at),
             "zone": zone_note(person),
-            "link": absolute_url(reverse("login")),
+            "link": absolute_url(reverse("patients:security" if themself else "login")),
         }
         message = render_to_string("patients/email/factors_reset.txt", context)
+        subject = (
+            "Your Alliance sign-in: you turned off your second step"
+            if themself
+            else "Your Alliance sign-in: your second step was reset"
+        )
     send_mail(
-        subject="Your Alliance sign-in: your second step was reset",
+        subject=subject,
         message=message,
         from_email=None,
         recipient_list=[person.email],
@@ -689,7 +696,7 @@ def second_factor_turn_off(*, user: User) -> int:
     all go, and they sign in with their password alone again. Returns how many factors were removed.
 
     Raises ``PermissionDenied`` for anyone who must have a second factor (staff). Kept in the audit
-    trail as a factor reset by the person themself.
+    trail as a factor reset by the person themself, and they are told by email (in case it wasn't them).
     """
     if second_factor_is_mandatory(user=user):
         raise PermissionDenied("Staff must keep a second step.")
@@ -706,6 +713,10 @@ def second_factor_turn_off(*, user: User) -> int:
                 patient=getattr(user, "patient", None),
                 clinic=user.clinic,
                 detail=f"Second step turned off by the person themself ({removed} removed)",
+            )
+            turned_off_at = timezone.now()
+            transaction.on_commit(
+                lambda: _factors_reset_dispatch(user_id=user.pk, by_id=user.pk, reset_at=turned_off_at)
             )
     logger.info("Second factor: user %s turned off their own second step (%s removed)", user.pk, removed)
     return removed

@@ -4,7 +4,7 @@ have one, cannot (issue 12)."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patients.decorators import CONFIRMED_AT
 from patients.models import AuditEvent, AuditKind
-from patients.services import recovery_codes_issue
+from patients.services import factors_reset_email, recovery_codes_issue
 from tests.factories import PASSWORD
 from tests.helpers import Client, totp_code, totp_device_for, visible_text
 
@@ -34,7 +34,7 @@ def _signed_in_with_code(user) -> tuple[Client, TOTPDevice]:
 
 
 @pytest.mark.django_db
-def test_a_patient_turns_their_second_step_off_after_confirming_its_them(cast):
+def test_a_patient_turns_their_second_step_off_after_confirming_its_them(cast, django_capture_on_commit_callbacks):
     alice = cast.alice.user
     client, device = _signed_in_with_code(alice)
     recovery_codes_issue(user=alice)
@@ -47,8 +47,10 @@ def test_a_patient_turns_their_second_step_off_after_confirming_its_them(cast):
     back = client.post(asked["Location"], {"code": totp_code(device)})
     assert (back.status_code, back["Location"]) == (302, SECURITY)
 
-    done = client.post(TURN_OFF)
+    with django_capture_on_commit_callbacks() as told:
+        done = client.post(TURN_OFF)
     assert (done.status_code, done["Location"]) == (302, SECURITY)
+    assert len(told) == 1, "she is told by email (through the worker) once it has committed"
     assert not TOTPDevice.objects.filter(user=alice).exists()
     assert not StaticDevice.objects.filter(user=alice).exists(), "her recovery codes go with it"
     page = visible_text(client.get(SECURITY))
@@ -75,3 +77,20 @@ def test_staff_cannot_turn_their_second_step_off(cast, who):
     assert client.post(TURN_OFF).status_code == 403
     assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     assert not AuditEvent.objects.filter(actor=user, kind=AuditKind.FACTOR_RESET).exists()
+
+
+@pytest.mark.django_db
+def test_the_email_after_turning_it_off_says_so_in_her_zone_and_what_to_do_if_it_was_not_her(
+    cast, mailoutbox, settings
+):
+    alice = cast.alice.user
+    alice.timezone = "America/New_York"
+    alice.save(update_fields=["timezone"])
+    at = datetime(2026, 7, 1, 18, 30, tzinfo=UTC)
+    assert factors_reset_email(user_id=alice.pk, by_id=alice.pk, reset_at=at)
+    message = mailoutbox[-1]
+    assert message.subject == "Your Alliance sign-in: you turned off your second step"
+    body = " ".join(message.body.split())
+    assert "You turned off the second step of your Alliance sign-in on 1 July 2026 at 14:30 (New York time)." in body
+    assert "If this wasn't you, please change your password now and contact your clinic." in body
+    assert f"{settings.SITE_URL}{SECURITY}" in body
