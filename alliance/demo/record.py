@@ -238,7 +238,8 @@ def _full_record(ctx, patient: Patient, clinician) -> None:
         disagree="I think the mornings matter more than the evenings.",
     )
     StepBackReview.objects.filter(pk=review.pk).update(
-        written_at=ctx.now - timedelta(days=6), reflected_at=ctx.now - timedelta(days=5)
+        written_at=ctx.at(6, staff=True, key=("StepBackReview", review.pk)),
+        reflected_at=ctx.at(5, staff=False, key=("StepBackReview reflected", review.pk)),
     )
 
     history = svc.story_add(
