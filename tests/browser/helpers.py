@@ -2,12 +2,13 @@
 
 import hashlib
 import re
+import weakref
 from collections.abc import Callable
 
 import pyotp
 from axe_playwright_python.sync_playwright import Axe
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Page, expect
+from playwright.sync_api import CDPSession, Page, expect
 
 from tests.factories import PASSWORD
 from tests.helpers import totp_code
@@ -131,12 +132,19 @@ _FOCUS_TARGET = "main a[href], main button, main input:not([type=hidden]):not(.b
 _RATING = "input.btn-check[type=radio]"
 
 
+# One DevTools session per page, kept open: detaching a session makes Chromium turn off what other sessions
+# set up on the page too, such as a test's virtual passkey authenticator.
+_SESSIONS: weakref.WeakKeyDictionary[Page, CDPSession] = weakref.WeakKeyDictionary()
+
+
 def _force_focus(page: Page, selectors: list[str]) -> Callable[[], None]:
     """Give the first element matching each selector :focus and :focus-visible, as DevTools does, without
     moving the page's focus. Returns the function that takes them away again."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
+    cdp = _SESSIONS.get(page)
+    if cdp is None:
+        cdp = _SESSIONS[page] = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
     nodes = [cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"] for selector in selectors]
     for node in nodes:
@@ -147,7 +155,6 @@ def _force_focus(page: Page, selectors: list[str]) -> Callable[[], None]:
         for node in nodes:
             if node:
                 cdp.send("CSS.forcePseudoState", {"nodeId": node, "forcedPseudoClasses": []})
-        cdp.detach()
 
     return release
 
