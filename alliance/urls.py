@@ -1,6 +1,19 @@
 from django.urls import include, path
 
-from alliance.views import access_requests, alerts, checkins, exports, home, instruments, my_data, progress, reports
+from alliance.views import (
+    access_requests,
+    alerts,
+    checkins,
+    exports,
+    home,
+    instruments,
+    my_data,
+    news,
+    prep,
+    progress,
+    reports,
+    timeline,
+)
 from alliance.views.record import decisions, explanations, goals, hub, items, journal, questions, story
 
 app_name = "alliance"
@@ -67,10 +80,15 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("patients/<int:pk>/", home.patient_detail, name="patient"),
     path("patients/<int:pk>/record/", include(record_urlpatterns)),
+    path("patients/<int:pk>/timeline/", timeline.timeline, name="timeline"),
+    path("sessions/<int:pk>/prep/", prep.prep_sheet, name="prep"),
+    path("sessions/<int:pk>/prep/prep-sheet.pdf", prep.prep_sheet_pdf, name="prep-pdf"),
     path("record/overview/", hub.record_overview, name="record-overview"),
     path("checkin/", checkins.checkin, name="checkin"),
     path("checkin/<int:pk>/thank-you/", checkins.checkin_done, name="checkin-done"),
     path("progress/", progress.progress, name="progress"),
+    path("whats-new/", news.whats_new, name="whats-new"),
+    path("whats-new/<slug:kind>/<int:pk>/", news.whats_new_open, name="whats-new-open"),
     path("sessions/<int:pk>/rating/", checkins.rating, name="rating"),
     path("alerts/<int:pk>/acknowledge/", alerts.alert_acknowledge_view, name="alert-acknowledge"),
     path("alerts/<int:pk>/resolve/", alerts.alert_resolve_view, name="alert-resolve"),
@@ -107,6 +125,11 @@ urlpatterns = [
         "clinic/access-requests/<int:pk>/release/",
         access_requests.access_request_release_view,
         name="access-request-release",
+    ),
+    path(
+        "clinic/access-requests/<int:pk>/try-again/",
+        access_requests.access_request_retry_view,
+        name="access-request-retry",
     ),
     path("my-data/complete-copies/<int:pk>/", access_requests.access_copy_download, name="access-copy"),
     path("my-data/", my_data.my_data, name="my-data"),

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
@@ -17,12 +17,14 @@ from alliance.forms.alerts import AlertNoteForm
 from alliance.selectors import alerts as alert_selectors
 from alliance.selectors import checkins as checkin_selectors
 from alliance.selectors.caseload import QUERY_MAX_LENGTH, caseload_identity, caseload_page
+from alliance.selectors.news import HOME_LIMIT, whats_new_for
 from alliance.selectors.record import (
     ATTENTION_LIMIT,
     record_attention_for_clinician,
     record_counts_annotate,
     record_prompts_for_patient,
 )
+from alliance.services.news import news_visit_mark
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
@@ -71,7 +73,11 @@ def _patient_home(request):
         "checkin_target": target,
         "checked_in": checkin_selectors.checkin_for_session(patient=patient, care_session=target),
         "record_prompts": record_prompts_for_patient(user=request.user),
+        # Shown here, not yet seen: each stays until opened or until the "What's new" page lists it.
+        "news": whats_new_for(user=request.user, limit=HOME_LIMIT),
     }
+    # Coming home is a visit: an email about new things waits for the next batch after this.
+    news_visit_mark(user=request.user)
     return render(request, "alliance/home/patient.html", context)
 
 
@@ -88,7 +94,7 @@ def _some(qs, limit: int = LIST_LIMIT) -> tuple[list, bool]:
 # caseload can hold hundreds of patients), so each clinician's is kept for this many seconds.
 # Their own changes show at once (the key counts them), and so does any change to who is on their
 # caseload (the key holds its size and newest membership, so nobody stays shown who has left it);
-# what others write shows within these seconds.
+# what others write shows within these seconds. The day and the language are in the key too.
 CASELOAD_SECONDS = 30
 
 
@@ -103,6 +109,7 @@ def _clinician_home(request):
             person_changes(user=user),
             *caseload_identity(user=user),
             local_day,
+            translation.get_language(),
             page_number[:20],
             hashlib.sha256(query.encode()).hexdigest(),
         )

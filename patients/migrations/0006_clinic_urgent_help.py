@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0004_clinic_settings'),
+        ('patients', '0005_user_language'),
     ]
 
     operations = [
