@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0005_user_language'),
+        ('patients', '0006_names_without_direction_controls'),
     ]
 
     operations = [
