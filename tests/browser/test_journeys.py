@@ -161,7 +161,7 @@ def test_clinician_books_a_session_that_the_patient_then_sees(open_page, cast):
     expect(booked).to_contain_text("Bob Baker")
     expect(booked).to_contain_text("Video call, 60 min")
 
-    booked.get_by_role("link").click()
+    booked.get_by_role("link", name="Tue 14 May 2030, 14:00", exact=True).click()
     expect(patient.get_by_role("heading", name="Your appointment", level=1)).to_be_visible()
     expect(patient.get_by_text("Tuesday 14 May 2030, 14:00 (60 minutes)")).to_be_visible()
     expect(patient.get_by_text("Video call", exact=True)).to_be_visible()
