@@ -209,6 +209,10 @@ def _check_open_on_session(item: AgendaItem) -> CareSession:
     return at
 
 
+def _locked(item: AgendaItem) -> AgendaItem:
+    return AgendaItem.objects.select_for_update(of=("self",)).select_related("care_session", "patient").get(pk=item.pk)
+
+
 def _mark(item: AgendaItem, *, by: User, status: str, fields: tuple[str, ...] = ()) -> None:
     item.status, item.marked_by, item.marked_at = status, by, timezone.now()
     item.save(update_fields=["status", "marked_by", "marked_at", *fields])
@@ -222,7 +226,7 @@ def agenda_item_answer(*, by: User, item: AgendaItem) -> AgendaItem:
     """
     _check_may_settle(by=by, item=item)
     with transaction.atomic():
-        item = AgendaItem.objects.select_for_update(of=("self",)).select_related("care_session", "patient").get(pk=item.pk)
+        item = _locked(item)
         _check_open_on_session(item)
         _mark(item, by=by, status=AgendaStatus.ANSWERED)
     return item
@@ -237,7 +241,7 @@ def agenda_item_merge(*, by: User, item: AgendaItem, into_id) -> AgendaItem:
     """
     _check_may_settle(by=by, item=item)
     with transaction.atomic():
-        item = AgendaItem.objects.select_for_update(of=("self",)).select_related("care_session", "patient").get(pk=item.pk)
+        item = _locked(item)
         _check_open_on_session(item)
         try:
             into_pk = int(into_id)
@@ -279,7 +283,7 @@ def agenda_item_park(*, by: User, item: AgendaItem) -> AgendaItem:
     """
     _check_may_settle(by=by, item=item)
     with transaction.atomic():
-        item = AgendaItem.objects.select_for_update(of=("self",)).select_related("care_session", "patient").get(pk=item.pk)
+        item = _locked(item)
         at = _check_open_on_session(item)
         return _park(by=by, item=item, at=at)
 
