@@ -326,6 +326,7 @@ class PassageForm(forms.Form):
         required=False,
         empty_value=None,
         help_text="It goes on the next appointment's agenda.",
+        error_messages={"invalid_choice": "That sentence isn't in this entry. Please choose one from the list."},
     )
     note = textfield("Why they stood out (optional, the patient sees this)", rows=2)
 
