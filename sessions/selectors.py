@@ -126,7 +126,8 @@ def agenda_item_minutes(item: AgendaItem) -> int:
 class AgendaFit:
     """Whether the open items fit the appointment: minutes needed (with ``SETTLING_MINUTES``) and
     available (its length), and, when they don't fit, the items the viewer might park to make them
-    fit (the last ones first, the clinician's own before the patient's). Only ever a suggestion."""
+    fit: from the bottom of the agreed order up, only items the viewer may park (the patient: their
+    own). Only ever a suggestion: nothing is parked unless someone presses the button."""
 
     minutes_needed: int
     minutes_available: int
@@ -147,9 +148,8 @@ def agenda_fit(*, care_session: CareSession, items: list[AgendaItem]) -> AgendaF
     available = care_session.duration_minutes
     suggestions: list[AgendaItem] = []
     if needed > available:
-        bottom_up = [item for item in reversed(items) if item.may_settle]
         remaining = needed
-        for item in [i for i in bottom_up if not i.is_patients] + [i for i in bottom_up if i.is_patients]:
+        for item in (item for item in reversed(items) if item.may_settle):
             if remaining <= available:
                 break
             suggestions.append(item)
@@ -243,11 +243,9 @@ def agenda_item_get(*, user: User, pk) -> AgendaItem:
 
 
 def agenda_waiting_for_patient(*, patient: Patient) -> list[AgendaItem]:
-    """Items waiting for a session to be booked."""
+    """Items waiting for a session to be booked (parked items wait in the parked list instead)."""
     return list(
-        AgendaItem.objects.filter(
-            patient=patient, care_session__isnull=True, status__in=(AgendaStatus.OPEN, AgendaStatus.PARKED)
-        )
+        AgendaItem.objects.filter(patient=patient, care_session__isnull=True, status=AgendaStatus.OPEN)
         .select_related("raised_by", "parked_from")
         .order_by("created_at", "pk")
     )

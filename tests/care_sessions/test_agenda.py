@@ -255,7 +255,7 @@ def test_the_agenda_shows_whether_it_fits_and_only_suggests_what_to_park(client,
     page = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": cast.alice_session.pk})))
     assert "About 50 minutes for a 45-minute appointment: about 5 minutes more than there is." in page
     view = agenda_for_session(care_session=cast.alice_session, viewer=cast.bob.user)
-    assert [i.text for i in view.fit.suggestions] == ["Bob's item 3"], "the clinician's own, last first"
+    assert [i.text for i in view.fit.suggestions] == ["Bob's item 3"], "the last in the agreed order"
     assert AgendaItem.objects.filter(status=AgendaStatus.OPEN).count() == 8, "nothing parked by itself"
     # The patient is offered only their own items to park.
     patient_view = agenda_for_session(care_session=cast.alice_session, viewer=cast.alice.user)
