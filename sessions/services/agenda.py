@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from patients.models import Patient, Role, User
@@ -381,10 +381,22 @@ def led_by_default(item: AgendaItem) -> str:
 
 
 def session_record_items(*, care_session: CareSession) -> list[AgendaItem]:
-    """The items the record covers: those still open on the session and those already recorded there."""
+    """The items the record covers: those still open on the session and those already recorded there,
+    each with ``merged`` (the items marked "same as" it)."""
     on_session = AgendaItem.objects.filter(care_session=care_session, status=AgendaStatus.OPEN)
     recorded = AgendaItem.objects.filter(entries__care_session=care_session, entries__outcome=EntryOutcome.DISCUSSED)
-    items = (on_session | recorded).distinct().select_related("raised_by", "patient")
+    items = (
+        (on_session | recorded)
+        .distinct()
+        .select_related("raised_by", "patient")
+        .prefetch_related(
+            Prefetch(
+                "merged_items",
+                queryset=AgendaItem.objects.filter(status=AgendaStatus.MERGED).order_by("created_at", "pk"),
+                to_attr="merged",
+            )
+        )
+    )
     return sorted(items, key=lambda item: (item.position, item.created_at, item.pk))
 
 

@@ -1,5 +1,6 @@
 """The shared agenda and the session record: both sides raise, reorder and record, nothing is dropped."""
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -424,8 +425,11 @@ def test_recording_is_one_screen_with_who_led_defaulting_to_who_raised_it(client
     skipped = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Work")
     client.force_login(cast.bob.user)
     url = reverse("care_sessions:record", kwargs={"pk": held.pk})
+    same = services.agenda_item_raise(by=cast.alice.user, care_session=held, text="Waking at 3am")
+    services.agenda_item_merge(by=cast.alice.user, item=same, into_id=hers.pk)
     page = client.get(url).content.decode()
     assert 'type="checkbox"' in page and page.count('type="checkbox"') == 3
+    assert "Same as this: “Waking at 3am”" in html.unescape(page)
     for item, lead in ((hers, "patient"), (his, "clinician")):
         form = next(f for f in client.get(url).context["item_forms"] if f.item == item)
         assert form["led_by"].value() == lead
