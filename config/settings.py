@@ -91,6 +91,7 @@ MIDDLEWARE = [
     # Outside the session middleware, so a database that is down answers 503 wherever it is first hit.
     "patients.middleware.DatabaseDownMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -212,6 +213,10 @@ INVITATION_TTL = timedelta(days=7)
 ALLIANCE_DEFAULT_TIMEZONE = env_str("ALLIANCE_DEFAULT_TIMEZONE") or "Europe/London"
 
 LANGUAGE_CODE = "en-gb"
+# What a person may choose on their account (User.language); pages, forms and emails follow it. A
+# language is listed here once every page and email a patient sees has its translation in locale/.
+LANGUAGES = [("en-gb", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

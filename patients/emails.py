@@ -13,15 +13,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import User
 
 
 @contextmanager
 def as_seen_by(person: User) -> Iterator[None]:
-    """Inside this block, times render in ``person``'s time zone (their own, else their clinic's)."""
-    with timezone.override(person.tzinfo):
+    """Inside this block, times render in ``person``'s time zone (their own, else their clinic's) and
+    words in their chosen language (else the site's, ``LANGUAGE_CODE``)."""
+    with timezone.override(person.tzinfo), translation.override(person.language or settings.LANGUAGE_CODE):
         yield
 
 

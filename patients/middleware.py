@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 
 from patients.models import FormSubmission
@@ -95,7 +95,8 @@ ALREADY_SENT = "You've already sent this, so it was saved once. Nothing was sent
 
 
 class UserTimezoneMiddleware:
-    """Show times in the person's own time zone (or their clinic's) while storing UTC."""
+    """Show times in the person's own time zone (or their clinic's) while storing UTC, and pages in the
+    language they chose on their account (else the browser's, which ``LocaleMiddleware`` picked)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -103,8 +104,11 @@ class UserTimezoneMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        tz = user.tzinfo if user is not None and user.is_authenticated else self.default
-        timezone.activate(tz)
+        signed_in = user is not None and user.is_authenticated
+        timezone.activate(user.tzinfo if signed_in else self.default)
+        if signed_in and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = translation.get_language()
         try:
             return self.get_response(request)
         finally:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.urls import reverse
 
@@ -681,3 +682,48 @@ def test_a_refused_page_is_logged_in_one_line_without_a_traceback(client, cast):
     lines = [line for line in written.splitlines() if "Forbidden" in line]
     assert len(lines) == 1 and "/clinic/reports/" in lines[0]
     assert "Traceback" not in written
+
+
+def test_bin_run_makes_the_database_named_in_database_url_when_the_server_has_none_yet():
+    name = "alliance_made_by_bin_run"
+    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    admin = psycopg2.connect(dbname="postgres", host="127.0.0.1", user="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+    try:
+        made = subprocess.run(
+            [sys.executable, "-m", "config.database"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert made.returncode == 0, made.stderr
+        assert made.stdout == f"The database {name} did not exist yet, so it was made.\n"
+        again = subprocess.run(
+            [sys.executable, "-m", "config.database"],
+            env={**os.environ, "DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert (again.returncode, again.stdout) == (0, "")
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+
+
+def test_bin_run_says_in_one_line_when_the_database_server_cannot_be_reached():
+    url = "postgres://postgres@127.0.0.1:1/alliance"
+    result = subprocess.run(
+        [sys.executable, "-m", "config.database"],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("bin/run: could not reach the database in DATABASE_URL: ")
+    assert "Traceback" not in result.stderr

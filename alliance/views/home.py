@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
@@ -88,7 +88,7 @@ def _some(qs, limit: int = LIST_LIMIT) -> tuple[list, bool]:
 # caseload can hold hundreds of patients), so each clinician's is kept for this many seconds.
 # Their own changes show at once (the key counts them), and so does any change to who is on their
 # caseload (the key holds its size and newest membership, so nobody stays shown who has left it);
-# what others write shows within these seconds.
+# what others write shows within these seconds. The day and the language are in the key too.
 CASELOAD_SECONDS = 30
 
 
@@ -108,6 +108,7 @@ def caseload_cache_key(*, user, query: str, page_number: str, now=None) -> str:
             *caseload_identity(user=user),
             local_day,
             user.clinician.clinic.alert_overdue_days,
+            translation.get_language(),
             page_number[:20],
             hashlib.sha256(query.encode()).hexdigest(),
         )

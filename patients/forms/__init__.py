@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
@@ -185,10 +186,19 @@ class AccountForm(forms.Form):
         required=False,
         help_text="Appointment times and reminders use this time zone.",
     )
+    language = forms.ChoiceField(
+        label="Language",
+        required=False,
+        help_text="Pages and emails use this language.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()
+        if len(settings.LANGUAGES) > 1:
+            self.fields["language"].choices = [("", "The same as my browser"), *settings.LANGUAGES]
+        else:  # nothing to choose yet
+            del self.fields["language"]
 
 
 class ClinicSettingsForm(forms.Form):

@@ -28,6 +28,11 @@ def validate_timezone(value: str) -> None:
         raise ValidationError("Choose a time zone from the list, such as Europe/London.")
 
 
+def validate_language(value: str) -> None:
+    if value and value not in dict(settings.LANGUAGES):
+        raise ValidationError("Choose a language from the list.")
+
+
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     CLINICIAN = "clinician", "Clinician"
@@ -115,6 +120,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_timezone],
         help_text="Leave blank to use the clinic's time zone.",
     )
+    # A code from settings.LANGUAGES; blank follows the browser's language (Django's LocaleMiddleware).
+    language = models.CharField(max_length=16, blank=True, validators=[validate_language])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can use the Django admin site.")
     date_joined = models.DateTimeField(default=now)

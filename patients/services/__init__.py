@@ -55,9 +55,9 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def absolute_url(path: str, *, request=None) -> str:
-    if request is not None:
-        return request.build_absolute_uri(path)
+def absolute_url(path: str) -> str:
+    """``path`` on the public address (``SITE_URL``): every email links to the same site, whichever
+    process sends it and whatever address the sender's browser used."""
     return f"{settings.SITE_URL}{path}"
 
 
@@ -92,7 +92,7 @@ def _invitation_issue(*, person: User, clinic: Clinic, created_by: User | None) 
 
 def _invitation_email(*, invitation: Invitation, token: str, request=None) -> bool:
     """Send the invitation. A mail server that is down must not lose the invitation itself."""
-    link = absolute_url(reverse("patients:invitation-accept", kwargs={"token": token}), request=request)
+    link = absolute_url(reverse("patients:invitation-accept", kwargs={"token": token}))
     person = invitation.user
     with as_seen_by(person):
         context = {
@@ -188,7 +188,7 @@ def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
     with as_seen_by(person):
         message = render_to_string(
             "patients/email/invitation_elsewhere.txt",
-            {"person": person, "clinic": clinic, "sign_in": absolute_url(reverse("login"), request=request)},
+            {"person": person, "clinic": clinic, "sign_in": absolute_url(reverse("login"))},
         )
     try:
         send_mail(
@@ -306,11 +306,17 @@ def user_reactivate(*, person: User, by: User) -> User:
     return person
 
 
-def user_update_own_details(*, user: User, full_name: str, timezone_name: str) -> User:
+def user_update_own_details(*, user: User, full_name: str, timezone_name: str, language: str | None = None) -> User:
+    """Save the details a person keeps themself. ``language`` None leaves it as it is; "" follows the
+    browser. Raises ``ValidationError`` naming the field for a zone or language not on the lists."""
     user.full_name = full_name.strip()
     user.timezone = timezone_name
+    fields = ["full_name", "timezone"]
+    if language is not None:
+        user.language = language
+        fields.append("language")
     user.full_clean(exclude=["password", "email"])
-    user.save(update_fields=["full_name", "timezone"])
+    user.save(update_fields=fields)
     return user
 
 

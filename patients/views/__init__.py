@@ -163,12 +163,15 @@ def keepalive(request):
 @require_http_methods(["GET", "POST"])
 def account(request):
     user = request.user
-    form = AccountForm(request.POST or None, initial={"full_name": user.full_name, "timezone": user.timezone})
+    form = AccountForm(
+        request.POST or None,
+        initial={"full_name": user.full_name, "timezone": user.timezone, "language": user.language},
+    )
     if request.method == "POST" and (
         form_save(
             form,
             lambda data: services.user_update_own_details(
-                user=user, full_name=data["full_name"], timezone_name=data["timezone"]
+                user=user, full_name=data["full_name"], timezone_name=data["timezone"], language=data.get("language")
             ),
         )
     ):

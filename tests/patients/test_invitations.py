@@ -257,3 +257,16 @@ def test_an_invitation_states_its_expiry_in_the_persons_zone_and_names_it(cast, 
     expires = issued.invitation.expires_at.astimezone(zoneinfo.ZoneInfo("America/New_York"))
     (email,) = mail.outbox
     assert f"until {expires:%-d %B %Y, %H:%M} (New York time)." in email.body
+
+
+def test_an_invitation_links_to_the_public_address_whatever_address_the_admin_used(client, cast, settings, mailoutbox):
+    settings.SITE_URL = "https://alliance.example.org"
+    client.force_login(cast.dave.user)
+    response = client.post(
+        reverse("patients:invite"),
+        {"email": "new.person@example.org", "full_name": "New Person", "role": "patient", "clinicians": [cast.bob.pk]},
+        HTTP_HOST="127.0.0.1",
+    )
+    assert response.status_code == 302
+    assert "https://alliance.example.org/accounts/invitation/" in mailoutbox[-1].body
+    assert "127.0.0.1" not in mailoutbox[-1].body

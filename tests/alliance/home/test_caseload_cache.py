@@ -1,10 +1,13 @@
 """The clinician's home is kept for a few seconds, but never shows them out of date about their own
 changes or about who is on their caseload."""
 
+from datetime import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance.models import Alert, AlertKind
 from tests.factories import CareTeamFactory
@@ -48,3 +51,12 @@ def test_a_patient_whose_account_closes_is_gone_at_once(client, cast):
     assert "Alice Archer" in visible_text(client.get(HOME))
     type(cast.alice.user).objects.filter(pk=cast.alice.user.pk).update(is_active=False)
     assert "Alice Archer" not in visible_text(client.get(HOME))
+
+
+def test_the_kept_caseload_is_never_shown_in_another_language(client, cast, settings):
+    settings.LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+    raised = timezone.make_aware(datetime(2026, 12, 1, 10, 0))
+    Alert.objects.create(patient=cast.alice, kind=AlertKind.LOW_TOTAL, detail="Total 12 of 40", raised_at=raised)
+    client.force_login(cast.bob.user)
+    assert "1 Dec)" in visible_text(client.get(HOME, HTTP_ACCEPT_LANGUAGE="en"))
+    assert "1 Dic)" in visible_text(client.get(HOME, HTTP_ACCEPT_LANGUAGE="es"))

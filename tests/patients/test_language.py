@@ -1,0 +1,71 @@
+"""A person's language: chosen on their account, followed by every page and email they get.
+
+Alliance lists one language until a translation is complete; these tests list Spanish beside it and
+check through Django's own Spanish translations (form errors), which ship with Django.
+"""
+
+import pytest
+from django.urls import reverse
+from django.utils.translation import gettext
+
+from patients.emails import as_seen_by
+from tests.helpers import page_text
+
+pytestmark = pytest.mark.django_db
+
+REQUIRED_ES = "Este campo es obligatorio."
+TWO_LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+
+
+@pytest.fixture
+def two_languages(settings):
+    settings.LANGUAGES = TWO_LANGUAGES
+
+
+def _account(name="Alice Archer", language="es"):
+    return {"full_name": name, "timezone": "", "language": language}
+
+
+def test_with_one_language_there_is_nothing_to_choose(client, cast):
+    client.force_login(cast.alice.user)
+    response = client.get(reverse("patients:account"))
+    assert 'name="language"' not in response.content.decode()
+    assert '<html lang="en-gb">' in response.content.decode()
+
+
+def test_a_chosen_language_is_kept_and_every_page_follows_it(client, cast, two_languages):
+    client.force_login(cast.alice.user)
+    assert client.post(reverse("patients:account"), _account()).status_code == 302
+    cast.alice.user.refresh_from_db()
+    assert cast.alice.user.language == "es"
+    response = client.post(reverse("patients:account"), _account(name=""))
+    assert response.status_code == 400
+    assert response.headers["Content-Language"] == "es"
+    assert '<html lang="es">' in response.content.decode()
+    assert REQUIRED_ES in response.context["form"].errors["full_name"]
+
+
+def test_without_a_choice_pages_follow_the_browser(client, cast, two_languages):
+    client.force_login(cast.alice.user)
+    response = client.post(reverse("patients:account"), _account(name="", language=""), HTTP_ACCEPT_LANGUAGE="es")
+    assert REQUIRED_ES in response.context["form"].errors["full_name"]
+    response = client.post(reverse("patients:account"), _account(name="", language=""), HTTP_ACCEPT_LANGUAGE="en")
+    assert "This field is required." in response.context["form"].errors["full_name"]
+
+
+def test_a_language_not_on_the_list_is_refused_beside_its_field(client, cast, two_languages):
+    client.force_login(cast.alice.user)
+    response = client.post(reverse("patients:account"), _account(name="Alice A", language="xx"))
+    assert response.status_code == 400
+    assert "Select a valid choice" in page_text(response)
+    assert response.context["form"].errors["language"]
+    cast.alice.user.refresh_from_db()
+    assert (cast.alice.user.full_name, cast.alice.user.language) == ("Alice Archer", "")
+
+
+def test_emails_are_written_in_the_recipients_language(cast, two_languages):
+    cast.alice.user.language = "es"
+    with as_seen_by(cast.alice.user):
+        assert gettext("This field is required.") == REQUIRED_ES
+    with as_seen_by(cast.frank.user):
+        assert gettext("This field is required.") == "This field is required."
