@@ -1,6 +1,18 @@
 from django.urls import include, path
 
-from alliance.views import access_requests, alerts, checkins, exports, home, instruments, my_data, progress, reports
+from alliance.views import (
+    access_requests,
+    alerts,
+    checkins,
+    exports,
+    home,
+    instruments,
+    my_data,
+    prep,
+    progress,
+    reports,
+    timeline,
+)
 from alliance.views.record import decisions, explanations, goals, hub, items, journal, questions, story
 
 app_name = "alliance"
@@ -67,6 +79,9 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("patients/<int:pk>/", home.patient_detail, name="patient"),
     path("patients/<int:pk>/record/", include(record_urlpatterns)),
+    path("patients/<int:pk>/timeline/", timeline.timeline, name="timeline"),
+    path("sessions/<int:pk>/prep/", prep.prep_sheet, name="prep"),
+    path("sessions/<int:pk>/prep/prep-sheet.pdf", prep.prep_sheet_pdf, name="prep-pdf"),
     path("record/overview/", hub.record_overview, name="record-overview"),
     path("checkin/", checkins.checkin, name="checkin"),
     path("checkin/<int:pk>/thank-you/", checkins.checkin_done, name="checkin-done"),

@@ -251,6 +251,18 @@ def agenda_waiting_for_patient(*, patient: Patient) -> list[AgendaItem]:
     )
 
 
+def previous_session_for(*, care_session: CareSession) -> CareSession | None:
+    """The patient's latest session before ``care_session`` that took place ("done"), or None."""
+    return (
+        CareSession.objects.filter(
+            patient_id=care_session.patient_id, status=SessionStatus.DONE, starts_at__lt=care_session.starts_at
+        )
+        .select_related("clinician__user")
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+
+
 def latest_record_for_patient(*, patient: Patient) -> SessionRecord | None:
     """The record of the patient's latest session that took place, with that session (for the home)."""
     return (

@@ -603,6 +603,12 @@ ROWS = [
         kwargs=_alice_parked_item,
         data=lambda cast: {"to": cast.alice_session.pk},
     ),
+    # --- the prep sheet (issue 13): the patient's version for alice, the clinician's for her care team;
+    # the same as a PDF. Her clinic's admin (dave) sees neither (403); anyone else finds nothing (404).
+    Row("alliance:prep", ALICE_PARTNERS, kwargs=ALICE_SESSION),
+    Row("alliance:prep-pdf", ALICE_PARTNERS, kwargs=ALICE_SESSION),
+    # --- one timeline per patient (issue 13): her care team only; alice's own timeline is not built yet.
+    Row("alliance:timeline", RECORD_CLINICIAN_ONLY, kwargs=ALICE),
     # --- home plans
     Row("care_sessions:plan", ALICE_PARTNERS, kwargs=ALICE),
     Row("care_sessions:plan-versions", ALICE_PARTNERS, kwargs=ALICE),

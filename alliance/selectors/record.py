@@ -47,6 +47,7 @@ from patients.models import Patient, Role, User
 from patients.selectors import caseload_for_clinician, patient_get
 
 READERS = (Role.PATIENT, Role.CLINICIAN)
+CLINICIAN_READERS = (Role.CLINICIAN,)
 BYLINE = ("created_by", "last_activity_by", "withdrawn_by")
 
 
@@ -436,6 +437,12 @@ def _wins_waiting(patients) -> QuerySet[Win]:
         created_by=F("patient__user"),
         **_for("patient", patients),
     )
+
+
+def open_fits_for(*, patient: Patient) -> QuerySet[FitResponse]:
+    """The patient's answers that an explanation "partly fits" or "doesn't fit", not yet talked through,
+    each with its version and explanation. Both sides may see these."""
+    return _open_fits([patient.pk]).select_related("version__explanation")
 
 
 def record_attention_sets(*, patients: QuerySet) -> dict[str, QuerySet]:
