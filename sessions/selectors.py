@@ -164,7 +164,7 @@ class SessionAgenda:
     ``active`` are the open items in order, ``answered`` those marked answered already; each carries
     ``merged`` (the items marked "same as" it), ``is_patients`` (the patient raised it), ``may_settle``
     (the person looking may mark it answered, same as, or park it) and ``minutes``. ``parked`` is the
-    patient's parked list; ``parked_here`` and ``discussed`` are this session's entries.
+    patient's parked list (when asked for); ``parked_here`` and ``discussed`` are this session's entries.
     """
 
     active: list[AgendaItem]
@@ -176,15 +176,18 @@ class SessionAgenda:
     fit: AgendaFit
 
 
-def agenda_for_session(*, care_session: CareSession, viewer: User | None = None) -> SessionAgenda:
+def agenda_for_session(
+    *, care_session: CareSession, viewer: User | None = None, with_parked: bool = False
+) -> SessionAgenda:
     """The agenda of ``care_session`` as ``viewer`` sees it (someone the session's selector let in).
 
-    The clinician may settle every item; the patient only their own.
+    The clinician may settle every item; the patient only their own. ``parked`` is read only
+    ``with_parked`` (the agenda page shows it; a summary of the agenda need not).
     """
-    patient_user_id = care_session.patient.user_id
     clinician_view = viewer is not None and viewer.role == Role.CLINICIAN
 
     def mark(item: AgendaItem) -> AgendaItem:
+        patient_user_id = item.patient.user_id
         item.is_patients = item.raised_by_id is not None and item.raised_by_id == patient_user_id
         item.may_settle = clinician_view or (viewer is not None and viewer.pk == patient_user_id and item.is_patients)
         item.minutes = agenda_item_minutes(item)
@@ -196,18 +199,22 @@ def agenda_for_session(*, care_session: CareSession, viewer: User | None = None)
         for item in AgendaItem.objects.filter(
             care_session=care_session, status__in=(AgendaStatus.OPEN, AgendaStatus.ANSWERED)
         )
-        .select_related("raised_by", "parked_from", "marked_by")
+        .select_related("raised_by", "parked_from", "marked_by", "patient")
         .order_by("position", "created_at", "pk")
     ]
-    parked = [
-        mark(item)
-        for item in AgendaItem.objects.filter(patient_id=care_session.patient_id, status=AgendaStatus.PARKED)
-        .select_related("raised_by", "parked_from", "marked_by")
-        .order_by("-marked_at", "-pk")
-    ]
+    parked = (
+        [
+            mark(item)
+            for item in AgendaItem.objects.filter(patient_id=care_session.patient_id, status=AgendaStatus.PARKED)
+            .select_related("raised_by", "parked_from", "marked_by", "patient")
+            .order_by("-marked_at", "-pk")
+        ]
+        if with_parked
+        else []
+    )
     entries = list(
         AgendaEntry.objects.filter(care_session=care_session)
-        .select_related("agenda_item__raised_by", "agenda_item__care_session")
+        .select_related("agenda_item__raised_by", "agenda_item__care_session", "agenda_item__patient")
         .order_by("agenda_item__position", "pk")
     )
     hosts = {item.pk: item for item in on_session}

@@ -35,7 +35,7 @@ def agenda(request, pk):
         return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
     context = {
         "care_session": care_session,
-        "agenda": selectors.agenda_for_session(care_session=care_session, viewer=request.user),
+        "agenda": selectors.agenda_for_session(care_session=care_session, viewer=request.user, with_parked=True),
         "form": form,
         "open_for_items": care_session.status == SessionStatus.SCHEDULED,
         "takeaway_form": TakeawayForm(),
