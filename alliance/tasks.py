@@ -11,6 +11,7 @@ from alliance.services import exports as services
 
 export_run = services.export_run_task
 access_request_build = access_requests.access_request_build_task
+access_copy_released_notify = access_requests.access_copy_released_notify
 
 
 @shared_task(ignore_result=True)
@@ -24,5 +25,6 @@ def exports_housekeeping() -> dict[str, int]:
 
 @shared_task(ignore_result=True)
 def exports_dispatch_unsent() -> int:
-    """Every minute (beat): send the exports asked for while the broker was down, now that it answers."""
-    return services.exports_dispatch_unsent()
+    """Every minute (beat): send the exports, subject access copies to build and patients' "your copy is
+    waiting" emails that were asked for while the broker was down, now that it answers. How many were sent."""
+    return services.exports_dispatch_unsent() + access_requests.access_requests_dispatch_unsent()

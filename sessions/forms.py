@@ -267,12 +267,27 @@ class ReminderPreferenceForm(forms.Form):
         label="Tell me by email when an appointment is cancelled, moved or passed to another clinician",
         required=False,
     )
+    news_enabled = forms.BooleanField(
+        label="Email me when something new from my care team is waiting",
+        required=False,
+        help_text=(
+            "Off unless you turn it on. The email only says that something is waiting, never what it is, and "
+            "comes once until you next visit, however many new things there are. Never during your quiet hours."
+        ),
+    )
     digest_enabled = forms.BooleanField(label="Send me a daily digest of what's new on my caseload", required=False)
     digest_time = _time_field("At about", "Only sent on days when something is new.")
     quiet_start = _time_field("Quiet hours start", "We never email you during quiet hours.")
     quiet_end = _time_field("Quiet hours end")
 
-    PATIENT_FIELDS = ("checkin_enabled", "checkin_hours_before", "appointment_enabled", "nudge_frequency", "nudge_time")
+    PATIENT_FIELDS = (
+        "checkin_enabled",
+        "checkin_hours_before",
+        "appointment_enabled",
+        "news_enabled",
+        "nudge_frequency",
+        "nudge_time",
+    )
     CLINICIAN_FIELDS = ("digest_enabled", "digest_time")
 
     def __init__(self, *args, role, **kwargs):

@@ -5,7 +5,9 @@ reminders need two things only the record knows:
 
 - whether a patient has already checked in for a session (the check-in reminder is then not sent);
 - what is new for a clinician (new questions, "doesn't fit" answers, unacknowledged wins, open
-  alerts) for the daily digest.
+  alerts) for the daily digest;
+- which patients have something new waiting since their last visit (answers, replies, plans…), for
+  the "something new is waiting" email.
 
 A push (a flag written down into this app) would duplicate the record's own truth and could drift;
 a registry asks the owner at the moment the reminder goes out. Each provider is a plain function;
@@ -49,7 +51,10 @@ class _Registered:
     provider: DigestProvider
 
 
+NewsProvider = Callable[[list[int]], dict[int, str]]
+
 _checked_in_providers: dict[str, CheckedInProvider] = {}
+_news_providers: dict[str, NewsProvider] = {}
 _digest_providers: dict[str, _Registered] = {}
 
 
@@ -91,3 +96,24 @@ def digest_sections_for(*, clinician: Clinician, since: datetime, now: datetime)
         if section is not None and section.lines:
             sections.append(section)
     return sections
+
+
+def news_provider_register(key: str, provider: NewsProvider) -> None:
+    """``provider(user_ids)`` returns {user id: batch name} for those, among the given, with something
+    new since their last visit. The batch name changes when they visit again; one email per batch."""
+    _news_providers[key] = provider
+
+
+def news_batches_for(*, user_ids: Iterable[int]) -> dict[int, str]:
+    """{user id: batch name} for the people who have something new waiting (every provider asked)."""
+    ids = list(user_ids)
+    found: dict[int, str] = {}
+    if not ids:
+        return found
+    for key, provider in _news_providers.items():
+        try:
+            for user_id, batch in provider(ids).items():
+                found[user_id] = f"{key}:{batch}"
+        except Exception:  # a provider's bug must not stop reminders; the log keeps it
+            logger.exception("news provider %s failed", key)
+    return found

@@ -173,6 +173,12 @@ def _alice_recorded_session(cast: Cast) -> dict:
     return {"pk": past.pk}
 
 
+def _alice_answer(cast: Cast) -> dict:
+    """bob's answer to alice's question: a new thing on her "What's new"."""
+    question = rh.answered(cast)
+    return {"kind": "answer", "pk": question.replies.get().pk}
+
+
 def _alice_plan_item(cast: Cast) -> dict:
     from sessions.services import home_plan_revise
 
@@ -253,6 +259,28 @@ ALICE_PARTNERS_POST = {**ALICE_PARTNERS, "alice": 302, "bob": 302}
 ALICE_CLINICIAN_PAGE = {**ALICE_PARTNERS, "alice": 403}
 ALICE_CLINICIAN_POST = {**ALICE_CLINICIAN_PAGE, "bob": 302}
 ALICE_ONLY_PAGE = {**ALICE_PARTNERS, "bob": 403}
+
+
+def _alice_email_change(cast: Cast) -> dict:
+    """The link alice's new address receives (made as the service makes it)."""
+    from django.core import signing
+
+    from patients.services import EMAIL_CHANGE_SALT, _hash_token
+
+    data = {"user": cast.alice.user.pk, "from": _hash_token(cast.alice.user.email), "to": "alice.new@example.org"}
+    return {"token": signing.dumps(data, salt=EMAIL_CHANGE_SALT)}
+
+
+def _alice_failed_access_request(cast: Cast) -> dict:
+    """dave's subject access request for alice, whose complete copy could not be prepared."""
+    from alliance.models import AccessRequest, AccessRequestState
+    from alliance.services import access_requests as sar
+
+    request = sar.access_request_open(user=cast.dave.user, patient=cast.alice, received_on=timezone.localdate())
+    AccessRequest.objects.filter(pk=request.pk).update(state=AccessRequestState.FAILED)
+    return {"pk": request.pk}
+
+
 ALICE_ADMIN_POST = {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 302, "erin": 404}
 
 # --- the shared record (issue 4)
@@ -291,6 +319,26 @@ ROWS = [
     Row("password_change_done", SIGNED_IN),
     Row("patients:invitation-accept", EVERYONE, kwargs=_invitation_token),
     Row("patients:account", SIGNED_IN),
+    # Changing the sign-in address asks staff to confirm it's them first; its link is alice's alone
+    # (anyone else signed in: 404, as for anything not theirs).
+    Row("patients:email-change", RECONFIRM_FIRST),
+    Row(
+        "patients:email-change",
+        {**RECONFIRM_FIRST, "alice": 400, "frank": 400},
+        method="post",
+        data=lambda cast: {"new_email": "x@example.org"},
+    ),
+    Row(
+        "patients:email-change-confirm",
+        {**dict.fromkeys(ROLES, 404), "anonymous": 302, "alice": 200},
+        kwargs=_alice_email_change,
+    ),
+    Row(
+        "patients:email-change-confirm",
+        {**dict.fromkeys(ROLES, 404), "anonymous": 302, "alice": 302},
+        method="post",
+        kwargs=_alice_email_change,
+    ),
     # "Stay signed in" answers with nothing (204) to anyone signed in.
     Row("patients:keepalive", {**dict.fromkeys(ROLES, 204), "anonymous": 302}),
     # --- the second factor (issue 12). The cast's staff are signed in with theirs, some minutes ago;
@@ -300,6 +348,13 @@ ROWS = [
     Row("patients:confirm-it-is-you", {**STAFF_ONLY, "alice": 302, "frank": 302}),
     Row("patients:security", SIGNED_IN),
     Row("patients:recovery-codes", dict.fromkeys(ROLES, 302)),
+    # A patient may turn their second step off (alice and frank have none: back to the page, 302);
+    # staff must keep theirs.
+    Row(
+        "patients:second-factor-turn-off",
+        {"anonymous": 302, "alice": 302, "frank": 302, "bob": 403, "carol": 403, "dave": 403, "erin": 403},
+        method="post",
+    ),
     Row("patients:recovery-codes-new", dict.fromkeys(ROLES, 302), method="post"),
     Row(
         "patients:passkey-remove",
@@ -387,6 +442,9 @@ ROWS = [
         kwargs=_alice_checkin,
     ),
     Row("alliance:progress", PATIENTS_ONLY),
+    # --- what's new for a patient (issue 13): their own list; a thing on it opens for her alone
+    Row("alliance:whats-new", PATIENTS_ONLY),
+    Row("alliance:whats-new-open", {**PATIENTS_ONLY, "alice": 302, "frank": 404}, kwargs=_alice_answer),
     Row("alliance:rating", ALICE_CLINICIAN_ONLY, kwargs=_past_alice_session),
     Row(
         "alliance:alert-acknowledge",
@@ -685,6 +743,7 @@ ROWS = [
         method="post",
         kwargs=lambda cast: _alice_access_request(cast, decide=True),
     ),
+    Row("alliance:access-request-retry", ALICE_ADMIN_POST, method="post", kwargs=_alice_failed_access_request),
     Row(
         "alliance:access-copy",
         {"anonymous": 302, "alice": 200, "frank": 404, "bob": 403, "carol": 403, "dave": 200, "erin": 404},

@@ -303,6 +303,12 @@ def seed_partners(ctx: DemoContext) -> None:
     step(ctx)
 
 
+def seed_news(ctx: DemoContext) -> None:
+    from alliance.demo.news import seed_news as step
+
+    step(ctx)
+
+
 def seed_exports(ctx: DemoContext) -> None:
     from alliance.demo.exports import seed_exports as step
 
@@ -326,6 +332,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
     seed_checkins,
     seed_record,
     seed_partners,
+    seed_news,
     seed_exports,
 ]
 

@@ -51,6 +51,8 @@ from alliance.models import (
     GoalRating,
     Instrument,
     InstrumentVersion,
+    NewsSeen,
+    NewsVisit,
     Option,
     PrivateNote,
     Question,
@@ -318,6 +320,10 @@ include(
     exclude={"item_kind": "note"},
 )
 include(RecordVisit, title="When you last looked", about="When you last opened each part of your record.", user="user")
+include(
+    NewsSeen, title="New things you've seen", about="Which new things from your care team you have seen.", user="user"
+)
+include(NewsVisit, title="When you last came to look", about="When you last looked at what's new.", user="user")
 # Sessions as equal partners (issue 5).
 include(
     AgendaEntry,

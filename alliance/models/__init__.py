@@ -18,6 +18,7 @@ from alliance.models.exports import (
     ExportStatus,
 )
 from alliance.models.instruments import Instrument, InstrumentVersion, Purpose, Respondent
+from alliance.models.news import NewsKind, NewsSeen, NewsVisit
 from alliance.models.record import (
     Decision,
     DecisionCheck,
@@ -82,6 +83,9 @@ __all__ = [
     "HeardResponse",
     "Instrument",
     "InstrumentVersion",
+    "NewsKind",
+    "NewsSeen",
+    "NewsVisit",
     "Option",
     "PreferenceKind",
     "PrivateNote",

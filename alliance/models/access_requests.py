@@ -8,6 +8,7 @@ the services in ``alliance.services.access_requests``; every step is also an ``A
     preparing ──(worker builds the complete file)──▶ review ──(release)──▶ released
         │                                              │
         └──▶ failed                                    └──(refuse)──▶ refused
+               └──(an admin's "Try again")──▶ preparing
 
 While in review an admin marks items to withhold (``WithheldItem``, each with its reason) and
 records a decision; releasing writes the patient's copy without the withheld items.
@@ -44,7 +45,13 @@ class AccessDecision(models.TextChoices):
 REASON_NEEDED = (AccessDecision.PARTIAL, AccessDecision.REFUSE)
 
 
-@tracked(patient="patient", title="Subject access request", event_name="AccessRequestVersion")
+# When the broker took the build or the email is plumbing, not part of the request: not kept.
+@tracked(
+    patient="patient",
+    title="Subject access request",
+    event_name="AccessRequestVersion",
+    exclude=["dispatched_at", "patient_told_at"],
+)
 class AccessRequest(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="access_requests")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_requests")
@@ -54,6 +61,9 @@ class AccessRequest(models.Model):
     due_at = models.DateTimeField(help_text="One calendar month after receipt.")
     state = models.CharField(max_length=16, choices=AccessRequestState.choices, default=AccessRequestState.PREPARING)
     opened_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker took the build; empty while it is still to be sent."
+    )
     built_at = models.DateTimeField(null=True, blank=True)
     complete_path = models.CharField(
         max_length=300, blank=True, help_text="The complete copy, relative to EXPORT_ROOT."
@@ -69,6 +79,9 @@ class AccessRequest(models.Model):
         max_length=300, blank=True, help_text="The patient's copy, relative to EXPORT_ROOT."
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    patient_told_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the broker took the email telling the patient their copy is waiting."
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -151,6 +164,7 @@ class AccessEventKind(models.TextChoices):
     OPENED = "opened", "Request opened"
     BUILT = "built", "Complete copy prepared"
     BUILD_FAILED = "build_failed", "Copy could not be prepared"
+    RETRIED = "retried", "Preparing the copy again"
     WITHHELD = "withheld", "Item withheld"
     DECIDED = "decided", "Decision recorded"
     RELEASED = "released", "Released to the patient"

@@ -24,7 +24,11 @@ from typing import BinaryIO
 from celery import shared_task
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from alliance.exports.my_data import HOW_TO_ASK
@@ -44,7 +48,9 @@ from alliance.selectors.access_requests import (
     is_clinic_admin_of,
 )
 from alliance.services.exports import export_record_patient_download
+from patients.emails import as_seen_by, zone_note
 from patients.models import Patient, Role, User
+from patients.services import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +124,73 @@ def access_request_open(*, user: User, patient: Patient, received_on: date, how_
     return request
 
 
-def access_request_dispatch(*, request_id: int) -> None:
+def access_request_dispatch(*, request_id: int) -> bool:
+    """Send a request's build to the workers; whether the broker took it.
+
+    If the broker is down the request stays "preparing" with no ``dispatched_at``, and
+    ``access_requests_dispatch_unsent`` (beat's every-minute ``exports_dispatch_unsent``) sends it as
+    soon as the broker is back.
+    """
     try:
         access_request_build_task.delay(request_id)
     except Exception:  # the broker being down must not undo the request: it stays "preparing"
-        logger.exception("Could not queue subject access request %s", request_id)
+        logger.exception(
+            "Could not queue subject access request %s; it is sent again once the broker answers", request_id
+        )
+        return False
+    AccessRequest.objects.filter(pk=request_id, state=AccessRequestState.PREPARING).update(dispatched_at=timezone.now())
+    return True
+
+
+def access_requests_dispatch_unsent() -> int:
+    """Send the builds and the patients' emails the broker never took (it was down); how many were sent.
+
+    Rows are locked with ``select_for_update(skip_locked=True)``, so two runs at once never send the
+    same one twice; a send that fails stops the run (the broker is still down) and leaves the rest
+    for the next one. Building twice would be harmless anyway: only one run claims a request.
+    """
+    sent = 0
+    with transaction.atomic():
+        unbuilt = (
+            AccessRequest.objects.select_for_update(skip_locked=True)
+            .filter(state=AccessRequestState.PREPARING, dispatched_at__isnull=True)
+            .order_by("opened_at")
+            .values_list("pk", flat=True)[:DISPATCH_BATCH]
+        )
+        for request_id in list(unbuilt):
+            if not access_request_dispatch(request_id=request_id):
+                return sent
+            sent += 1
+        untold = (
+            AccessRequest.objects.select_for_update(skip_locked=True)
+            .filter(state=AccessRequestState.RELEASED, patient_told_at__isnull=True)
+            .order_by("released_at")
+            .values_list("pk", flat=True)[:DISPATCH_BATCH]
+        )
+        for request_id in list(untold):
+            if not access_copy_released_dispatch(request_id=request_id):
+                return sent
+            sent += 1
+    return sent
+
+
+def access_request_retry(*, user: User, access_request: AccessRequest) -> AccessRequest:
+    """Prepare the complete copy again after a build failed (an admin's "Try again").
+
+    Raises ``ValidationError`` when the request is no longer one whose build failed (someone else
+    pressed the button first, or it was built meanwhile).
+    """
+    _require_admin(user, access_request)
+    with transaction.atomic():
+        request = _locked(access_request)
+        if request.state != AccessRequestState.FAILED:
+            raise ValidationError("This copy is no longer waiting to be tried again: the page shows where it is now.")
+        request.state = AccessRequestState.PREPARING
+        request.dispatched_at = None
+        request.save(update_fields=["state", "dispatched_at"])
+        _event(request, AccessEventKind.RETRIED, user)
+        transaction.on_commit(lambda: access_request_dispatch(request_id=request.pk))
+    return request
 
 
 def access_request_build(*, request_id: int) -> AccessRequest | None:
@@ -166,16 +234,22 @@ def access_request_build_task(request_id: int) -> None:
     access_request_build(request_id=request_id)
 
 
-# A request still preparing this long after it was opened lost its message (broker down, worker
-# crashed mid-build): housekeeping sends it again. Building twice is safe (only one run claims it).
+# How many unsent builds (or emails) one run hands to the broker; the rest wait for the next minute.
+DISPATCH_BATCH = 100
+
+# A request still preparing this long after it was sent lost its message (a worker crashed mid-build,
+# or the broker lost it): housekeeping sends it again. Building twice is safe (only one run claims it).
 REQUEUE_AFTER = timedelta(minutes=5)
 
 
 def access_requests_requeue(*, now: datetime | None = None) -> int:
-    """Send every request still preparing after ``REQUEUE_AFTER`` to the workers again; returns how many."""
+    """Send every request still preparing ``REQUEUE_AFTER`` after it was sent (or, never sent, opened) to
+    the workers again; returns how many."""
     now = now or timezone.now()
+    cutoff = now - REQUEUE_AFTER
     stuck = AccessRequest.objects.filter(
-        state=AccessRequestState.PREPARING, opened_at__lt=now - REQUEUE_AFTER
+        Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, opened_at__lt=cutoff),
+        state=AccessRequestState.PREPARING,
     ).values_list("pk", flat=True)
     count = 0
     for request_id in stuck:
@@ -348,7 +422,58 @@ def access_request_release(*, user: User, access_request: AccessRequest) -> Acce
             user,
             f"{len(items)} item{'s' if len(items) != 1 else ''} withheld" if items else "Released in full",
         )
+        transaction.on_commit(lambda: access_copy_released_dispatch(request_id=request.pk))
     return request
+
+
+def access_copy_released_dispatch(*, request_id: int) -> bool:
+    """Send the email telling the patient their copy is waiting to the workers; whether the broker took it.
+
+    If the broker is down the email is not lost: ``patient_told_at`` stays empty and
+    ``access_requests_dispatch_unsent`` (every minute) sends it once the broker is back.
+    """
+    try:
+        access_copy_released_notify.delay(request_id)
+    except Exception:
+        logger.exception("Could not queue the released-copy email for subject access request %s", request_id)
+        return False
+    AccessRequest.objects.filter(pk=request_id).update(patient_told_at=timezone.now())
+    return True
+
+
+@shared_task(name="alliance.tasks.access_copy_released_notify", acks_late=True, ignore_result=True)
+def access_copy_released_notify(request_id: int) -> bool:
+    """The worker's half of ``access_copy_released_dispatch``. Kept beside the service that sends it."""
+    return access_copy_released_email(request_id=request_id)
+
+
+def access_copy_released_email(*, request_id: int) -> bool:
+    """Tell the patient a copy of their data is waiting in their account: when (in their own time zone)
+    and the link to their data page. Nothing about what it contains. False if there is nobody to tell."""
+    request = (
+        AccessRequest.objects.select_related("patient__user", "clinic")
+        .filter(pk=request_id, state=AccessRequestState.RELEASED, patient__user__is_active=True)
+        .first()
+    )
+    if request is None:
+        return False
+    person = request.patient.user
+    with as_seen_by(person):
+        context = {
+            "person": person,
+            "clinic": request.clinic,
+            "released_at": timezone.localtime(request.released_at),
+            "zone": zone_note(person),
+            "link": absolute_url(reverse("alliance:my-data")),
+        }
+        message = render_to_string("alliance/email/access_copy_released.txt", context)
+    send_mail(
+        subject="A copy of your data is waiting in your Alliance account",
+        message=message,
+        from_email=None,
+        recipient_list=[person.email],
+    )
+    return True
 
 
 def access_copy_open(*, user: User, access_request: AccessRequest) -> BinaryIO:

@@ -27,6 +27,7 @@ from alliance.services.access_requests import (
     access_request_open,
     access_request_release,
     access_request_restore,
+    access_request_retry,
     access_request_withhold,
 )
 from alliance.services.exports import CONTENT_TYPES
@@ -72,7 +73,9 @@ def access_request_new(request, pk):
     )
 
 
-def _detail(request, access_request: AccessRequest, *, withhold=None, decision=None, release=None, restore=None):
+def _detail(
+    request, access_request: AccessRequest, *, withhold=None, decision=None, release=None, restore=None, retry=None
+):
     sections = access_request_contents(access_request=access_request)
     withhold = withhold or WithholdForm(sections=sections)
     decision = decision or DecisionForm(
@@ -90,11 +93,12 @@ def _detail(request, access_request: AccessRequest, *, withhold=None, decision=N
             "decision_form": decision,
             "release_form": release or ConfirmForm(),
             "restore_form": restore or ConfirmForm(),
+            "retry_form": retry or ConfirmForm(),
             "in_review": access_request.state == AccessRequestState.REVIEW,
             "zone": zone_label(request.user.tzinfo),
             "tab": "access",
         },
-        status=form_status(withhold, decision, release, restore),
+        status=form_status(withhold, decision, release, restore, retry),
     )
 
 
@@ -162,6 +166,18 @@ def access_request_release_view(request, pk):
         messages.success(request, "Released. The patient can now download their copy from their data page.")
         return redirect("alliance:access-request", pk=pk)
     return _detail(request, access_request, release=form)
+
+
+@clinic_admin_required
+@require_POST
+def access_request_retry_view(request, pk):
+    """ "Try again" after the complete copy could not be prepared."""
+    access_request = access_request_get(user=request.user, pk=pk)
+    form = ConfirmForm(request.POST)
+    if form_save(form, lambda data: access_request_retry(user=request.user, access_request=access_request)):
+        messages.success(request, "We're preparing the copy again. This page shows when it is ready.")
+        return redirect("alliance:access-request", pk=pk)
+    return _detail(request, access_request, retry=form)
 
 
 @role_required(Role.PATIENT, Role.CLINIC_ADMIN)

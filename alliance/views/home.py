@@ -17,12 +17,14 @@ from alliance.forms.alerts import AlertNoteForm
 from alliance.selectors import alerts as alert_selectors
 from alliance.selectors import checkins as checkin_selectors
 from alliance.selectors.caseload import QUERY_MAX_LENGTH, caseload_identity, caseload_page
+from alliance.selectors.news import HOME_LIMIT, whats_new_for
 from alliance.selectors.record import (
     ATTENTION_LIMIT,
     record_attention_for_clinician,
     record_counts_annotate,
     record_prompts_for_patient,
 )
+from alliance.services.news import news_visit_mark
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
@@ -71,7 +73,11 @@ def _patient_home(request):
         "checkin_target": target,
         "checked_in": checkin_selectors.checkin_for_session(patient=patient, care_session=target),
         "record_prompts": record_prompts_for_patient(user=request.user),
+        # Shown here, not yet seen: each stays until opened or until the "What's new" page lists it.
+        "news": whats_new_for(user=request.user, limit=HOME_LIMIT),
     }
+    # Coming home is a visit: an email about new things waits for the next batch after this.
+    news_visit_mark(user=request.user)
     return render(request, "alliance/home/patient.html", context)
 
 

@@ -225,3 +225,19 @@ class SecondFactorForm(forms.Form):
         super().__init__(*args, **kwargs)
         if help_text is not None:
             self.fields["code"].help_text = help_text
+
+
+class EmailChangeForm(forms.Form):
+    """A new sign-in address, with the current password to show it is the person themself."""
+
+    new_email = forms.EmailField(
+        label="New email address",
+        max_length=254,
+        help_text="We'll email a link to this address. Your address changes when you open it.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
+    )
+    password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

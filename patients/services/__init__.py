@@ -18,9 +18,11 @@ from importlib import import_module
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -393,6 +395,12 @@ def _under_limit(key: str, *, limit: int, seconds: int) -> bool:
     return used <= limit
 
 
+def _password_reset_keys(*, email: str, address: str) -> tuple[str, str]:
+    email_key = "password-reset:email:" + _hash_token(email.strip().lower())
+    address_key = "password-reset:address:" + _hash_token(address or "unknown")
+    return email_key, address_key
+
+
 def password_reset_allowed(*, email: str, address: str) -> bool:
     """Whether a reset email may be sent for ``email`` asked from ``address`` (an IP), counting this ask.
 
@@ -401,11 +409,21 @@ def password_reset_allowed(*, email: str, address: str) -> bool:
     is looked up here.
     """
     window = settings.PASSWORD_RESET_WINDOW_SECONDS
-    email_key = "password-reset:email:" + _hash_token(email.strip().lower())
-    address_key = "password-reset:address:" + _hash_token(address or "unknown")
+    email_key, address_key = _password_reset_keys(email=email, address=address)
     by_email = _under_limit(email_key, limit=settings.PASSWORD_RESET_PER_EMAIL, seconds=window)
     by_address = _under_limit(address_key, limit=settings.PASSWORD_RESET_PER_ADDRESS, seconds=window)
     return by_email and by_address
+
+
+def password_reset_uncount(*, email: str, address: str) -> None:
+    """Take back the count of an ask that could not be handed on (the broker was down), so asking again
+    once it is back is not refused for asks that never sent anything."""
+    for key in _password_reset_keys(email=email, address=address):
+        try:
+            if cache.decr(key) < 0:
+                cache.set(key, 0, timeout=settings.PASSWORD_RESET_WINDOW_SECONDS)
+        except ValueError:  # already forgotten: nothing to take back
+            pass
 
 
 def password_reset_email_send(*, email: str) -> int:
@@ -643,24 +661,187 @@ def factors_reset_notify(user_id: int, by_id: int, reset_at: str) -> bool:
 
 
 def factors_reset_email(*, user_id: int, by_id: int, reset_at: datetime) -> bool:
-    """Tell a person their second factor was reset, with the time in their own zone. False if they are gone."""
+    """Tell a person their second factor was reset (by an admin, or turned off by themself when ``by_id``
+    is theirs), with the time in their own zone. False if they are gone."""
     person = User.objects.filter(pk=user_id, is_active=True).first()
     by = User.objects.filter(pk=by_id).first()
     if person is None:
         return False
+    themself = by is not None and by.pk == person.pk
     with as_seen_by(person):
         context = {
             "person": person,
             "by": by,
             "reset_at": timezone.localtime(reset_at),
             "zone": zone_note(person),
-            "link": absolute_url(reverse("login")),
+            "link": absolute_url(reverse("patients:security" if themself else "login")),
         }
         message = render_to_string("patients/email/factors_reset.txt", context)
+        subject = (
+            "Your Alliance sign-in: you turned off your second step"
+            if themself
+            else "Your Alliance sign-in: your second step was reset"
+        )
     send_mail(
-        subject="Your Alliance sign-in: your second step was reset",
+        subject=subject,
         message=message,
         from_email=None,
         recipient_list=[person.email],
     )
     return True
+
+
+def second_factor_turn_off(*, user: User) -> int:
+    """A patient turns off their own second step: their authenticator app, passkeys and recovery codes
+    all go, and they sign in with their password alone again. Returns how many factors were removed.
+
+    Raises ``PermissionDenied`` for anyone who must have a second factor (staff). Kept in the audit
+    trail as a factor reset by the person themself, and they are told by email (in case it wasn't them).
+    """
+    if second_factor_is_mandatory(user=user):
+        raise PermissionDenied("Staff must keep a second step.")
+    with transaction.atomic():
+        removed = 0
+        for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+            devices = model.objects.filter(user=user)
+            removed += devices.filter(confirmed=True).count()
+            devices.delete()
+        if removed:
+            audit_record(
+                kind=AuditKind.FACTOR_RESET,
+                actor=user,
+                patient=getattr(user, "patient", None),
+                clinic=user.clinic,
+                detail=f"Second step turned off by the person themself ({removed} removed)",
+            )
+            turned_off_at = timezone.now()
+            transaction.on_commit(
+                lambda: _factors_reset_dispatch(user_id=user.pk, by_id=user.pk, reset_at=turned_off_at)
+            )
+    logger.info("Second factor: user %s turned off their own second step (%s removed)", user.pk, removed)
+    return removed
+
+
+# --- changing one's email address -------------------------------------------------------------
+
+EMAIL_CHANGE_SALT = "patients.email-change"
+EMAIL_CHANGE_TTL = timedelta(hours=24)
+EMAIL_CHANGE_PER_HOUR = 5
+WRONG_PASSWORD = "That isn't your current password. Please check it and try again."  # noqa: S105 - a message, not a password
+
+
+def _email_send(*, person: User, to: str, subject: str, template: str, context: dict) -> bool:
+    """One email about ``person``'s account, in their own zone, to ``to``; whether the mail server took it."""
+    with as_seen_by(person):
+        message = render_to_string(template, {"person": person, "zone": zone_note(person), **context})
+    try:
+        send_mail(subject=subject, message=message, from_email=None, recipient_list=[to])
+    except (OSError, ConnectionError) as exc:  # smtplib errors are OSErrors
+        logger.warning("Email about user %s's address change failed: %s", person.pk, exc)
+        return False
+    return True
+
+
+def email_change_request(*, user: User, password: str, new_email: str) -> bool:
+    """Ask to sign in with ``new_email`` instead: a link to confirm is emailed to the new address, and the
+    current address is told that a change was asked. Nothing changes until the link is opened.
+
+    Whether the new address is free or already someone's account (in this clinic or any other) is never
+    said: the same work is done and the same answer given. An address already taken gets a note instead
+    of a link. Returns whether the emails went out. Raises ``ValidationError`` on ``password`` (not the
+    current one), on ``new_email`` (not an address, or the current one), or for the form as a whole after
+    ``EMAIL_CHANGE_PER_HOUR`` asks in an hour.
+    """
+    if not _under_limit(f"email-change:{user.pk}", limit=EMAIL_CHANGE_PER_HOUR, seconds=3600):
+        raise ValidationError("You've asked several times in the last hour. Please wait a while and try again.")
+    if not user.check_password(password or ""):
+        raise ValidationError({"password": WRONG_PASSWORD})
+    new_email = User.objects.normalize_email(new_email)
+    try:
+        validate_email(new_email)
+    except ValidationError:
+        raise ValidationError({"new_email": "Please give an email address, like name@example.org."}) from None
+    if new_email == user.email.lower():
+        raise ValidationError({"new_email": "This is already the address you sign in with."})
+    taken = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists()
+    expires_at = timezone.now() + EMAIL_CHANGE_TTL
+    with as_seen_by(user):
+        expires_local = timezone.localtime(expires_at)
+    if taken:
+        to_new = _email_send(
+            person=user,
+            to=new_email,
+            subject="Your Alliance account: this address is already in use",
+            template="patients/email/email_change_taken.txt",
+            context={"sign_in": absolute_url(reverse("login"))},
+        )
+    else:
+        token = signing.dumps(
+            {"user": user.pk, "from": _hash_token(user.email.lower()), "to": new_email}, salt=EMAIL_CHANGE_SALT
+        )
+        link = absolute_url(reverse("patients:email-change-confirm", kwargs={"token": token}))
+        to_new = _email_send(
+            person=user,
+            to=new_email,
+            subject="Confirm your new email address for Alliance",
+            template="patients/email/email_change_confirm.txt",
+            context={"link": link, "expires_at": expires_local},
+        )
+    to_old = _email_send(
+        person=user,
+        to=user.email,
+        subject="Your Alliance account: a change of email address was asked",
+        template="patients/email/email_change_asked.txt",
+        context={"new_email": new_email, "asked_at": timezone.localtime(timezone.now(), user.tzinfo)},
+    )
+    return to_new and to_old
+
+
+class EmailChangeUnusable(Exception):
+    """The confirmation link cannot be used; ``reason`` is one of unknown, expired, not_yours, used, taken."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def email_change_check(*, user: User, token: str) -> str:
+    """The new address behind a confirmation link opened by ``user``, or ``EmailChangeUnusable`` saying why not."""
+    if not token or len(token) > 500:
+        raise EmailChangeUnusable("unknown")
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_TTL)
+    except signing.SignatureExpired:
+        raise EmailChangeUnusable("expired") from None
+    except signing.BadSignature:
+        raise EmailChangeUnusable("unknown") from None
+    if not isinstance(data, dict) or data.get("user") != user.pk:
+        raise EmailChangeUnusable("not_yours")
+    new_email = str(data.get("to") or "")
+    if user.email.lower() == new_email:
+        raise EmailChangeUnusable("used")
+    if data.get("from") != _hash_token(user.email.lower()):
+        raise EmailChangeUnusable("used")  # the address changed since: a newer link, or this one, was used
+    return new_email
+
+
+def email_change_confirm(*, user: User, token: str) -> User:
+    """Make the new address behind ``token`` the one ``user`` signs in with (raises ``EmailChangeUnusable``).
+
+    The change is a tracked change of the account, so the audit trail keeps the address before and after,
+    and who made it.
+    """
+    new_email = email_change_check(user=user, token=token)
+    try:
+        with transaction.atomic():
+            person = User.objects.select_for_update().get(pk=user.pk)
+            email_change_check(user=person, token=token)
+            if User.objects.filter(email__iexact=new_email).exclude(pk=person.pk).exists():
+                raise EmailChangeUnusable("taken")
+            person.email = new_email
+            person.save(update_fields=["email"])
+    except IntegrityError:  # taken in the same moment
+        raise EmailChangeUnusable("taken") from None
+    user.email = new_email
+    logger.info("User %s changed their email address", user.pk)
+    return person

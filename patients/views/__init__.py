@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -35,6 +35,7 @@ from patients.forms import (
     AccountForm,
     CareTeamAddForm,
     ClinicSettingsForm,
+    EmailChangeForm,
     InvitationForm,
     SecondFactorForm,
     form_save,
@@ -66,18 +67,33 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
     """Ask for a reset link: the same page, after the same work, whether or not the account exists.
 
     Nothing is looked up here. The ask is counted against the email's and the address's limits, and,
-    within them, handed to the worker, which finds the account (if any) and sends the email.
+    within them, handed to the worker, which finds the account (if any) and sends the email. With the
+    broker down nothing could be handed on: the form comes back (503, ``Retry-After``) asking kindly to
+    try again in a few minutes, in the same words for every address, and the ask is not counted.
     """
 
     def form_valid(self, form):
         email = form.cleaned_data["email"]
-        if services.password_reset_allowed(email=email, address=get_client_ip_address(self.request)):
+        address = get_client_ip_address(self.request)
+        if services.password_reset_allowed(email=email, address=address):
             try:
                 tasks.password_reset_send.delay(email)
             except KombuOperationalError:
-                # A broker that is down loses this one email; the page must still not say whether it exists.
+                # The email could not be handed on. Say so (the same words whether or not the account
+                # exists, so nothing is revealed), keep what was typed, and don't count this ask.
                 logger.warning("Password reset email could not be queued: the broker is unreachable")
+                services.password_reset_uncount(email=email, address=address)
+                form.add_error(None, RESET_NOT_SENT)
+                response = self.render_to_response(self.get_context_data(form=form), status=503)
+                response["Retry-After"] = str(RESET_RETRY_SECONDS)
+                return response
         return redirect(self.get_success_url())
+
+
+RESET_RETRY_SECONDS = 120
+RESET_NOT_SENT = (
+    "Sorry, we can't send emails just now. Nothing is wrong with what you typed: please try again in a few minutes."
+)
 
 
 class PasswordResetSetView(auth_views.PasswordResetConfirmView):
@@ -178,6 +194,79 @@ def account(request):
         messages.success(request, "Your details are saved.")
         return redirect("patients:account")
     return render(request, "patients/account.html", {"form": form}, status=form_status(form))
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+@recent_second_factor_required
+def email_change(request):
+    """Ask to sign in with a new email address: confirmed by a link sent to that address."""
+    user = request.user
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and (
+        saved := form_save(
+            form,
+            lambda data: services.email_change_request(
+                user=user, password=data["password"], new_email=data["new_email"]
+            ),
+        )
+    ):
+        # The same words whether the address is free or already someone's (here or at another clinic).
+        new_email = User.objects.normalize_email(form.cleaned_data["new_email"])
+        if saved.value:
+            messages.success(
+                request,
+                f"We've emailed {new_email}. Open the link in that email, while signed in here, to start using "
+                f"it. Until then you keep signing in with {user.email}.",
+            )
+        else:
+            messages.warning(request, "We couldn't send the email just now. Please try again in a few minutes.")
+        return redirect("patients:account")
+    return render(request, "patients/email_change.html", {"form": form}, status=form_status(form))
+
+
+EMAIL_CHANGE_PROBLEMS = {
+    "unknown": (
+        404,
+        "We don't recognise this link",
+        "It may have been copied only in part. Please open the link from your email again.",
+    ),
+    "not_yours": (
+        404,
+        "This link is for another account",
+        "You are signed in as someone else. Please sign out, sign in with the account that asked for the change, "
+        "and open the link again.",
+    ),
+    "expired": (
+        410,
+        "This link has expired",
+        "Links to confirm a new address work for 24 hours. Please ask again from your account page.",
+    ),
+    "used": (410, "This link has already been used", "Your account page shows the address you sign in with now."),
+    "taken": (
+        410,
+        "This address can't be used",
+        "It can no longer be used for your account. Please ask again from your account page with another address.",
+    ),
+}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request, token):
+    """The link from the new address: shows the change, and makes it when the person presses the button."""
+    try:
+        if request.method == "POST":
+            services.email_change_confirm(user=request.user, token=token)
+            messages.success(request, f"Done. You now sign in with {request.user.email}.")
+            return redirect("patients:account")
+        new_email = services.email_change_check(user=request.user, token=token)
+    except services.EmailChangeUnusable as problem:
+        status, title, detail = EMAIL_CHANGE_PROBLEMS[problem.reason]
+        context = {"title": title, "detail": detail}
+        return render(request, "patients/email_change_unusable.html", context, status=status)
+    return render(request, "patients/email_change_confirm.html", {"new_email": new_email})
 
 
 # --- Clinic admin: the clinic's settings -------------------------------------------------------------
@@ -453,6 +542,23 @@ def passkey_remove(request, pk):
     if not removed:
         raise Http404("No such passkey.")
     messages.success(request, "The passkey is removed. It can no longer be used to sign in to Alliance.")
+    return redirect("patients:security")
+
+
+@require_POST
+def second_factor_turn_off(request):
+    """A patient turns their second step off, once they have confirmed it's them. Staff must keep theirs (403)."""
+    if selectors.second_factor_is_mandatory(user=request.user):
+        raise PermissionDenied("Staff must keep a second step.")
+    return _second_factor_turn_off(request)
+
+
+@recent_second_factor_required
+def _second_factor_turn_off(request):
+    if services.second_factor_turn_off(user=request.user):
+        messages.success(request, "Your second step is off. You now sign in with your password alone.")
+    else:
+        messages.info(request, "You had no second step set up, so there was nothing to turn off.")
     return redirect("patients:security")
 
 

@@ -23,6 +23,7 @@ class ReminderKind(models.TextChoices):
     HOME_PLAN = "home_plan", "Home-plan nudge"
     DIGEST = "digest", "Daily digest"
     APPOINTMENT = "appointment", "A change to an appointment"
+    NEWS = "news", "“Something new is waiting”"
 
 
 class AppointmentChange(models.TextChoices):
@@ -59,6 +60,8 @@ class ReminderPreference(models.Model):
     digest_enabled = models.BooleanField("Daily digest", default=True)
     digest_time = models.TimeField(default=time(8, 0))
     appointment_enabled = models.BooleanField("Changes to my appointments", default=True)
+    # Off unless the patient asks: "something new is waiting", never what it is.
+    news_enabled = models.BooleanField("Something new is waiting", default=False)
     quiet_start = models.TimeField(default=time(21, 0))
     quiet_end = models.TimeField(default=time(8, 0))
     updated_at = models.DateTimeField(auto_now=True)
@@ -86,6 +89,8 @@ class ReminderPreference(models.Model):
             return self.digest_enabled
         if kind == ReminderKind.APPOINTMENT:
             return self.appointment_enabled
+        if kind == ReminderKind.NEWS:
+            return self.news_enabled
         return False
 
 

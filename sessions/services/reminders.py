@@ -53,7 +53,7 @@ from sessions.models import (
     ReminderStatus,
     SessionStatus,
 )
-from sessions.registry import care_sessions_checked_in, checked_in_known, digest_sections_for
+from sessions.registry import care_sessions_checked_in, checked_in_known, digest_sections_for, news_batches_for
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def reminder_preference_save(*, user: User, **fields) -> ReminderPreference:
         "digest_enabled",
         "digest_time",
         "appointment_enabled",
+        "news_enabled",
         "quiet_start",
         "quiet_end",
     }
@@ -144,6 +145,7 @@ def reminder_kind_turn_off(*, user: User, kind: str) -> ReminderPreference:
         ReminderKind.HOME_PLAN: ("nudge_frequency", NudgeFrequency.OFF),
         ReminderKind.DIGEST: ("digest_enabled", False),
         ReminderKind.APPOINTMENT: ("appointment_enabled", False),
+        ReminderKind.NEWS: ("news_enabled", False),
     }[ReminderKind(kind)]
     return reminder_preference_save(user=user, **{field[0]: field[1]})
 
@@ -300,10 +302,43 @@ def _plan_digests(now: datetime) -> list[Reminder]:
     )
 
 
+def news_dedupe_key(batch: str) -> str:
+    return f"news:{batch}"[:100]
+
+
+def _plan_news(now: datetime) -> list[Reminder]:
+    """One "something new is waiting" email per batch: for each patient who asked for them and has
+    something new since their last visit. Until they visit again the batch's name stays the same,
+    so however many new things arrive, the unique (recipient, kind, dedupe_key) allows one email.
+    Planned for now, or for the end of the patient's quiet hours in their own time zone."""
+    preferences = list(
+        ReminderPreference.objects.filter(
+            news_enabled=True, user__is_active=True, user__patient__isnull=False
+        ).select_related("user")
+    )
+    batches = news_batches_for(user_ids=[p.user_id for p in preferences])
+    rows = []
+    for preference in preferences:
+        batch = batches.get(preference.user_id)
+        if batch is None:
+            continue
+        local_now = now.astimezone(preference.user.tzinfo)
+        due = quiet_hours_end_after(local_now, preference) if in_quiet_hours(local_now, preference) else now
+        rows.append(
+            Reminder(
+                recipient=preference.user,
+                kind=ReminderKind.NEWS,
+                dedupe_key=news_dedupe_key(batch),
+                due_at=due.astimezone(UTC),
+            )
+        )
+    return rows
+
+
 def reminders_plan(*, now: datetime | None = None) -> int:
     """Write the reminders that will soon be due. Returns how many were new."""
     now = now or timezone.now()
-    rows = [*_plan_checkins(now), *_plan_nudges(now), *_plan_digests(now)]
+    rows = [*_plan_checkins(now), *_plan_nudges(now), *_plan_digests(now), *_plan_news(now)]
     if not rows:
         return 0
     existing = set(
@@ -513,11 +548,26 @@ def _decide_appointment(reminder: Reminder, now: datetime) -> Decision:
     )
 
 
+def _decide_news(reminder: Reminder, now: datetime) -> Decision:
+    """Still something new, and no visit since this batch began? Then say so, and only that: the
+    email never holds what is new, so a shared inbox or a glance at a lock screen gives nothing away."""
+    batch = news_batches_for(user_ids=[reminder.recipient_id]).get(reminder.recipient_id)
+    if batch is None or news_dedupe_key(batch) != reminder.dedupe_key:
+        return Decision(skip="Visited since, or nothing new is waiting now.")
+    context = {**_email_context(reminder), "whats_new_url": _link("alliance:whats-new")}
+    return Decision(
+        send=True,
+        subject="Something new is waiting for you in Alliance",
+        body=render_to_string("care_sessions/email/news.txt", context),
+    )
+
+
 DECIDERS = {
     ReminderKind.CHECKIN: _decide_checkin,
     ReminderKind.HOME_PLAN: _decide_home_plan,
     ReminderKind.DIGEST: _decide_digest,
     ReminderKind.APPOINTMENT: _decide_appointment,
+    ReminderKind.NEWS: _decide_news,
 }
 
 

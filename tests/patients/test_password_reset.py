@@ -1,6 +1,7 @@
 """Password reset: the email is looked up and sent by a real worker, in the recipient's time zone; the
 page answers the same, after the same work, whether or not the account exists; asks are limited per
-email and per address; a broker that is down changes nothing the person sees."""
+email and per address; a broker that is down is said kindly, the same for every address, and is not
+counted against the limits."""
 
 import re
 from pathlib import Path
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.helpers import page_text
+from tests.alliance.exports.test_broker_back import broker_down
+from tests.helpers import page_text, visible_text
 
 TASK = "patients.tasks.password_reset_send"
 
@@ -66,10 +68,30 @@ def test_asks_are_limited_per_email_and_per_address_and_the_answer_never_changes
     assert answers == {(302, reverse("password_reset_done"))}
 
 
-@pytest.mark.django_db
-def test_with_the_broker_down_the_page_answers_the_same(client, cast, unreachable_broker):
-    response = _ask(client, "alice@example.org")
-    assert (response.status_code, response["Location"]) == (302, reverse("password_reset_done"))
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_the_person_is_asked_kindly_to_try_again_and_can_once_it_is_back(
+    client, cast, celery_workers, monkeypatch
+):
+    """Not lost silently: the page says the email could not be sent, in the same words whether or not
+    the account exists, keeps the address, and does not count the ask against the limits."""
+    with celery_workers.default_queue():
+        with broker_down(monkeypatch):
+            answers = {
+                email: [_ask(client, email) for _ in range(4)] for email in ("alice@example.org", "no@example.org")
+            }
+        assert celery_workers.sent == [], "nothing reached the broker"
+        for email, responses in answers.items():
+            for response in responses:
+                assert response.status_code == 503 and response["Retry-After"] == "120"
+                assert "please try again in a few minutes" in visible_text(response)
+                assert f'value="{email}"' in response.content.decode(), "the address is kept"
+        texts = {visible_text(answers[email][0]) for email in answers}
+        assert len(texts) == 1, "the same page whether or not the account exists"
+
+        # The broker is back: asking again goes to the worker, though she already asked four times (limit 3).
+        again = _ask(client, "alice@example.org")
+        assert (again.status_code, again["Location"]) == (302, reverse("password_reset_done"))
+        assert [call[0] for call in celery_workers.sent_calls] == [TASK]
 
 
 @pytest.mark.django_db
