@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alliance', '0011_access_requests_audited'),
+        ('alliance', '0013_whats_new_seen_and_visits'),
         ('patients', '0004_clinic_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
