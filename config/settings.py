@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "patients.context_processors.role",
+                "patients.context_processors.shown_zone",
             ],
             "builtins": ["patients.templatetags.form_tokens"],
         },

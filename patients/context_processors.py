@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from patients.emails import zone_label
 from patients.models import Role
 
 
@@ -16,3 +17,14 @@ def role(request):
         "session_seconds": settings.SESSION_COOKIE_AGE,
         "session_max_hours": settings.SESSION_MAX_HOURS,
     }
+
+
+def shown_zone(request) -> dict:
+    """``shown_zone``: "Los Angeles time" when the person has chosen a zone other than their clinic's,
+    so pages can say which zone their times are in; "" otherwise (nothing to say, and no query)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.timezone:
+        return {"shown_zone": ""}
+    clinic = user.clinic
+    clinic_zone = clinic.timezone if clinic else settings.ALLIANCE_DEFAULT_TIMEZONE
+    return {"shown_zone": "" if user.timezone == clinic_zone else zone_label(user.tzinfo)}

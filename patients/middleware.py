@@ -20,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 
 from patients.models import FormSubmission
 from patients.redirects import safe_local_url
+from patients.resume import sent_fields
 from patients.selectors import second_factor_enrolled, second_factor_is_mandatory
 from patients.selectors.audit import read_note_start, read_note_stop
 from patients.services import person_changed_something
@@ -252,9 +253,9 @@ class ExpiredSignInMiddleware:
         if request.path != pending["path"]:
             return None
         del request.session[PENDING_KEY]
-        words = [value for values in pending["data"].values() for value in values if len(value.strip()) > 3]
         fields = [(key, value) for key, values in pending["data"].items() for value in values]
-        context = {"action": pending["path"], "fields": fields, "words": words}
+        sent = sent_fields(request=request, path=pending["path"], data=pending["data"])
+        context = {"action": pending["path"], "fields": fields, "sent": sent}
         return render(request, "patients/resume_post.html", context)
 
     @staticmethod

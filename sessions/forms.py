@@ -147,7 +147,7 @@ class SessionRecordForm(forms.Form):
 
 class TakeawayForm(forms.Form):
     text = forms.CharField(
-        label="What I took from today",
+        label="What I took from this session",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="In your own words. Your clinician will see this.",

@@ -356,13 +356,13 @@ ROWS = [
         method="post",
     ),
     Row("patients:recovery-codes-new", dict.fromkeys(ROLES, 302), method="post"),
+    # GET: the confirmation page (POST does it).
+    Row("patients:passkey-remove", {**RECONFIRM_FIRST, "alice": 404, "frank": 404}, kwargs=lambda cast: {"pk": 2**31}),
     Row(
-        "patients:passkey-remove",
-        {**RECONFIRM_FIRST, "alice": 404, "frank": 404},
-        method="post",
-        kwargs=lambda cast: {"pk": 2**31},
+        "patients:factors-reset",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=lambda cast: {"pk": cast.bob.user.pk},
     ),
-    Row("patients:factors-reset", ALICE_ADMIN_POST, method="post", kwargs=lambda cast: {"pk": cast.bob.user.pk}),
     # django-otp-webauthn's JSON ceremonies; a passkey is never a way in without the password (302).
     Row(
         "otp_webauthn:credential-registration-begin",

@@ -32,7 +32,7 @@ def seed_exports(ctx) -> None:
         return DATASETS[dataset](ExportContext(filters=filters, identified=False)).count()
 
     def past(dataset, fmt, *, identified, purpose="", status, delivery, days_ago, file_name):
-        created = now - timedelta(days=days_ago, hours=2)
+        created = ctx.at(days_ago, staff=True, key=("export", dataset, fmt))
         count = rows(dataset)
         expired = status == ExportStatus.EXPIRED
         return Export.objects.create(
@@ -43,7 +43,7 @@ def seed_exports(ctx) -> None:
             identified=identified,
             purpose=purpose,
             filters=filters.as_json(),
-            filters_description=filters.describe(),
+            filters_description=filters.describe(applies=DATASETS[dataset].filters_apply),
             delivery=delivery,
             status=status,
             rows_expected=count,
@@ -90,10 +90,10 @@ def seed_exports(ctx) -> None:
         status=ExportStatus.STREAMED,
         rows_expected=0,
         rows_written=0,
-        created_at=now - timedelta(days=2),
-        finished_at=now - timedelta(days=2),
+        created_at=ctx.at(2, staff=False, key="own-download"),
+        finished_at=ctx.at(2, staff=False, key="own-download"),
         download_count=1,
-        last_downloaded_at=now - timedelta(days=2),
+        last_downloaded_at=ctx.at(2, staff=False, key="own-download"),
     )
     ready = Export.objects.create(
         clinic=clinic,
@@ -102,7 +102,7 @@ def seed_exports(ctx) -> None:
         format=ExportFormat.CSV,
         identified=False,
         filters=filters.as_json(),
-        filters_description=filters.describe(),
+        filters_description=filters.describe(applies=DATASETS[ExportDataset.SESSIONS].filters_apply),
         delivery=ExportDelivery.FILE,
         file_name=f"alliance-sessions-{stem}-deidentified.csv",
     )

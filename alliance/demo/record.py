@@ -10,8 +10,6 @@ idempotent.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from alliance.models import (
     Fit,
     GoalScale,
@@ -30,7 +28,8 @@ from patients.models import Patient
 
 def _ago(ctx, item: RecordItem, days: float) -> None:
     """Move an item back in time, so the record reads like weeks of history."""
-    when = ctx.now - timedelta(days=days)
+    staff = item.created_by_id != item.patient.user_id
+    when = ctx.at(days, staff=staff, key=(type(item).__name__, item.pk))
     type(item).objects.filter(pk=item.pk).update(created_at=when, last_activity_at=when)
 
 
@@ -92,7 +91,7 @@ def _full_record(ctx, patient: Patient, clinician) -> None:
     )
     for days, value in ((42, 2), (28, 3), (14, 5), (3, 6)):
         rating = svc.goal_rate(goal=walk, by=me, value=value)
-        type(rating).objects.filter(pk=rating.pk).update(rated_at=ctx.now - timedelta(days=days))
+        type(rating).objects.filter(pk=rating.pk).update(rated_at=ctx.at(days, staff=False, key=rating.pk))
     _ago(ctx, walk, 45)
     swim = svc.goal_add(patient=patient, by=them, text="Swim for 10 minutes once a week", scale=GoalScale.GAS)
     _ago(ctx, swim, 6)

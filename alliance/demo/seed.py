@@ -118,6 +118,18 @@ class DemoContext:
         """The same random choices for the same person on every run."""
         return random.Random("|".join(str(part) for part in key))
 
+    def at(self, days: float, *, staff: bool, key: object = "", tz=None) -> datetime:
+        """A moment ``days`` before now at a time of day someone would really have done it (in ``tz``,
+        the clinic's zone by default): staff within clinic hours (09:00–17:00), patients at any waking
+        hour (07:30–22:30). The same ``key`` gives the same time on every run; never later than now."""
+        tz = tz or zoneinfo.ZoneInfo(self.clinics["first"].timezone if self.clinics else "Europe/London")
+        day = (self.now - timedelta(days=days)).astimezone(tz).date()
+        rng = self.rng("at", days, staff, key)
+        start, end = (9 * 60, 17 * 60) if staff else (7 * 60 + 30, 22 * 60 + 30)
+        minutes = rng.randrange(start, end)
+        moment = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
+        return min(moment, self.now - timedelta(minutes=5))
+
 
 def _person(ctx: DemoContext, email: str, full_name: str) -> User:
     user, _ = User.objects.get_or_create(email=email, defaults={"full_name": full_name})

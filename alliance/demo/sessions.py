@@ -234,7 +234,7 @@ def _home_plan(ctx, patient, rng) -> None:
         by=clinician.user, patient=patient, items=items, change_note="Longer walks; added pacing the housework"
     )
     HomePlan.objects.filter(pk=v1.pk).update(created_at=started)
-    HomePlan.objects.filter(pk=v2.pk).update(created_at=max(started, ctx.now - timedelta(days=10)))
+    HomePlan.objects.filter(pk=v2.pk).update(created_at=max(started, ctx.at(10, staff=True, key=v2.pk)))
     tz = patient.user.tzinfo
     today = ctx.now.astimezone(tz).date()
     keen = rng.random()
@@ -246,7 +246,7 @@ def _home_plan(ctx, patient, rng) -> None:
                 item=item,
                 lineage=item.lineage,
                 score=max(0, min(10, round(4 + keen * 6 + rng.uniform(-2, 2)))),
-                rated_at=ctx.now - timedelta(days=rng.randint(1, 9)),
+                rated_at=ctx.at(rng.randint(1, 9), staff=False, key=item.pk, tz=tz),
             )
         )
         for back in range(1, 15):

@@ -117,8 +117,8 @@ def about_complete(*, request: AccessRequest) -> dict:
             "A complete copy of everything Alliance holds about you, prepared for your subject access request. "
             "Your clinic reviews it before it is released to you. Times are in UTC."
         ),
-        "request_received": _plain(request.received_at),
-        "answer_due_by": _plain(request.due_at),
+        "request_received": request.received_on.isoformat(),
+        "answer_due_by": request.due_on.isoformat(),
     }
 
 

@@ -25,6 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
+
+from patients.validators import validate_no_direction_controls
+
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 RESPONDENTS = ("patient", "clinician")
 PURPOSES = ("alliance", "pain", "other")
@@ -74,6 +78,10 @@ def definition_validate(raw) -> dict:
     if not isinstance(key, str) or not KEY_RE.match(key):
         problems.append('"key" must be a short identifier of lower-case letters, digits, "-" or "_".')
     name = _text(raw.get("name"), '"name"', problems, limit=200)
+    try:
+        validate_no_direction_controls(name)
+    except ValidationError as error:
+        problems.append(f'"name": {error.messages[0]}')
     respondent = raw.get("respondent", "patient")
     if respondent not in RESPONDENTS:
         problems.append('"respondent" must be "patient" or "clinician".')

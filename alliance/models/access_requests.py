@@ -57,8 +57,11 @@ class AccessRequest(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_requests")
     opened_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     how_received = models.CharField(max_length=500, blank=True)
-    received_at = models.DateTimeField(help_text="When the clinic received the request: the statutory clock starts.")
-    due_at = models.DateTimeField(help_text="One calendar month after receipt.")
+    # Calendar days, not moments: the day the admin entered is the day everyone is shown, in any zone.
+    received_on = models.DateField(help_text="The day the clinic received the request: the statutory clock starts.")
+    due_on = models.DateField(
+        help_text="One calendar month after receipt (the corresponding day, else the month's last)."
+    )
     state = models.CharField(max_length=16, choices=AccessRequestState.choices, default=AccessRequestState.PREPARING)
     opened_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(
@@ -84,15 +87,15 @@ class AccessRequest(models.Model):
     )
 
     class Meta:
-        ordering = ["-received_at", "-pk"]
-        indexes = [models.Index(fields=["clinic", "-received_at"], name="accessrequest_clinic_recent")]
+        ordering = ["-received_on", "-pk"]
+        indexes = [models.Index(fields=["clinic", "-received_on"], name="accessrequest_clinic_received")]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=AccessRequestState.values), name="accessrequest_state_valid"),
             models.CheckConstraint(
                 condition=Q(decision="") | Q(decision__in=AccessDecision.values), name="accessrequest_decision_valid"
             ),
             models.CheckConstraint(
-                condition=Q(due_at__gt=models.F("received_at")), name="accessrequest_due_after_receipt"
+                condition=Q(due_on__gt=models.F("received_on")), name="accessrequest_due_on_after_receipt"
             ),
             models.CheckConstraint(
                 condition=Q(decision="", decided_at__isnull=True, decided_by__isnull=True)

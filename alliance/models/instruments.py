@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from patients.models import Clinic, User
+from patients.models import Clinic, User, validate_no_direction_controls
 
 
 class Respondent(models.TextChoices):
@@ -25,7 +25,7 @@ class Instrument(models.Model):
 
     clinic = models.ForeignKey(Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="instruments")
     key = models.CharField(max_length=64)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_no_direction_controls])
     respondent = models.CharField(max_length=16, choices=Respondent.choices)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     is_active = models.BooleanField(

@@ -26,7 +26,7 @@ def access_requests_for_admin(*, user: User) -> QuerySet[AccessRequest]:
     return (
         AccessRequest.objects.filter(clinic_id=user.clinic_admin.clinic_id)
         .select_related("patient__user", "opened_by")
-        .order_by("-received_at", "-pk")
+        .order_by("-received_on", "-pk")
     )
 
 
@@ -40,7 +40,7 @@ def access_requests_for_patient(*, user: User) -> QuerySet[AccessRequest]:
     """The patient's own requests, newest first (to show on their data page)."""
     if user.role != Role.PATIENT:
         return AccessRequest.objects.none()
-    return AccessRequest.objects.filter(patient__user=user).order_by("-received_at", "-pk")
+    return AccessRequest.objects.filter(patient__user=user).order_by("-received_on", "-pk")
 
 
 def access_copy_get(*, user: User, pk) -> AccessRequest:

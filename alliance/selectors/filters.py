@@ -41,10 +41,14 @@ class DataFilters:
         """The first moment after the range (exclusive)."""
         return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=self.tz)
 
-    def describe(self) -> str:
+    def describe(self, *, applies: frozenset[str] = frozenset({"date", "clinician", "instrument"})) -> str:
+        """The filters in words, naming only those that ``applies`` (a dataset's ``filters_apply``):
+        an audit trail export is not "all questionnaires"."""
         parts = [f"{self.date_from:%-d %b %Y} to {self.date_to:%-d %b %Y}"]
-        parts.append(self.clinician.user.full_name if self.clinician else "all clinicians")
-        parts.append(self.instrument.name if self.instrument else "all questionnaires")
+        if "clinician" in applies:
+            parts.append(self.clinician.user.full_name if self.clinician else "all clinicians")
+        if "instrument" in applies:
+            parts.append(self.instrument.name if self.instrument else "all questionnaires")
         if self.patient is not None:
             parts.append(f"patient {self.patient.user.full_name}")
         if self.actor is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -83,30 +83,27 @@ def _locked(access_request: AccessRequest) -> AccessRequest:
     return AccessRequest.objects.select_for_update().get(pk=access_request.pk)
 
 
-def access_request_due(*, received_at: datetime, tz) -> datetime:
-    """One calendar month after receipt, counted on the clinic's calendar (``tz``, the admin's zone).
+def access_request_due(*, received_on: date) -> date:
+    """The day the answer is due: one calendar month after the day of receipt.
 
-    31 January gives 28 (or 29) February, as the ICO counts it: the corresponding day, else the last
-    day of the month.
+    A calendar day, not a moment, so it reads the same in every zone. 31 January gives 28 (or 29)
+    February, as the ICO counts it: the corresponding day, else the last day of the month.
     """
-    local = received_at.astimezone(tz)
-    return (local.replace(tzinfo=None) + relativedelta(months=1)).replace(tzinfo=tz)
+    return received_on + relativedelta(months=1)
 
 
 def access_request_open(*, user: User, patient: Patient, received_on: date, how_received: str = "") -> AccessRequest:
-    """Open a request for ``patient``, received on ``received_on`` (the admin's local date), and send the
-    complete copy to be built. Raises ``ValidationError`` for a date ahead of today or a second open request.
+    """Open a request for ``patient``, received on the calendar day ``received_on`` (as the admin entered
+    it), and send the complete copy to be built. Raises ``ValidationError`` for a date ahead of today
+    or a second open request.
     """
     _require_admin(user, patient)
     how_received = (how_received or "").strip()
-    tz = user.tzinfo
-    now = timezone.now()
-    today = now.astimezone(tz).date()
+    today = timezone.now().astimezone(user.tzinfo).date()
     if received_on > today:
         raise ValidationError({"received_on": "Please give the date the request reached the clinic: not a day ahead."})
     if len(how_received) > HOW_LIMIT:
         raise ValidationError({"how_received": f"Please keep this under {HOW_LIMIT} characters."})
-    received_at = now if received_on == today else datetime.combine(received_on, time.min, tzinfo=tz)
     try:
         with transaction.atomic():
             request = AccessRequest.objects.create(
@@ -114,8 +111,8 @@ def access_request_open(*, user: User, patient: Patient, received_on: date, how_
                 patient=patient,
                 opened_by=user,
                 how_received=how_received,
-                received_at=received_at,
-                due_at=access_request_due(received_at=received_at, tz=tz),
+                received_on=received_on,
+                due_on=access_request_due(received_on=received_on),
             )
     except IntegrityError:
         raise ValidationError(ALREADY_OPEN) from None
@@ -131,14 +128,17 @@ def access_request_dispatch(*, request_id: int) -> bool:
     ``access_requests_dispatch_unsent`` (beat's every-minute ``exports_dispatch_unsent``) sends it as
     soon as the broker is back.
     """
+    # Marked sent before the message exists: a worker that picks it up at once must find nothing of
+    # ours still writing to the row.
+    AccessRequest.objects.filter(pk=request_id, state=AccessRequestState.PREPARING).update(dispatched_at=timezone.now())
     try:
         access_request_build_task.delay(request_id)
     except Exception:  # the broker being down must not undo the request: it stays "preparing"
         logger.exception(
             "Could not queue subject access request %s; it is sent again once the broker answers", request_id
         )
+        AccessRequest.objects.filter(pk=request_id).update(dispatched_at=None)
         return False
-    AccessRequest.objects.filter(pk=request_id, state=AccessRequestState.PREPARING).update(dispatched_at=timezone.now())
     return True
 
 
@@ -194,10 +194,15 @@ def access_request_retry(*, user: User, access_request: AccessRequest) -> Access
 
 
 def access_request_build(*, request_id: int) -> AccessRequest | None:
-    """Write the complete copy (the task's body). Safe to run twice: only a request still preparing is built."""
+    """Write the complete copy (the task's body). Safe to run twice: only a request still preparing is built.
+
+    The row is locked while the copy is written. A second run waits for the first and then finds nothing
+    to build; so does a run that starts while the request is being sent (``access_requests_dispatch_unsent``
+    holds its rows until it commits): waiting, not skipping, is what keeps such a build from being lost.
+    """
     with transaction.atomic():
         request = (
-            AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            AccessRequest.objects.select_for_update(of=("self",))
             .select_related("patient__user", "patient__clinic")
             .filter(pk=request_id, state=AccessRequestState.PREPARING)
             .first()

@@ -152,7 +152,7 @@ def export_create(
         identified=identified,
         purpose=purpose,
         filters=filters.as_json(),
-        filters_description=filters.describe()[:500],
+        filters_description=filters.describe(applies=instance.filters_apply)[:500],
         delivery=ExportDelivery.STREAMED if streamed else ExportDelivery.FILE,
         status=ExportStatus.RUNNING if streamed else ExportStatus.QUEUED,
         rows_expected=expected,

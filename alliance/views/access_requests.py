@@ -32,7 +32,6 @@ from alliance.services.access_requests import (
 )
 from alliance.services.exports import CONTENT_TYPES
 from patients.decorators import clinic_admin_required, role_required
-from patients.emails import zone_label
 from patients.forms import form_save, form_status
 from patients.models import Role
 from patients.selectors import patient_get
@@ -42,7 +41,9 @@ from patients.selectors import patient_get
 @require_GET
 def access_requests(request):
     page = Paginator(access_requests_for_admin(user=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "alliance/access_requests/list.html", {"page": page, "tab": "access", "now": timezone.now()})
+    return render(
+        request, "alliance/access_requests/list.html", {"page": page, "tab": "access", "today": timezone.localdate()}
+    )
 
 
 @clinic_admin_required
@@ -95,7 +96,6 @@ def _detail(
             "restore_form": restore or ConfirmForm(),
             "retry_form": retry or ConfirmForm(),
             "in_review": access_request.state == AccessRequestState.REVIEW,
-            "zone": zone_label(request.user.tzinfo),
             "tab": "access",
         },
         status=form_status(withhold, decision, release, restore, retry),
@@ -128,6 +128,15 @@ def access_request_withhold_view(request, pk):
     return _detail(request, access_request, withhold=form)
 
 
+def _back_with_errors(request, form, pk):
+    """A one-button step that could not be taken: back to the request's page, saying why (nothing was
+    typed to keep, and a refresh there must not send the step again)."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect("alliance:access-request", pk=pk)
+
+
 @clinic_admin_required
 @require_POST
 def access_request_restore_view(request, pk, item):
@@ -138,7 +147,7 @@ def access_request_restore_view(request, pk, item):
     ):
         messages.success(request, "Item put back into the patient's copy.")
         return redirect("alliance:access-request", pk=pk)
-    return _detail(request, access_request, restore=form)
+    return _back_with_errors(request, form, pk)
 
 
 @clinic_admin_required
@@ -165,7 +174,7 @@ def access_request_release_view(request, pk):
     if form_save(form, lambda data: access_request_release(user=request.user, access_request=access_request)):
         messages.success(request, "Released. The patient can now download their copy from their data page.")
         return redirect("alliance:access-request", pk=pk)
-    return _detail(request, access_request, release=form)
+    return _back_with_errors(request, form, pk)
 
 
 @clinic_admin_required

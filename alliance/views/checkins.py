@@ -16,10 +16,20 @@ from alliance.selectors.instruments import instrument_current, instruments_curre
 from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_submit, clinician_rating_submit
 from patients.decorators import clinician_required, patient_required
 from patients.forms import form_save
+from patients.resume import resume_form
 from sessions.models import SessionStatus
 from sessions.selectors import care_session_get, care_session_get_for_patient
 
 
+def _checkin_form(request) -> CheckInForm:
+    """The check-in form as the patient's clinic asks it today (unbound)."""
+    versions = instruments_current(
+        clinic=request.user.patient.clinic, respondent=Respondent.PATIENT, purposes=(Purpose.ALLIANCE, Purpose.PAIN)
+    )
+    return CheckInForm(alliance_version=versions[Purpose.ALLIANCE], pain_version=versions[Purpose.PAIN])
+
+
+@resume_form(lambda request, **kwargs: _checkin_form(request))
 @patient_required
 @require_http_methods(["GET", "POST"])
 def checkin(request):

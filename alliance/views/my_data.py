@@ -23,7 +23,9 @@ from alliance.services.exports import (
 from alliance.services.record import question_about_access
 from patients.decorators import patient_required
 from patients.forms import form_save, form_status
-from patients.selectors.audit import audit_event_for_patient_get, audit_events_for_patient
+from patients.models import ActorRole
+from patients.resume import resume_form
+from patients.selectors.audit import audit_event_for_patient_get, who_looked_group_size, who_looked_groups
 
 
 @patient_required
@@ -71,21 +73,28 @@ def my_data_fhir(request):
 @patient_required
 @require_GET
 def who_looked(request):
-    """Who has looked at my record: each staff member, their role and the day, newest first."""
-    entries = audit_events_for_patient(patient=request.user.patient)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "alliance/my_data/who_looked.html", {"page": page})
+    """Who has looked at my record: each staff member, their role and the day (how many times that
+    day), newest first."""
+    groups = who_looked_groups(patient=request.user.patient, tz=request.user.tzinfo)
+    page = Paginator(groups, 50).get_page(request.GET.get("page"))
+    rows = [{**group, "role_label": ActorRole(group["actor_role"]).label} for group in page.object_list]
+    return render(request, "alliance/my_data/who_looked.html", {"page": page, "groups": rows})
 
 
+@resume_form(lambda request, **kwargs: AccessQuestionForm())
 @patient_required
 @require_http_methods(["GET", "POST"])
 def who_looked_ask(request, pk):
     """Ask about one entry: the question goes on the agenda of the patient's next appointment."""
     patient = request.user.patient
     entry = audit_event_for_patient_get(patient=patient, pk=pk)
+    times = who_looked_group_size(patient=patient, entry=entry, tz=request.user.tzinfo)
     form = AccessQuestionForm(request.POST or None)
     if request.method == "POST" and form_save(
-        form, lambda data: question_about_access(patient=patient, by=request.user, entry=entry, text=data["text"])
+        form,
+        lambda data: question_about_access(
+            patient=patient, by=request.user, entry=entry, text=data["text"], times=times
+        ),
     ):
         messages.success(
             request,
@@ -94,5 +103,8 @@ def who_looked_ask(request, pk):
         )
         return redirect("alliance:who-looked")
     return render(
-        request, "alliance/my_data/who_looked_ask.html", {"entry": entry, "form": form}, status=form_status(form)
+        request,
+        "alliance/my_data/who_looked_ask.html",
+        {"entry": entry, "times": times, "form": form},
+        status=form_status(form),
     )

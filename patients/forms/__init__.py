@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
-from patients.models import Clinic, Clinician, Profession, Role
+from patients.models import Clinic, Clinician, Profession, Role, validate_no_direction_controls
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
@@ -131,7 +131,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 class InvitationForm(forms.Form):
     role = forms.ChoiceField(label="Who are you inviting?", choices=INVITABLE_ROLES, widget=forms.RadioSelect)
-    full_name = forms.CharField(label="Full name", max_length=150)
+    full_name = forms.CharField(label="Full name", max_length=150, validators=[validate_no_direction_controls])
     email = forms.EmailField(label="Email address", max_length=254)
     profession = forms.ChoiceField(
         label="Profession (for clinicians)", choices=[("", "Choose…"), *Profession.choices], required=False
@@ -180,7 +180,7 @@ class AcceptInvitationForm(SetPasswordForm):
 
 
 class AccountForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150)
+    full_name = forms.CharField(label="Your name", max_length=150, validators=[validate_no_direction_controls])
     timezone = forms.ChoiceField(
         label="Time zone",
         required=False,

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.utils.timezone import now
 
 from patients.models.audit import TRACKED, ActorRole, AuditEvent, AuditKind, Tracked, tracked
+from patients.validators import validate_no_direction_controls
 
 __all__ = ["TRACKED", "ActorRole", "AuditEvent", "AuditKind", "Tracked", "tracked"]
 
@@ -40,7 +41,7 @@ class Role(models.TextChoices):
 
 
 class Clinic(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[validate_no_direction_controls])
     timezone = models.CharField(
         max_length=64, default=settings.ALLIANCE_DEFAULT_TIMEZONE, validators=[validate_timezone]
     )
@@ -113,7 +114,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with their email address."""
 
     email = models.EmailField("email address", max_length=254, unique=True)
-    full_name = models.CharField(max_length=150)
+    full_name = models.CharField(max_length=150, validators=[validate_no_direction_controls])
     timezone = models.CharField(
         max_length=64,
         blank=True,

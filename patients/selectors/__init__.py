@@ -167,6 +167,14 @@ class SecondFactors:
         return self.app is not None or bool(self.passkeys)
 
 
+def passkey_get(*, user: User, pk) -> WebAuthnCredential:
+    """One of the person's own confirmed passkeys, or ``Http404``."""
+    found = WebAuthnCredential.objects.filter(user=user, confirmed=True, pk=pk).first() if str(pk).isdigit() else None
+    if found is None:
+        raise Http404("No such passkey.")
+    return found
+
+
 def second_factors_for(*, user: User) -> SecondFactors:
     """The person's own confirmed factors (three queries)."""
     return SecondFactors(

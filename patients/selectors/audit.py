@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import BigIntegerField, F, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, Count, F, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, JSONObject
+from django.db.models.functions import Cast, JSONObject, TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from patients.models import TRACKED, AuditEvent, AuditKind, Clinic, Patient, Role, Tracked, User
 
@@ -254,6 +255,38 @@ def audit_events_for_patient(*, patient: Patient, everything: bool = False) -> Q
         .exclude(actor_id=patient.user_id)
         .select_related("actor")
         .order_by("-at", "-pk")
+    )
+
+
+def who_looked_groups(*, patient: Patient, tz) -> QuerySet:
+    """The "who has looked" list as the patient reads it: one row per staff member, role, kind (a
+    read or a download) and day in ``tz`` (the patient's zone), newest day first.
+
+    Rows are dicts: ``day`` (date), ``actor_id``, ``actor_name`` (None for Alliance itself),
+    ``actor_role``, ``kind``, ``times`` (how many entries), ``latest_at`` and ``latest_pk`` (the
+    newest entry of the group, which "Ask about this" names). One query per page, however many rows.
+    """
+    return (
+        audit_events_for_patient(patient=patient)
+        .annotate(day=TruncDate("at", tzinfo=tz))
+        .values("day", "actor_id", "actor_role", "kind")
+        .annotate(actor_name=F("actor__full_name"), times=Count("pk"), latest_at=Max("at"), latest_pk=Max("pk"))
+        .order_by("-day", "-latest_at", "-latest_pk")
+    )
+
+
+def who_looked_group_size(*, patient: Patient, entry: AuditEvent, tz) -> int:
+    """How many entries share ``entry``'s staff member, role, kind and day (in ``tz``): its group's ``times``."""
+    return (
+        audit_events_for_patient(patient=patient)
+        .annotate(day=TruncDate("at", tzinfo=tz))
+        .filter(
+            day=timezone.localtime(entry.at, tz).date(),
+            actor_id=entry.actor_id,
+            actor_role=entry.actor_role,
+            kind=entry.kind,
+        )
+        .count()
     )
 
 

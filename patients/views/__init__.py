@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -43,6 +45,7 @@ from patients.forms import (
 )
 from patients.models import Role, User
 from patients.redirects import safe_local_url
+from patients.resume import resume_form
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +179,7 @@ def keepalive(request):
     return HttpResponse(status=204)
 
 
+@resume_form(lambda request, **kwargs: AccountForm())
 @require_http_methods(["GET", "POST"])
 def account(request):
     user = request.user
@@ -272,6 +276,7 @@ def email_change_confirm(request, token):
 # --- Clinic admin: the clinic's settings -------------------------------------------------------------
 
 
+@resume_form(lambda request, **kwargs: ClinicSettingsForm())
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request):
@@ -303,6 +308,7 @@ def people(request):
     return render(request, "patients/people.html", {"groups": groups, "clinic": request.user.clinic})
 
 
+@resume_form(lambda request, **kwargs: InvitationForm(clinic=request.user.clinic))
 @clinic_admin_required
 @require_http_methods(["GET", "POST"])
 def invite(request):
@@ -531,9 +537,26 @@ def security(request):
     return render(request, "patients/security.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @recent_second_factor_required
 def passkey_remove(request, pk):
+    """GET: what removing this passkey does, and a button to do it. POST: remove it."""
+    if request.method == "GET":
+        passkey = selectors.passkey_get(user=request.user, pk=pk)
+        added = date_format(timezone.localtime(passkey.created_at), "j F Y")
+        return render(
+            request,
+            "patients/confirm_action.html",
+            {
+                "heading": "Remove this passkey?",
+                "explanation": f"The passkey “{passkey.name or 'Passkey'}”, added {added}, will no longer sign you "
+                "in to Alliance. You can add it again later.",
+                "action": reverse("patients:passkey-remove", args=[passkey.pk]),
+                "confirm": "Remove the passkey",
+                "back": reverse("patients:security"),
+                "back_label": "Keep it",
+            },
+        )
     try:
         removed = services.passkey_remove(user=request.user, passkey_id=pk)
     except ValidationError as error:
@@ -583,9 +606,25 @@ def confirm_it_is_you(request):
 
 
 @clinic_admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def factors_reset(request, pk):
+    """GET: what resetting someone's second step does, and a button to do it. POST: reset it."""
     person = selectors.person_get_for_admin(user=request.user, pk=pk)
+    if request.method == "GET":
+        return render(
+            request,
+            "patients/confirm_action.html",
+            {
+                "heading": f"Reset {person.full_name}'s second step?",
+                "explanation": f"{person.full_name}'s authenticator app, passkeys and recovery codes will stop "
+                "working, and any open sign-in of theirs will end. We'll email them to say so, and they'll set up "
+                "a new second step the next time they sign in.",
+                "action": reverse("patients:factors-reset", args=[person.pk]),
+                "confirm": f"Reset {person.full_name}'s second step",
+                "back": reverse("patients:person", args=[person.pk]),
+                "back_label": f"Back to {person.full_name}",
+            },
+        )
     try:
         removed = services.factors_reset(by=request.user, user=person)
     except ValidationError as error:

@@ -59,11 +59,13 @@ def describe(rows: list[dict]) -> list[dict]:
 def audit(request):
     clinic = request.user.clinic_admin.clinic
     form = AuditFilterForm(request.GET or None, clinic=clinic)
-    filters = form.trail_filters()
-    page = Paginator(audit_trail_for_admin(user=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    rows = describe(trail_rows(page.object_list))
+    refused = form.is_bound and not form.is_valid()
+    page, rows = None, []
+    if not refused:  # filters that cannot be applied show no list, not the whole trail under an error
+        page = Paginator(audit_trail_for_admin(user=request.user, filters=form.trail_filters()), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        rows = describe(trail_rows(page.object_list))
     query = {key: value for key, value in request.GET.items() if key != "page" and value}
     export = {"dataset": "audit", "format": "csv"}
     if form.is_bound and form.is_valid():
@@ -84,5 +86,6 @@ def audit(request):
         "query": urlencode(query),
         "export_query": urlencode({key: value for key, value in export.items() if value}),
         "clinic": clinic,
+        "refused": refused,
     }
     return render(request, "patients/audit.html", context, status=form_status(form))

@@ -33,6 +33,8 @@ NOT_ABOUT_A_PATIENT = {
     "alliance:export",
     "alliance:export-progress",
     "alliance:export-download",
+    # The confirmation before resetting a second step: its row is about Bob, a clinician.
+    "patients:factors-reset",
 }
 
 

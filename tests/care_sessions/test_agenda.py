@@ -349,7 +349,7 @@ def test_recording_a_session_marks_who_led_each_item_and_what_was_agreed(client,
     client.force_login(cast.alice.user)
     body = page_text(client.get(reverse("care_sessions:agenda", kwargs={"pk": held.pk})))
     assert "Summary from Bob Baker" in body and "We talked about walking." in body
-    assert "You led this" in body and "You led this together" in body
+    assert "You led this" in body and "You and Bob led this together" in body
     assert "Keep a sleep diary for a week" in body and "Parked for later" not in body
 
 

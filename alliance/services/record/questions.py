@@ -95,11 +95,12 @@ def question_feedback(
     return reply
 
 
-def question_about_access(*, patient: Patient, by: User, entry: AuditEvent, text: str) -> Question:
+def question_about_access(*, patient: Patient, by: User, entry: AuditEvent, text: str, times: int = 1) -> Question:
     """The patient asks about someone looking at their record: a question for their next session.
 
     It goes the way every question raised for a session goes (``question_ask``, onto the shared agenda),
-    opening with who looked and on which day, in the patient's own time zone, then the patient's words.
+    opening with who looked, on which day (in the patient's own time zone) and, when ``times`` is more
+    than one, how many times that day; then the patient's words.
     ``entry`` must be one of this patient's "who has looked" entries (``PermissionDenied`` otherwise).
     """
     check_is_patient(user=by, patient=patient)
@@ -108,5 +109,6 @@ def question_about_access(*, patient: Patient, by: User, entry: AuditEvent, text
     words = clean_text(text, field="text", limit=1500, required="Please say what you'd like to ask.")
     day = timezone.localtime(entry.at, by.tzinfo)
     who = entry.actor.full_name if entry.actor is not None else "Someone"
-    about = f"About {who} looking at my record on {day:%-d %B %Y}: {words}"
+    often = f" ({times} times that day)" if times > 1 else ""
+    about = f"About {who} looking at my record on {day:%-d %B %Y}{often}: {words}"
     return question_ask(patient=patient, by=by, text=about, worried_silly=False, route=QuestionRoute.NEXT_SESSION)

@@ -28,6 +28,7 @@ from alliance.views.record.common import (
 )
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 @require_GET
@@ -38,6 +39,7 @@ def decisions(request, pk):
     return record_page(request, "alliance/record/decisions.html", patient, RecordSection.DECISIONS, items=items)
 
 
+@resume_form(lambda request, **kwargs: DecisionForm())
 @require_http_methods(["GET", "POST"])
 def decision_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -99,6 +101,7 @@ def decision_detail(request, pk, item):
     return _decision_page(request, patient, sel.decision_get(user=request.user, patient=patient, pk=item))
 
 
+@resume_form(lambda request, **kwargs: OptionForm())
 @require_http_methods(["GET", "POST"])
 def option_new(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -159,6 +162,7 @@ def decision_preference(request, pk, item):
     return _decision_page(request, patient, decision, preference_form=form)
 
 
+@resume_form(lambda request, **kwargs: DecisionCheckForm())
 @require_POST
 def decision_check(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)

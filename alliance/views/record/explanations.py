@@ -17,6 +17,7 @@ from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 @require_GET
@@ -27,6 +28,7 @@ def explanations(request, pk):
     return record_page(request, "alliance/record/explanations.html", patient, RecordSection.EXPLANATIONS, items=items)
 
 
+@resume_form(lambda request, **kwargs: ExplanationForm())
 @require_http_methods(["GET", "POST"])
 def explanation_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -64,6 +66,7 @@ def explanation_detail(request, pk, item):
     return _explanation_page(request, patient, sel.explanation_get(user=request.user, patient=patient, pk=item))
 
 
+@resume_form(lambda request, **kwargs: ReviseForm())
 @require_http_methods(["GET", "POST"])
 def explanation_revise(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -84,6 +87,7 @@ def explanation_revise(request, pk, item):
     )
 
 
+@resume_form(lambda request, **kwargs: FitForm())
 @require_POST
 def explanation_respond(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
@@ -101,6 +105,7 @@ def explanation_respond(request, pk, item):
     return _explanation_page(request, patient, explanation, fit_form=form)
 
 
+@resume_form(lambda request, **kwargs: TalkedForm())
 @require_POST
 def explanation_talked(request, pk, item, response):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -113,6 +118,7 @@ def explanation_talked(request, pk, item, response):
     return _explanation_page(request, patient, explanation, talked_form=form, response_pk=fit_response.pk)
 
 
+@resume_form(lambda request, **kwargs: FeltHeardForm())
 @require_POST
 def explanation_heard(request, pk, item, response):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)

@@ -16,6 +16,7 @@ from alliance.services import record as svc
 from alliance.views.record.common import PATIENT_ONLY, done, record_page, record_url, seen_since, with_permissions
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 @require_GET
@@ -38,6 +39,7 @@ def goals(request, pk):
     )
 
 
+@resume_form(lambda request, **kwargs: GoalForm(for_clinician=request.user.role == Role.CLINICIAN))
 @require_http_methods(["GET", "POST"])
 def goal_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk)
@@ -82,6 +84,7 @@ def goal_detail(request, pk, item):
     return _goal_page(request, patient, sel.goal_get(user=request.user, patient=patient, pk=item))
 
 
+@resume_form(lambda request, **kwargs: GoalAcceptForm())
 @require_POST
 def goal_accept(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)

@@ -15,6 +15,7 @@ from alliance.views.record.common import CLINICIAN_ONLY, done, record_page, reco
 from patients.decorators import clinic_admin_required
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 @require_GET
@@ -39,6 +40,7 @@ def record_overview(request):
     return render(request, "alliance/record/overview.html", {"rows": sel.record_counts_for_admin(user=request.user)})
 
 
+@resume_form(lambda request, **kwargs: PrivateNoteForm())
 @require_POST
 def note_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)

@@ -18,6 +18,7 @@ from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, done, record_page, record_url, seen_since, with_permissions
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 def _journal_page(request, patient, since, *, bound_win=None, bound_form=None):
@@ -39,6 +40,7 @@ def journal(request, pk):
     return _journal_page(request, patient, seen_since(request, patient, RecordSection.JOURNAL))
 
 
+@resume_form(lambda request, **kwargs: WinForm())
 @require_http_methods(["GET", "POST"])
 def win_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk)
@@ -50,6 +52,7 @@ def win_new(request, pk):
     return record_page(request, "alliance/record/win_new.html", patient, RecordSection.JOURNAL, form=form)
 
 
+@resume_form(lambda request, **kwargs: SetbackForm())
 @require_http_methods(["GET", "POST"])
 def setback_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk)
@@ -65,6 +68,7 @@ def setback_new(request, pk):
     return record_page(request, "alliance/record/setback_new.html", patient, RecordSection.JOURNAL, form=form)
 
 
+@resume_form(lambda request, item, **kwargs: AcknowledgeForm(prefix=f"win{item}"))
 @require_POST
 def win_acknowledge(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)

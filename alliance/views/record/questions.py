@@ -23,6 +23,7 @@ from alliance.views.record.common import (
 )
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 @require_GET
@@ -37,6 +38,7 @@ def questions(request, pk):
     )
 
 
+@resume_form(lambda request, **kwargs: QuestionForm())
 @require_http_methods(["GET", "POST"])
 def question_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
@@ -73,6 +75,7 @@ def question_detail(request, pk, item):
     return _question_page(request, patient, question)
 
 
+@resume_form(lambda request, **kwargs: AnswerForm())
 @require_POST
 def question_answer(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -84,6 +87,7 @@ def question_answer(request, pk, item):
     return _question_page(request, patient, question, answer_form=form)
 
 
+@resume_form(lambda request, **kwargs: FeedbackForm())
 @require_POST
 def question_feedback(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)

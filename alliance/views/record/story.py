@@ -16,6 +16,7 @@ from alliance.services import record as svc
 from alliance.views.record.common import CLINICIAN_ONLY, PATIENT_ONLY, done, record_page, record_url, seen_since
 from patients.forms import form_save
 from patients.models import Role
+from patients.resume import resume_form
 
 
 @require_GET
@@ -26,6 +27,7 @@ def story(request, pk):
     return record_page(request, "alliance/record/story.html", patient, RecordSection.STORY, items=items)
 
 
+@resume_form(lambda request, **kwargs: StoryForm())
 @require_http_methods(["GET", "POST"])
 def story_new(request, pk):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
@@ -63,6 +65,7 @@ def story_entry(request, pk, item):
     return _story_page(request, patient, sel.story_entry_get(user=request.user, patient=patient, pk=item))
 
 
+@resume_form(lambda request, **kwargs: PassageForm())
 @require_POST
 def story_passage(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -73,6 +76,7 @@ def story_passage(request, pk, item):
     return _story_page(request, patient, entry, passage_form=form)
 
 
+@resume_form(lambda request, **kwargs: ReflectForm())
 @require_POST
 def story_reflect(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
@@ -84,6 +88,7 @@ def story_reflect(request, pk, item):
     return _story_page(request, patient, entry, reflect_form=form)
 
 
+@resume_form(lambda request, **kwargs: ReflectionRespondForm())
 @require_POST
 def story_reflection_respond(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)

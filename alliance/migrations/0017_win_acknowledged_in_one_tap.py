@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alliance', '0013_whats_new_seen_and_visits'),
+        ('alliance', '0016_names_without_direction_controls'),
         ('patients', '0004_clinic_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
