@@ -101,7 +101,8 @@ def caseload_with_next_session(*, user: User) -> QuerySet[Patient]:
 
 # A rough time per item, by where it came from: enough to see whether an agenda fits its appointment,
 # not a schedule. A question or a note is usually quick; a setback, a passage of the story, an
-# explanation or how the sessions are going takes a real conversation; a decision takes longest.
+# explanation or how the sessions are going takes a real conversation; a decision or a step-back
+# review takes longest.
 MINUTES_BY_SOURCE = {
     AgendaSource.PATIENT: 5,
     AgendaSource.CLINICIAN: 5,
@@ -112,6 +113,7 @@ MINUTES_BY_SOURCE = {
     AgendaSource.SETBACK: 10,
     AgendaSource.ALERT: 10,
     AgendaSource.DECISION: 15,
+    AgendaSource.REVIEW: 15,
 }
 # Saying hello, the check-in, and agreeing next steps at the end, whatever is on the agenda.
 SETTLING_MINUTES = 10

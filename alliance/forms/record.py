@@ -265,6 +265,21 @@ class OptionForm(forms.Form):
     uncertainties = textfield("What is uncertain (optional)", rows=3, help_text="One per line.")
 
 
+class AdviceForm(forms.Form):
+    advice = textfield(
+        "If you were my family, I would…",
+        required="Please say what you would do if this were your family.",
+        rows=3,
+        help_text="Your own honest view, in your own words. It is shown apart from the options, as yours.",
+    )
+    reasons = textfield("My reasons", required="Please give your reasons, so they can weigh them.", rows=3)
+    would_change = textfield(
+        "What would change my mind",
+        required="Please say what would change your mind. It shows this is a view, not the only answer.",
+        rows=3,
+    )
+
+
 class PreferenceForm(forms.Form):
     what_matters = textfield(
         "What matters most to you in this decision?",

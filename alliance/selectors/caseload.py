@@ -24,6 +24,7 @@ from django.utils import timezone
 from alliance.models import Alert
 from alliance.selectors.alerts import alerts_overdue, alerts_overdue_cutoff, caseload_annotate_alliance
 from alliance.selectors.record import record_attention_sets
+from alliance.selectors.reviews import review_status_annotate
 from patients.models import CareTeamMembership, Patient, User
 from sessions.models import CareSession, SessionStatus
 from sessions.selectors import caseload_with_next_session
@@ -123,8 +124,9 @@ def caseload_page(*, user: User, query: str = "", page=1) -> CaseloadPage:
     ``query`` keeps the names that contain every word of it. ``page`` may be anything a URL holds:
     past the end gives the last page, anything that is not a number the first. Each patient on the
     page carries ``is_<reason>`` for each of ``REASONS``, ``needs_attention``, ``open_alerts``, the
-    next appointment, the latest alliance check-in and ``care_team_names``; a patient with an overdue
-    alert comes before everyone else. Two queries, whatever
+    next appointment, the latest alliance check-in, ``care_team_names`` and ``review_due`` (a step-back
+    review is due: see ``alliance.selectors.reviews``); a patient with an overdue alert comes before
+    everyone else. Two queries, whatever
     the caseload's size: the counts, and the page's patients with everything their rows show.
     """
     query, clipped = caseload_query_clean(query)
@@ -145,7 +147,7 @@ def caseload_page(*, user: User, query: str = "", page=1) -> CaseloadPage:
     # The details are in the select list: with ORDER BY ... LIMIT, PostgreSQL works them out after
     # sorting, for the page's rows only. The sort key refers to the flags' columns (ORDER BY n).
     listed = (
-        caseload_annotate_alliance(caseload)
+        review_status_annotate(caseload_annotate_alliance(caseload))
         .annotate(
             care_team_names=Subquery(team),
             **{f"is_{reason}": ExpressionWrapper(flag, output_field=BooleanField()) for reason, flag in flags.items()},

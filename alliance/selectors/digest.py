@@ -147,6 +147,31 @@ def digest_wins(*, clinician: Clinician, since: datetime, now: datetime) -> Dige
     return DigestSection(title="Wins to acknowledge", lines=lines, new=new)
 
 
+def digest_reviews_due(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    """Patients for whom a step-back review is due: asked for, or the clinic's number of sessions since the last."""
+    from alliance.models import StepBackReview
+    from alliance.selectors.reviews import review_status_annotate
+    from patients.models import Patient
+
+    rows = list(
+        review_status_annotate(
+            Patient.objects.filter(care_team__clinician=clinician, clinic_id=clinician.clinic_id, user__is_active=True)
+        )
+        .filter(review_due=True)
+        .order_by("user__full_name", "pk")
+        .values_list("user__full_name", "review_asked", "sessions_since_review")
+    )
+    if not rows:
+        return None
+    lines = [
+        f"{name}: " + ("asked for" if asked else f"{count} sessions since the last one") for name, asked, count in rows
+    ]
+    # A review asked for since the last digest is news; one due by the count of sessions rides
+    # along with the next digest sent, rather than sending one every day by itself.
+    new = StepBackReview.objects.filter(**_caseload(clinician), written_at__isnull=True, asked_at__gte=since).count()
+    return DigestSection(title="Step-back reviews to write", lines=lines, new=new)
+
+
 def register() -> None:
     checked_in_provider_register("alliance.checkins", care_sessions_with_checkin)
     digest_section_register("alliance.overdue_alerts", digest_overdue_alerts, order=5)
@@ -154,3 +179,4 @@ def register() -> None:
     digest_section_register("alliance.doesnt_fit", digest_doesnt_fit, order=20)
     digest_section_register("alliance.wins", digest_wins, order=30)
     digest_section_register("alliance.alerts", digest_open_alerts, order=40)
+    digest_section_register("alliance.reviews", digest_reviews_due, order=50)

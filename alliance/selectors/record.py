@@ -227,7 +227,7 @@ def decisions_for(*, user: User, patient: Patient) -> QuerySet[Decision]:
         options = options.filter(withdrawn_at__isnull=True, shared_at__isnull=False)
     return (
         _visible(qs, user)
-        .select_related(*BYLINE, "preferred_option", "after_check")
+        .select_related(*BYLINE, "preferred_option", "after_check", "advice_by")
         .prefetch_related(Prefetch("options", queryset=options))
         .order_by("-last_activity_at", "-pk")
     )

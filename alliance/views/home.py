@@ -24,6 +24,7 @@ from alliance.selectors.record import (
     record_counts_annotate,
     record_prompts_for_patient,
 )
+from alliance.selectors.reviews import review_status_annotate
 from alliance.services.news import news_visit_mark
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
@@ -186,6 +187,9 @@ def patient_detail(request, pk):
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user).filter(patient=patient)[:10],
         "note_form": AlertNoteForm(),
         **progress_context(patient=patient, include_clinician=True, invite=False, you="Patient's check-ins"),
-        "record_counts": record_counts_annotate(type(patient).objects.filter(pk=patient.pk)).get(),
+        # The record's counts and whether a step-back review is due, in one query.
+        "record_counts": review_status_annotate(
+            record_counts_annotate(type(patient).objects.filter(pk=patient.pk))
+        ).get(),
     }
     return render(request, "alliance/home/patient_detail.html", context)

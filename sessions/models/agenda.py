@@ -43,6 +43,7 @@ class AgendaSource(models.TextChoices):
     SETBACK = "setback", "A setback"
     ALERT = "alert", "How our sessions are going"
     DECISION = "decision", "A decision"
+    REVIEW = "review", "A step-back review"
 
 
 class AgendaStatus(models.TextChoices):

@@ -15,7 +15,7 @@ def parked_on_a_session_is_carried(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("care_sessions", "0007_news_reminders"),
+        ("care_sessions", "0008_agenda_from_reviews"),
         ("patients", "0004_clinic_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

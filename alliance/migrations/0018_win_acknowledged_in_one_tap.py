@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alliance', '0016_names_without_direction_controls'),
+        ('alliance', '0017_advice_and_step_back_reviews'),
         ('patients', '0004_clinic_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
