@@ -392,6 +392,7 @@ ROWS = [
     # --- clinic admin pages
     Row("patients:people", ADMINS_ONLY),
     Row("patients:clinic-settings", ADMINS_ONLY),
+    Row("patients:urgent-help", SIGNED_IN),
     Row("patients:invite", ADMINS_ONLY),
     Row(
         "patients:person",

@@ -29,7 +29,7 @@ from alliance.services.news import news_visit_mark
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
-from patients.selectors import care_team_for_patient, patient_get, people_for_admin
+from patients.selectors import care_team_for_patient, patient_get, people_for_admin, urgent_help_needs_review
 from patients.services import person_changes
 from sessions.models import SessionStatus
 from sessions.selectors import (
@@ -164,6 +164,7 @@ def _admin_home(request):
     clinicians = [p for p in everyone if p.role == Role.CLINICIAN]
     context = {
         "clinic": request.user.clinic,
+        "urgent_help_needs_review": urgent_help_needs_review(clinic=request.user.clinic),
         "patients": patients,
         "clinicians": clinicians,
         "without_care_team": [p for p in patients if p.is_active and p.care_team_size == 0],

@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from sessions import services
 from sessions.models import AgendaEntry, AgendaItem, PracticeLog, SessionRecord, SessionStatus, WorthRating
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, open_menu
 from tests.factories import CareSessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -166,6 +166,7 @@ def test_patient_reads_the_summary_rates_a_home_plan_item_and_logs_practice(open
     submit_with_enter(alice, alice.get_by_role("link", name="Read the summary and add what you took from it"))
     expect(alice.get_by_text("Try the walk most days.")).to_be_visible()
 
+    open_menu(alice, keyboard=True)
     submit_with_enter(alice, alice.get_by_role("link", name="My home plan"))
     seven = alice.locator(f"#rate-{walk.pk}-7")
     tab_to(alice, alice.locator(f"#rate-{walk.pk}-0"))
@@ -176,6 +177,7 @@ def test_patient_reads_the_summary_rates_a_home_plan_item_and_logs_practice(open
     expect(alice.get_by_text("You rated “Morning walk” 7 out of 10.")).to_be_visible()
     assert WorthRating.objects.get().score == 7
 
+    open_menu(alice, keyboard=True)
     submit_with_enter(alice, alice.get_by_role("link", name="Home", exact=True))
     note = alice.locator(f"#note-{walk.pk}")
     tab_to(alice, note)
@@ -199,6 +201,7 @@ def test_patient_reads_the_summary_rates_a_home_plan_item_and_logs_practice(open
 def test_reminder_pages_and_the_opt_out_are_accessible(open_page, cast):
     alice = open_page()
     log_in(alice, "alice@example.org")
+    open_menu(alice, keyboard=True)
     submit_with_enter(alice, alice.get_by_role("link", name="Reminders", exact=True))
     frequency = alice.get_by_role("radio", name="Every day")
     tab_to(alice, alice.get_by_role("radio", name="Once a week (Mondays)"))
@@ -218,4 +221,5 @@ def test_reminder_pages_and_the_opt_out_are_accessible(open_page, cast):
 
     dave = open_page()
     log_in(dave, "dave@example.org")
+    open_menu(dave, keyboard=True)
     submit_with_enter(dave, dave.get_by_role("link", name="Reminders sent"))
