@@ -129,6 +129,42 @@ def _alice_agenda_item(cast: Cast) -> dict:
     return {"pk": item.pk}
 
 
+def _bob_agenda_item(cast: Cast) -> dict:
+    """An item the clinician raised on alice's agenda: alice may move it, not settle it."""
+    from sessions.services import agenda_item_add
+
+    item = agenda_item_add(
+        patient=cast.alice,
+        text="The walking plan",
+        source="clinician",
+        raised_by=cast.bob.user,
+        care_session=cast.alice_session,
+    )
+    return {"pk": item.pk}
+
+
+def _another_alice_item(cast: Cast) -> dict:
+    from sessions.services import agenda_item_add
+
+    other = agenda_item_add(
+        patient=cast.alice,
+        text="Sleeping badly",
+        source="patient",
+        raised_by=cast.alice.user,
+        care_session=cast.alice_session,
+    )
+    return {"into": other.pk}
+
+
+def _alice_parked_item(cast: Cast) -> dict:
+    from sessions.models import AgendaItem
+    from sessions.services import agenda_item_park
+
+    pk = _alice_agenda_item(cast)["pk"]
+    agenda_item_park(by=cast.alice.user, item=AgendaItem.objects.get(pk=pk))
+    return {"pk": pk}
+
+
 def _alice_recorded_session(cast: Cast) -> dict:
     from sessions.services import session_record_save
 
@@ -614,7 +650,32 @@ ROWS = [
         kwargs=_alice_agenda_item,
         data=lambda cast: {"direction": "up"},
     ),
-    Row("care_sessions:agenda-park", ALICE_CLINICIAN_POST, method="post", kwargs=_alice_agenda_item),
+    # Either side settles the patient's own items; only the care team settles the clinician's.
+    Row("care_sessions:agenda-park", ALICE_PARTNERS_POST, method="post", kwargs=_alice_agenda_item),
+    Row("care_sessions:agenda-park", ALICE_CLINICIAN_POST, method="post", kwargs=_bob_agenda_item),
+    Row("care_sessions:agenda-answered", ALICE_PARTNERS_POST, method="post", kwargs=_alice_agenda_item),
+    Row("care_sessions:agenda-answered", ALICE_CLINICIAN_POST, method="post", kwargs=_bob_agenda_item),
+    Row(
+        "care_sessions:agenda-merge",
+        ALICE_PARTNERS_POST,
+        method="post",
+        kwargs=_alice_agenda_item,
+        data=_another_alice_item,
+    ),
+    Row(
+        "care_sessions:agenda-merge",
+        ALICE_CLINICIAN_POST,
+        method="post",
+        kwargs=_bob_agenda_item,
+        data=_another_alice_item,
+    ),
+    Row(
+        "care_sessions:agenda-bring-back",
+        ALICE_PARTNERS_POST,
+        method="post",
+        kwargs=_alice_parked_item,
+        data=lambda cast: {"to": cast.alice_session.pk},
+    ),
     # --- the prep sheet (issue 13): the patient's version for alice, the clinician's for her care team;
     # the same as a PDF. Her clinic's admin (dave) sees neither (403); anyone else finds nothing (404).
     Row("alliance:prep", ALICE_PARTNERS, kwargs=ALICE_SESSION),

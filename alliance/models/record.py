@@ -307,10 +307,11 @@ class Win(RecordItem):
         ]
         constraints = _constraints(
             models.CheckConstraint(condition=~Q(text__regex=_BLANK), name="win_text_not_blank"),
+            # Acknowledged in one tap: by someone, at a time; the words are optional.
             models.CheckConstraint(
                 condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True, acknowledgement="")
-                | (Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False) & ~Q(acknowledgement__regex=_BLANK)),
-                name="win_acknowledged_with_words",
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="win_acknowledged_by_someone",
             ),
         )
 

@@ -99,22 +99,32 @@ def _some(qs, limit: int = LIST_LIMIT) -> tuple[list, bool]:
 CASELOAD_SECONDS = 30
 
 
-def _clinician_home(request):
-    user = request.user
-    query, page_number = request.GET.get("q", ""), request.GET.get("page", "")
-    local_day = timezone.localdate()
-    key = "caseload:" + ":".join(
+def caseload_cache_key(*, user, query: str, page_number: str, now=None) -> str:
+    """The cache key of a clinician's home as it stands at ``now`` (default: now).
+
+    Whether an alert is overdue changes only at midnight in the clinician's own zone (see
+    ``alerts_overdue_cutoff``), so their local day and the clinic's setting are part of the key:
+    the day an alert turns overdue, the key is new and the page is worked out afresh.
+    """
+    local_day = timezone.localdate(now or timezone.now(), timezone=user.tzinfo)
+    return "caseload:" + ":".join(
         str(part)
         for part in (
             user.pk,
             person_changes(user=user),
             *caseload_identity(user=user),
             local_day,
+            user.clinician.clinic.alert_overdue_days,
             translation.get_language(),
             page_number[:20],
             hashlib.sha256(query.encode()).hexdigest(),
         )
     )
+
+
+def _clinician_home(request):
+    query, page_number = request.GET.get("q", ""), request.GET.get("page", "")
+    key = caseload_cache_key(user=request.user, query=query, page_number=page_number)
     content = cache.get(key)
     if content is None:
         content = render_to_string("alliance/home/_clinician_content.html", _clinician_context(request), request)
