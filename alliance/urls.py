@@ -12,6 +12,7 @@ from alliance.views import (
     prep,
     progress,
     reports,
+    reviews,
     timeline,
 )
 from alliance.views.record import decisions, explanations, goals, hub, items, journal, questions, story
@@ -61,6 +62,8 @@ record_urlpatterns = [
     path("decisions/<int:item>/share/", decisions.decision_share, name="record-decision-share"),
     path("decisions/<int:item>/preference/", decisions.decision_preference, name="record-decision-preference"),
     path("decisions/<int:item>/check/", decisions.decision_check, name="record-decision-check"),
+    path("decisions/<int:item>/advice/", decisions.decision_advice, name="record-decision-advice"),
+    path("decisions/<int:item>/advice/ask/", decisions.decision_advice_ask, name="record-decision-advice-ask"),
     path("story/", story.story, name="record-story"),
     path("story/new/", story.story_new, name="record-story-new"),
     path("story/<int:item>/", story.story_entry, name="record-story-entry"),
@@ -80,6 +83,11 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("patients/<int:pk>/", home.patient_detail, name="patient"),
     path("patients/<int:pk>/record/", include(record_urlpatterns)),
+    path("patients/<int:pk>/reviews/", reviews.reviews, name="reviews"),
+    path("patients/<int:pk>/reviews/ask/", reviews.review_ask, name="review-ask"),
+    path("patients/<int:pk>/reviews/new/", reviews.review_new, name="review-new"),
+    path("patients/<int:pk>/reviews/<int:item>/", reviews.review_detail, name="review"),
+    path("patients/<int:pk>/reviews/<int:item>/reflect/", reviews.review_reflect, name="review-reflect"),
     path("patients/<int:pk>/timeline/", timeline.timeline, name="timeline"),
     path("sessions/<int:pk>/prep/", prep.prep_sheet, name="prep"),
     path("sessions/<int:pk>/prep/prep-sheet.pdf", prep.prep_sheet_pdf, name="prep-pdf"),

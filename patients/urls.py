@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/security/passkeys/<int:pk>/remove/", views.passkey_remove, name="passkey-remove"),
     path("clinic/audit/", audit.audit, name="audit"),
     path("clinic/settings/", views.clinic_settings, name="clinic-settings"),
+    path("urgent-help/", views.urgent_help, name="urgent-help"),
     path("clinic/people/", views.people, name="people"),
     path("clinic/people/invite/", views.invite, name="invite"),
     path("clinic/people/invited/<int:pk>/", views.invitation, name="invitation"),

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from patients.forms import RowChoiceField
 from patients.models import Clinician, Patient, Role
-from sessions.models import EntryOutcome, LedBy, NudgeFrequency, PracticeOutcome, SessionMode, SessionStatus
+from sessions.models import LedBy, NudgeFrequency, PracticeOutcome, SessionMode, SessionStatus
 
 DURATION_CHOICES = [(15, "15 minutes"), (30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90, "1½ hours")]
 
@@ -94,20 +94,13 @@ class AgendaItemForm(forms.Form):
 
 
 class RecordItemForm(forms.Form):
-    """One agenda item in the session record. Its prefix is ``item-<pk>``."""
+    """One agenda item on the one-screen session record. Its prefix is ``item-<pk>``.
 
-    outcome = forms.ChoiceField(
-        label="What happened with this?",
-        choices=EntryOutcome.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Please say whether this was talked about or parked for later."},
-    )
-    led_by = forms.ChoiceField(
-        label="Who led this part?",
-        choices=LedBy.choices,
-        widget=forms.RadioSelect,
-        required=False,
-    )
+    Ticked means talked about. Who led it starts as whoever raised the item and can be changed.
+    """
+
+    talked = forms.BooleanField(label="We talked about this", required=False)
+    led_by = forms.ChoiceField(label="Who led it", choices=LedBy.choices, required=False)
     agreed = forms.CharField(
         label="What you agreed (the patient will see this)",
         required=False,
@@ -119,11 +112,16 @@ class RecordItemForm(forms.Form):
     def __init__(self, *args, item, **kwargs):
         super().__init__(*args, **kwargs)
         self.item = item
+        self.fields["talked"].label = item.text
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("outcome") == EntryOutcome.DISCUSSED and not cleaned.get("led_by"):
+        if cleaned.get("talked") and not cleaned.get("led_by"):
             self.add_error("led_by", "Please say who led this part: the patient, you, or both together.")
+        if not cleaned.get("talked") and (cleaned.get("agreed") or "").strip():
+            self.add_error(
+                "agreed", "You wrote what was agreed: please tick this item as talked about, or clear the words."
+            )
         return cleaned
 
 

@@ -14,6 +14,7 @@ from patients.selectors import caseload_for_clinician, patients_for_user, scoped
 from sessions.models import (
     AgendaEntry,
     AgendaItem,
+    AgendaSource,
     AgendaStatus,
     CareSession,
     EntryOutcome,
@@ -98,33 +99,145 @@ def caseload_with_next_session(*, user: User) -> QuerySet[Patient]:
 # --- The shared agenda and the session record ------------------------------------------------
 
 
+# A rough time per item, by where it came from: enough to see whether an agenda fits its appointment,
+# not a schedule. A question or a note is usually quick; a setback, a passage of the story, an
+# explanation or how the sessions are going takes a real conversation; a decision or a step-back
+# review takes longest.
+MINUTES_BY_SOURCE = {
+    AgendaSource.PATIENT: 5,
+    AgendaSource.CLINICIAN: 5,
+    AgendaSource.QUESTION: 5,
+    AgendaSource.CHECKIN_NOTE: 5,
+    AgendaSource.STORY: 10,
+    AgendaSource.EXPLANATION: 10,
+    AgendaSource.SETBACK: 10,
+    AgendaSource.ALERT: 10,
+    AgendaSource.DECISION: 15,
+    AgendaSource.REVIEW: 15,
+}
+# Saying hello, the check-in, and agreeing next steps at the end, whatever is on the agenda.
+SETTLING_MINUTES = 10
+
+
+def agenda_item_minutes(item: AgendaItem) -> int:
+    """The rough minutes an item takes to talk about (``MINUTES_BY_SOURCE``; items merged into it add none)."""
+    return MINUTES_BY_SOURCE.get(item.source, 5)
+
+
+@dataclass(frozen=True)
+class AgendaFit:
+    """Whether the open items fit the appointment: minutes needed (with ``SETTLING_MINUTES``) and
+    available (its length), and, when they don't fit, the items the viewer might park to make them
+    fit: from the bottom of the agreed order up, only items the viewer may park (the patient: their
+    own). Only ever a suggestion: nothing is parked unless someone presses the button."""
+
+    minutes_needed: int
+    minutes_available: int
+    suggestions: list[AgendaItem]
+
+    @property
+    def fits(self) -> bool:
+        return self.minutes_needed <= self.minutes_available
+
+    @property
+    def over_by(self) -> int:
+        return max(0, self.minutes_needed - self.minutes_available)
+
+
+def agenda_fit(*, care_session: CareSession, items: list[AgendaItem]) -> AgendaFit:
+    """``items`` carry ``may_settle`` (as ``agenda_for_session`` sets it for the person looking)."""
+    needed = SETTLING_MINUTES + sum(agenda_item_minutes(item) for item in items)
+    available = care_session.duration_minutes
+    suggestions: list[AgendaItem] = []
+    if needed > available:
+        remaining = needed
+        for item in (item for item in reversed(items) if item.may_settle):
+            if remaining <= available:
+                break
+            suggestions.append(item)
+            remaining -= agenda_item_minutes(item)
+    return AgendaFit(minutes_needed=needed, minutes_available=available, suggestions=suggestions)
+
+
 @dataclass(frozen=True)
 class SessionAgenda:
-    """Everything the agenda page shows for one session, read in a fixed number of queries."""
+    """Everything the agenda page shows for one session, read in a fixed number of queries.
+
+    ``active`` are the open items in order, ``answered`` those marked answered already; each carries
+    ``merged`` (the items marked "same as" it), ``is_patients`` (the patient raised it), ``may_settle``
+    (the person looking may mark it answered, same as, or park it) and ``minutes``. ``parked`` is the
+    patient's parked list (when asked for); ``parked_here`` and ``discussed`` are this session's entries.
+    """
 
     active: list[AgendaItem]
+    answered: list[AgendaItem]
+    parked: list[AgendaItem]
     parked_here: list[AgendaEntry]
     discussed: list[AgendaEntry]
     record: SessionRecord | None
+    fit: AgendaFit
 
 
-def agenda_for_session(*, care_session: CareSession) -> SessionAgenda:
-    active = list(
-        AgendaItem.objects.filter(care_session=care_session, status__in=(AgendaStatus.OPEN, AgendaStatus.PARKED))
-        .select_related("raised_by", "parked_from")
+def agenda_for_session(
+    *, care_session: CareSession, viewer: User | None = None, with_parked: bool = False
+) -> SessionAgenda:
+    """The agenda of ``care_session`` as ``viewer`` sees it (someone the session's selector let in).
+
+    The clinician may settle every item; the patient only their own. ``parked`` is read only
+    ``with_parked`` (the agenda page shows it; a summary of the agenda need not).
+    """
+    clinician_view = viewer is not None and viewer.role == Role.CLINICIAN
+
+    def mark(item: AgendaItem) -> AgendaItem:
+        patient_user_id = item.patient.user_id
+        item.is_patients = item.raised_by_id is not None and item.raised_by_id == patient_user_id
+        item.may_settle = clinician_view or (viewer is not None and viewer.pk == patient_user_id and item.is_patients)
+        item.minutes = agenda_item_minutes(item)
+        item.merged = []
+        return item
+
+    on_session = [
+        mark(item)
+        for item in AgendaItem.objects.filter(
+            care_session=care_session, status__in=(AgendaStatus.OPEN, AgendaStatus.ANSWERED)
+        )
+        .select_related("raised_by", "parked_from", "marked_by", "patient")
         .order_by("position", "created_at", "pk")
+    ]
+    parked = (
+        [
+            mark(item)
+            for item in AgendaItem.objects.filter(patient_id=care_session.patient_id, status=AgendaStatus.PARKED)
+            .select_related("raised_by", "parked_from", "marked_by", "patient")
+            .order_by("-marked_at", "-pk")
+        ]
+        if with_parked
+        else []
     )
     entries = list(
         AgendaEntry.objects.filter(care_session=care_session)
-        .select_related("agenda_item__raised_by", "agenda_item__care_session")
+        .select_related("agenda_item__raised_by", "agenda_item__care_session", "agenda_item__patient")
         .order_by("agenda_item__position", "pk")
     )
+    hosts = {item.pk: item for item in on_session}
+    for entry in entries:
+        hosts.setdefault(entry.agenda_item_id, mark(entry.agenda_item))
+    for child in (
+        AgendaItem.objects.filter(merged_into__in=list(hosts), status=AgendaStatus.MERGED)
+        .select_related("raised_by", "marked_by")
+        .order_by("created_at", "pk")
+    ):
+        hosts[child.merged_into_id].merged.append(child)
     record = SessionRecord.objects.filter(care_session=care_session).select_related("written_by").first()
+    active = [item for item in on_session if item.status == AgendaStatus.OPEN]
     return SessionAgenda(
         active=active,
+        answered=[item for item in on_session if item.status == AgendaStatus.ANSWERED],
+        parked=parked,
         parked_here=[e for e in entries if e.outcome == EntryOutcome.PARKED],
         discussed=[e for e in entries if e.outcome == EntryOutcome.DISCUSSED],
         record=record,
+        fit=agenda_fit(care_session=care_session, items=active),
     )
 
 
@@ -139,11 +252,9 @@ def agenda_item_get(*, user: User, pk) -> AgendaItem:
 
 
 def agenda_waiting_for_patient(*, patient: Patient) -> list[AgendaItem]:
-    """Items waiting for a session to be booked."""
+    """Items waiting for a session to be booked (parked items wait in the parked list instead)."""
     return list(
-        AgendaItem.objects.filter(
-            patient=patient, care_session__isnull=True, status__in=(AgendaStatus.OPEN, AgendaStatus.PARKED)
-        )
+        AgendaItem.objects.filter(patient=patient, care_session__isnull=True, status=AgendaStatus.OPEN)
         .select_related("raised_by", "parked_from")
         .order_by("created_at", "pk")
     )

@@ -17,6 +17,9 @@ urlpatterns = [
     path("<int:pk>/takeaway/", agenda.session_takeaway, name="takeaway"),
     path("agenda-items/<int:pk>/move/", agenda.agenda_move, name="agenda-move"),
     path("agenda-items/<int:pk>/park/", agenda.agenda_park, name="agenda-park"),
+    path("agenda-items/<int:pk>/answered/", agenda.agenda_answer, name="agenda-answered"),
+    path("agenda-items/<int:pk>/same-as/", agenda.agenda_merge, name="agenda-merge"),
+    path("agenda-items/<int:pk>/bring-back/", agenda.agenda_bring_back, name="agenda-bring-back"),
     # home plans
     path("patients/<int:pk>/plan/", plans.plan, name="plan"),
     path("patients/<int:pk>/plan/versions/", plans.plan_versions, name="plan-versions"),

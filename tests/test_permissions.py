@@ -135,6 +135,42 @@ def _alice_agenda_item(cast: Cast) -> dict:
     return {"pk": item.pk}
 
 
+def _bob_agenda_item(cast: Cast) -> dict:
+    """An item the clinician raised on alice's agenda: alice may move it, not settle it."""
+    from sessions.services import agenda_item_add
+
+    item = agenda_item_add(
+        patient=cast.alice,
+        text="The walking plan",
+        source="clinician",
+        raised_by=cast.bob.user,
+        care_session=cast.alice_session,
+    )
+    return {"pk": item.pk}
+
+
+def _another_alice_item(cast: Cast) -> dict:
+    from sessions.services import agenda_item_add
+
+    other = agenda_item_add(
+        patient=cast.alice,
+        text="Sleeping badly",
+        source="patient",
+        raised_by=cast.alice.user,
+        care_session=cast.alice_session,
+    )
+    return {"into": other.pk}
+
+
+def _alice_parked_item(cast: Cast) -> dict:
+    from sessions.models import AgendaItem
+    from sessions.services import agenda_item_park
+
+    pk = _alice_agenda_item(cast)["pk"]
+    agenda_item_park(by=cast.alice.user, item=AgendaItem.objects.get(pk=pk))
+    return {"pk": pk}
+
+
 def _alice_recorded_session(cast: Cast) -> dict:
     from sessions.services import session_record_save
 
@@ -362,6 +398,7 @@ ROWS = [
     # --- clinic admin pages
     Row("patients:people", ADMINS_ONLY),
     Row("patients:clinic-settings", ADMINS_ONLY),
+    Row("patients:urgent-help", SIGNED_IN),
     Row("patients:invite", ADMINS_ONLY),
     Row(
         "patients:person",
@@ -561,6 +598,20 @@ ROWS = [
         kwargs=lambda cast: _rec(cast, rh.decided(cast)),
         data=lambda cast: {"had_a_say": "4", "understood_options": "4", "told_downsides": "4"},
     ),
+    # The clinician's own view, after the balanced options (issue 14)
+    Row(
+        "alliance:record-decision-advice",
+        RECORD_CLINICIAN_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.decision(cast, share=True)),
+        data=lambda cast: {"advice": "Try rehab first.", "reasons": "Fewer risks.", "would_change": "No progress."},
+    ),
+    Row(
+        "alliance:record-decision-advice-ask",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.decision(cast, share=True)),
+    ),
     Row("alliance:record-story", RECORD_READ, kwargs=ALICE),
     Row("alliance:record-story-new", RECORD_PATIENT_ONLY, kwargs=ALICE),
     Row("alliance:record-story-entry", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.story(cast))),
@@ -612,7 +663,32 @@ ROWS = [
         kwargs=_alice_agenda_item,
         data=lambda cast: {"direction": "up"},
     ),
-    Row("care_sessions:agenda-park", ALICE_CLINICIAN_POST, method="post", kwargs=_alice_agenda_item),
+    # Either side settles the patient's own items; only the care team settles the clinician's.
+    Row("care_sessions:agenda-park", ALICE_PARTNERS_POST, method="post", kwargs=_alice_agenda_item),
+    Row("care_sessions:agenda-park", ALICE_CLINICIAN_POST, method="post", kwargs=_bob_agenda_item),
+    Row("care_sessions:agenda-answered", ALICE_PARTNERS_POST, method="post", kwargs=_alice_agenda_item),
+    Row("care_sessions:agenda-answered", ALICE_CLINICIAN_POST, method="post", kwargs=_bob_agenda_item),
+    Row(
+        "care_sessions:agenda-merge",
+        ALICE_PARTNERS_POST,
+        method="post",
+        kwargs=_alice_agenda_item,
+        data=_another_alice_item,
+    ),
+    Row(
+        "care_sessions:agenda-merge",
+        ALICE_CLINICIAN_POST,
+        method="post",
+        kwargs=_bob_agenda_item,
+        data=_another_alice_item,
+    ),
+    Row(
+        "care_sessions:agenda-bring-back",
+        ALICE_PARTNERS_POST,
+        method="post",
+        kwargs=_alice_parked_item,
+        data=lambda cast: {"to": cast.alice_session.pk},
+    ),
     # --- the prep sheet (issue 13): the patient's version for alice, the clinician's for her care team;
     # the same as a PDF. Her clinic's admin (dave) sees neither (403); anyone else finds nothing (404).
     Row("alliance:prep", ALICE_PARTNERS, kwargs=ALICE_SESSION),
@@ -700,6 +776,18 @@ ROWS = [
         "alliance:access-copy",
         {"anonymous": 302, "alice": 200, "frank": 404, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
         kwargs=lambda cast: _alice_access_request(cast, release=True),
+    ),
+    # Step-back reviews (issue 14): the patient and her care team; the admin sees counts, not contents
+    Row("alliance:reviews", RECORD_READ, kwargs=ALICE),
+    Row("alliance:review-ask", RECORD_BOTH_POST, method="post", kwargs=ALICE),
+    Row("alliance:review-new", RECORD_CLINICIAN_ONLY, kwargs=ALICE),
+    Row("alliance:review", RECORD_READ, kwargs=lambda cast: _rec(cast, rh.review(cast))),
+    Row(
+        "alliance:review-reflect",
+        RECORD_PATIENT_POST,
+        method="post",
+        kwargs=lambda cast: _rec(cast, rh.review(cast)),
+        data=lambda cast: {"reflection": "Mostly right.", "disagree": ""},
     ),
     Row("alliance:my-data", PATIENTS_ONLY),
     Row("alliance:my-data-json", PATIENTS_ONLY),

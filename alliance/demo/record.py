@@ -2,7 +2,8 @@
 
 patient1 (with clinician1) has the full picture: a "silly" question answered and one still
 unclear, goals with a trend, wins (some acknowledged) and setbacks, an explanation answered
-"doesn't fit", an options decision with its check, and story entries with a marked passage.
+"doesn't fit", an options decision with the clinician's own view and the check, a step-back
+review with patient1's answer, and story entries with a marked passage.
 patient2 (with clinician2) has things waiting for their clinician; everyone else has a goal and a
 win or two. A patient whose record already has anything in it is left alone, so the step is
 idempotent.
@@ -18,11 +19,13 @@ from alliance.models import (
     Question,
     QuestionRoute,
     Setback,
+    StepBackReview,
     StoryTopic,
     Win,
 )
 from alliance.models.record import RecordItem
 from alliance.services import record as svc
+from alliance.services.reviews import review_reflect, review_write
 from patients.models import Patient
 
 
@@ -193,6 +196,15 @@ def _full_record(ctx, patient: Patient, clinician) -> None:
             uncertainties=uncertainties,
         )
     svc.decision_share(decision=decision, by=them)
+    svc.decision_advice_give(
+        decision=decision,
+        by=them,
+        advice="I would try the 12-week strengthening programme first, and keep surgery for later if it's needed.",
+        reasons="For knees like yours the programme does as well as surgery for most people, without the recovery "
+        "time, and it leaves every other option open.",
+        would_change="If your knee locks or gives way, or the programme has done nothing by week 12, I'd think "
+        "again about surgery.",
+    )
     rehab = decision.options.get(title__startswith="A 12-week")
     svc.decision_preference_record(
         decision=decision,
@@ -210,6 +222,25 @@ def _full_record(ctx, patient: Patient, clinician) -> None:
         comment="I liked seeing the surgery downsides written down.",
     )
     _ago(ctx, decision, 18)
+
+    review = review_write(
+        patient=patient,
+        by=them,
+        what_changed="You're walking to the shops most days now, and you've had more good evenings than in the spring.",
+        what_hasnt="Mornings are still stiff and sore, and a long day at work still costs you the evening after.",
+        going_on="Your body is getting stronger, but your nervous system still turns the volume up when you're tired.",
+        try_next="Pacing the working day, and a short wind-down routine before bed. Let's look again in six weeks.",
+    )
+    review_reflect(
+        review=review,
+        by=me,
+        reflection="That's fair. It helps to see that the walking has come on.",
+        disagree="I think the mornings matter more than the evenings.",
+    )
+    StepBackReview.objects.filter(pk=review.pk).update(
+        written_at=ctx.at(6, staff=True, key=("StepBackReview", review.pk)),
+        reflected_at=ctx.at(5, staff=False, key=("StepBackReview reflected", review.pk)),
+    )
 
     history = svc.story_add(
         patient=patient,

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from patients.models import CareTeamMembership, Clinic, ClinicAdmin, Clinician, Patient, Profession, User
 from patients.services import totp_device_enrol
+from patients.urgent_help import urgent_help_demo_text
 from sessions.models import CareSession, SessionMode, SessionStatus
 
 FIRST_CLINIC = "Riverside Pain Service"
@@ -151,6 +152,12 @@ def seed_people(ctx: DemoContext) -> None:
     first, _ = Clinic.objects.get_or_create(name=FIRST_CLINIC, defaults={"timezone": "Europe/London"})
     second, _ = Clinic.objects.get_or_create(name=SECOND_CLINIC, defaults={"timezone": "Europe/London"})
     ctx.clinics = {"first": first, "second": second}
+    # A starting urgent-help text for each (Ofcom's drama numbers, which ring nobody), left unreviewed
+    # so the admin's home page asks them to check it. A text an admin has saved is never replaced.
+    for clinic, phone in ((first, "01632 960 123"), (second, "01632 960 456")):
+        if not clinic.urgent_help and clinic.urgent_help_reviewed_at is None:
+            clinic.urgent_help = urgent_help_demo_text(clinic_name=clinic.name, phone=phone)
+            clinic.save(update_fields=["urgent_help"])
 
     ClinicAdmin.objects.get_or_create(user=_person(ctx, "admin@demo.test", "Dawn Okafor"), defaults={"clinic": first})
     clinicians = []

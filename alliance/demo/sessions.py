@@ -186,19 +186,24 @@ def _next_agenda(ctx, patient, rng) -> None:
             source=AgendaSource.CLINICIAN,
             raised_by=upcoming.clinician.user,
             position=start + 1,
+            # Not reached last time, so carried over once.
+            times_carried=1 if last_done is not None else 0,
         ),
     ]
     if last_done is not None:
         rows.append(
+            # Parked by the patient at the last session: in their parked list, ready to bring back.
             AgendaItem(
                 patient=patient,
-                care_session=upcoming,
+                care_session=None,
                 text="Talking to my family about what pain is like for me",
                 source=AgendaSource.PATIENT,
                 raised_by=patient.user,
                 status=AgendaStatus.PARKED,
                 parked_from=last_done,
-                position=start + 2,
+                marked_by=patient.user,
+                marked_at=last_done.starts_at,
+                position=0,
             )
         )
     created = AgendaItem.objects.bulk_create(rows)

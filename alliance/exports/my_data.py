@@ -61,6 +61,7 @@ from alliance.models import (
     RecordVisit,
     Response,
     Setback,
+    StepBackReview,
     StoryEntry,
     StoryPassage,
     StoryReflection,
@@ -311,6 +312,12 @@ include(
     title="What your clinician heard",
     about="Their summaries of your story, and your replies.",
     patient="entry__patient",
+)
+include(
+    StepBackReview,
+    title="Step-back reviews",
+    about="Your clinician's reviews of how things were going, the figures beside them, and your answers.",
+    patient="patient",
 )
 include(
     RecordRevision,

@@ -188,7 +188,7 @@ class WinForm(forms.Form):
 
 
 class AcknowledgeForm(forms.Form):
-    reply = textfield("A short reply", required="Please write a short reply to go with it.", rows=2)
+    reply = textfield("A few words to go with it (optional)", rows=2)
 
 
 class SetbackForm(forms.Form):
@@ -265,6 +265,21 @@ class OptionForm(forms.Form):
     uncertainties = textfield("What is uncertain (optional)", rows=3, help_text="One per line.")
 
 
+class AdviceForm(forms.Form):
+    advice = textfield(
+        "If you were my family, I would…",
+        required="Please say what you would do if this were your family.",
+        rows=3,
+        help_text="Your own honest view, in your own words. It is shown apart from the options, as yours.",
+    )
+    reasons = textfield("My reasons", required="Please give your reasons, so they can weigh them.", rows=3)
+    would_change = textfield(
+        "What would change my mind",
+        required="Please say what would change your mind. It shows this is a view, not the only answer.",
+        rows=3,
+    )
+
+
 class PreferenceForm(forms.Form):
     what_matters = textfield(
         "What matters most to you in this decision?",
@@ -315,13 +330,39 @@ class StoryForm(forms.Form):
 
 
 class PassageForm(forms.Form):
-    quote = textfield(
-        "The words you'd like to talk about",
-        required="Please copy the words you'd like to talk about.",
-        rows=3,
-        help_text="Copy them exactly from the entry. They go on the next appointment's agenda.",
+    """A passage picked out of a story entry: the words selected on the page (``quote``, filled by the
+    page's script from the selection) or, without a script, one of the entry's ``sentences`` chosen
+    from a list. Never retyped. ``cleaned_data`` gives ``quote`` and ``note``."""
+
+    quote = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    sentence = forms.TypedChoiceField(
+        label="Or choose a sentence",
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="It goes on the next appointment's agenda.",
+        error_messages={"invalid_choice": "That sentence isn't in this entry. Please choose one from the list."},
     )
     note = textfield("Why they stood out (optional, the patient sees this)", rows=2)
+
+    def __init__(self, *args, sentences: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sentences = sentences
+        self.fields["sentence"].choices = [("", "Choose a sentence…")] + [
+            (index, text if len(text) <= 90 else text[:89] + "…") for index, text in enumerate(sentences)
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        selected = (cleaned.get("quote") or "").strip()
+        index = cleaned.get("sentence")
+        if not selected and index is not None:
+            selected = self.sentences[index]
+        if not selected and not self.errors:
+            self.add_error("sentence", "Please select the words in the entry above, or choose a sentence here.")
+        cleaned["quote"] = selected
+        cleaned.pop("sentence", None)
+        return cleaned
 
 
 class ReflectForm(forms.Form):

@@ -282,6 +282,17 @@ def score(definition: dict, answers: Mapping[str, int | None]) -> Score:
     return Score(total=total, subscales=subscales, answered=len(scored), missing=missing)
 
 
+def minimal_important_difference(low: Decimal, high: Decimal) -> Decimal:
+    """The smallest change in a total worth calling a change: a tenth of its range.
+
+    On the pain check's 0–10 average that is 1 point, the figure usually taken as its minimal
+    important difference; on the alliance check-in's 0–40 total, 4 points; on a goal's 0–10
+    rating, 1 point, and on the −2 to +2 goal-attainment scale any step. A change smaller than
+    this is within the everyday ups and downs of the measure, never an improvement or a decline.
+    """
+    return (Decimal(high) - Decimal(low)) / 10
+
+
 def total_range(definition: dict) -> tuple[Decimal, Decimal]:
     """The lowest and highest total this instrument can give."""
     low, high = definition["scale"]["min"], definition["scale"]["max"]

@@ -51,8 +51,10 @@ from alliance.models.record import (
     StoryTopic,
     Win,
 )
+from alliance.models.reviews import REVIEW_PARTS, StepBackReview
 
 __all__ = [
+    "REVIEW_PARTS",
     "AccessDecision",
     "AccessEventKind",
     "AccessRequest",
@@ -101,6 +103,7 @@ __all__ = [
     "Respondent",
     "Response",
     "Setback",
+    "StepBackReview",
     "StoryEntry",
     "StoryPassage",
     "StoryReflection",

@@ -28,6 +28,8 @@ class NewsKind(models.TextChoices):
     EXPLANATION = "explanation", "An explanation, new or revised"
     PLAN_ITEM = "plan_item", "Something new in your home plan"
     SESSION_RECORD = "session_record", "What you agreed in a session"
+    ADVICE = "advice", "Your clinician's own view on a decision"
+    REVIEW = "review", "A step-back review"
 
 
 class NewsSeen(models.Model):

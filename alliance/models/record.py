@@ -307,10 +307,11 @@ class Win(RecordItem):
         ]
         constraints = _constraints(
             models.CheckConstraint(condition=~Q(text__regex=_BLANK), name="win_text_not_blank"),
+            # Acknowledged in one tap: by someone, at a time; the words are optional.
             models.CheckConstraint(
                 condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True, acknowledgement="")
-                | (Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False) & ~Q(acknowledgement__regex=_BLANK)),
-                name="win_acknowledged_with_words",
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="win_acknowledged_by_someone",
             ),
         )
 
@@ -482,6 +483,14 @@ class Decision(RecordItem):
     preferred_option = models.ForeignKey("Option", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     preference_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The clinician's own view, "if you were my family", kept apart from the balanced options and
+    # only ever given after they were shared (the service checks, and so does the database).
+    advice = models.TextField("if you were my family, I would…", max_length=2000, blank=True)
+    advice_reasons = models.TextField("my reasons", max_length=2000, blank=True)
+    advice_would_change = models.TextField("what would change my mind", max_length=2000, blank=True)
+    advice_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    advice_at = models.DateTimeField(null=True, blank=True)
+    advice_asked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(RecordItem.Meta):
         indexes = [models.Index(fields=["patient", "last_activity_at"], name="decision_patient_activity")]
@@ -501,10 +510,29 @@ class Decision(RecordItem):
                 | Q(preferred_option__isnull=False),
                 name="decision_preference_names_an_option",
             ),
+            models.CheckConstraint(
+                condition=Q(advice_at__isnull=True, advice_by__isnull=True, advice="")
+                | (
+                    Q(advice_at__isnull=False, advice_by__isnull=False, shared_at__isnull=False)
+                    & ~Q(advice__regex=_BLANK)
+                    & ~Q(advice_reasons__regex=_BLANK)
+                    & ~Q(advice_would_change__regex=_BLANK)
+                ),
+                name="decision_advice_after_sharing_with_reasons",
+            ),
+            models.CheckConstraint(
+                condition=Q(advice_asked_at__isnull=True) | Q(shared_at__isnull=False),
+                name="decision_advice_asked_after_sharing",
+            ),
         )
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def has_advice(self) -> bool:
+        """The clinician's own view is there to show: given, and the options were shared first."""
+        return self.advice_at is not None and self.shared_at is not None
 
 
 BALANCE_RULE = (

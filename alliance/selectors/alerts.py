@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, tzinfo
+
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from alliance.models import Alert, Purpose, Respondent, Response
-from patients.models import Patient, Role, User
+from patients.models import Clinic, Patient, Role, User
 from patients.selectors import patients_for_user
+
+
+def alerts_overdue_cutoff(*, clinic: Clinic, zone: tzinfo, now: datetime | None = None) -> datetime:
+    """Alerts raised before this moment, and neither acknowledged nor resolved, are overdue.
+
+    Counted in whole days in the clinician's zone: with ``clinic.alert_overdue_days`` of 2, an alert
+    raised on Monday is overdue from the start of Wednesday. So being overdue only ever changes at
+    midnight, and a page kept for the day (the caseload's cache) is never wrong about it.
+    """
+    local = timezone.localtime(now or timezone.now(), zone)
+    start_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start_of_today - timedelta(days=clinic.alert_overdue_days - 1)
+
+
+def alerts_overdue(alerts: QuerySet[Alert], *, cutoff: datetime) -> QuerySet[Alert]:
+    """Of ``alerts``, those nobody has acknowledged or resolved and raised before ``cutoff``."""
+    return alerts.filter(resolved_at__isnull=True, acknowledged_at__isnull=True, raised_at__lt=cutoff)
 
 
 def alerts_for_user(*, user: User) -> QuerySet[Alert]:

@@ -22,8 +22,9 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterR
 from django.utils import timezone
 
 from alliance.models import Alert
-from alliance.selectors.alerts import caseload_annotate_alliance
+from alliance.selectors.alerts import alerts_overdue, alerts_overdue_cutoff, caseload_annotate_alliance
 from alliance.selectors.record import record_attention_sets
+from alliance.selectors.reviews import review_status_annotate
 from patients.models import CareTeamMembership, Patient, User
 from sessions.models import CareSession, SessionStatus
 from sessions.selectors import caseload_with_next_session
@@ -32,8 +33,9 @@ PER_PAGE = 25
 QUERY_MAX_LENGTH = 100
 QUERY_MAX_WORDS = 5
 
-# Why a patient comes first, in the order the page names the reasons.
-REASONS = ("alerts", "questions", "fits", "wins", "today")
+# Why a patient comes first, in the order the page names the reasons. An overdue alert (one nobody
+# has acknowledged within the clinic's ``alert_overdue_days``) puts the patient at the very top.
+REASONS = ("overdue", "alerts", "questions", "fits", "wins", "today")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ def _appointments_today(user: User, **patient):
 def _attention_flags(*, user: User) -> dict[str, Q]:
     """For each reason, the condition "this patient has it", over the clinician's own patients."""
     mine = CareTeamMembership.objects.filter(clinician=user.clinician).values("patient_id")
+    cutoff = alerts_overdue_cutoff(clinic=user.clinician.clinic, zone=user.tzinfo)
     sets = {
+        "overdue": alerts_overdue(Alert.objects.filter(patient__in=mine), cutoff=cutoff).values("patient_id"),
         "alerts": Alert.objects.filter(patient__in=mine, resolved_at__isnull=True).values("patient_id"),
         **record_attention_sets(patients=mine),
         "today": _appointments_today(user, patient__in=mine).values("patient_id"),
@@ -120,7 +124,9 @@ def caseload_page(*, user: User, query: str = "", page=1) -> CaseloadPage:
     ``query`` keeps the names that contain every word of it. ``page`` may be anything a URL holds:
     past the end gives the last page, anything that is not a number the first. Each patient on the
     page carries ``is_<reason>`` for each of ``REASONS``, ``needs_attention``, ``open_alerts``, the
-    next appointment, the latest alliance check-in and ``care_team_names``. Two queries, whatever
+    next appointment, the latest alliance check-in, ``care_team_names`` and ``review_due`` (a step-back
+    review is due: see ``alliance.selectors.reviews``); a patient with an overdue alert comes before
+    everyone else. Two queries, whatever
     the caseload's size: the counts, and the page's patients with everything their rows show.
     """
     query, clipped = caseload_query_clean(query)
@@ -141,7 +147,7 @@ def caseload_page(*, user: User, query: str = "", page=1) -> CaseloadPage:
     # The details are in the select list: with ORDER BY ... LIMIT, PostgreSQL works them out after
     # sorting, for the page's rows only. The sort key refers to the flags' columns (ORDER BY n).
     listed = (
-        caseload_annotate_alliance(caseload)
+        review_status_annotate(caseload_annotate_alliance(caseload))
         .annotate(
             care_team_names=Subquery(team),
             **{f"is_{reason}": ExpressionWrapper(flag, output_field=BooleanField()) for reason, flag in flags.items()},
@@ -152,7 +158,7 @@ def caseload_page(*, user: User, query: str = "", page=1) -> CaseloadPage:
             )
         )
         .filter(matches)
-        .order_by("-needs_attention", "user__full_name", "pk")
+        .order_by("-is_overdue", "-needs_attention", "user__full_name", "pk")
     )
     paginator = _CountedPaginator(listed, PER_PAGE, count=totals["matching"])
     current = paginator.get_page(page)

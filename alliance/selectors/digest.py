@@ -45,6 +45,37 @@ def digest_open_alerts(*, clinician: Clinician, since: datetime, now: datetime) 
     return DigestSection(title="Conversations to open (alliance alerts)", lines=lines, new=new)
 
 
+def digest_overdue_alerts(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    """Alerts nobody has acknowledged within the clinic's ``alert_overdue_days``, first in the digest.
+
+    One line per patient ("Name: 1 overdue alert"); ``new`` counts those that became overdue since
+    the last digest, so an alert turning overdue is reason enough to send one.
+    """
+    from alliance.models import Alert
+    from alliance.selectors.alerts import alerts_overdue, alerts_overdue_cutoff
+
+    zone = clinician.user.tzinfo
+    cutoff = alerts_overdue_cutoff(clinic=clinician.clinic, zone=zone, now=now)
+    rows = list(
+        alerts_overdue(Alert.objects.filter(**_caseload(clinician)), cutoff=cutoff)
+        .values_list("patient__user__full_name", "raised_at")
+        .order_by()
+    )
+    if not rows:
+        return None
+    became_overdue_after = alerts_overdue_cutoff(clinic=clinician.clinic, zone=zone, now=since)
+    by_patient: dict[str, int] = {}
+    for name, _ in rows:
+        by_patient[name] = by_patient.get(name, 0) + 1
+    lines = [f"{name}: {count} overdue alert{'s' if count != 1 else ''}" for name, count in sorted(by_patient.items())]
+    days = clinician.clinic.alert_overdue_days
+    return DigestSection(
+        title=f"Overdue: alerts not acknowledged within {days} day{'s' if days != 1 else ''}",
+        lines=lines,
+        new=sum(1 for _, raised_at in rows if raised_at >= became_overdue_after),
+    )
+
+
 def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: tuple[str, str]) -> tuple[list[str], int]:
     """("Name", when) rows → one line per patient: "Name: 2 questions (1 new)", and the count of new."""
     by_patient: dict[str, list[datetime]] = {}
@@ -116,9 +147,36 @@ def digest_wins(*, clinician: Clinician, since: datetime, now: datetime) -> Dige
     return DigestSection(title="Wins to acknowledge", lines=lines, new=new)
 
 
+def digest_reviews_due(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
+    """Patients for whom a step-back review is due: asked for, or the clinic's number of sessions since the last."""
+    from alliance.models import StepBackReview
+    from alliance.selectors.reviews import review_status_annotate
+    from patients.models import Patient
+
+    rows = list(
+        review_status_annotate(
+            Patient.objects.filter(care_team__clinician=clinician, clinic_id=clinician.clinic_id, user__is_active=True)
+        )
+        .filter(review_due=True)
+        .order_by("user__full_name", "pk")
+        .values_list("user__full_name", "review_asked", "sessions_since_review")
+    )
+    if not rows:
+        return None
+    lines = [
+        f"{name}: " + ("asked for" if asked else f"{count} sessions since the last one") for name, asked, count in rows
+    ]
+    # A review asked for since the last digest is news; one due by the count of sessions rides
+    # along with the next digest sent, rather than sending one every day by itself.
+    new = StepBackReview.objects.filter(**_caseload(clinician), written_at__isnull=True, asked_at__gte=since).count()
+    return DigestSection(title="Step-back reviews to write", lines=lines, new=new)
+
+
 def register() -> None:
     checked_in_provider_register("alliance.checkins", care_sessions_with_checkin)
+    digest_section_register("alliance.overdue_alerts", digest_overdue_alerts, order=5)
     digest_section_register("alliance.questions", digest_questions, order=10)
     digest_section_register("alliance.doesnt_fit", digest_doesnt_fit, order=20)
     digest_section_register("alliance.wins", digest_wins, order=30)
     digest_section_register("alliance.alerts", digest_open_alerts, order=40)
+    digest_section_register("alliance.reviews", digest_reviews_due, order=50)

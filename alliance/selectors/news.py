@@ -48,6 +48,7 @@ from alliance.models import (
     RecordSection,
     RecordVisit,
     ReplyKind,
+    StepBackReview,
     StoryReflection,
     Win,
 )
@@ -155,6 +156,25 @@ def _sources() -> list[_Source]:
             link="pk",
         ),
         _Source(
+            NewsKind.ADVICE,
+            Decision.objects.filter(advice_at__isnull=False, withdrawn_at__isnull=True),
+            patient="patient",
+            at="advice_at",
+            by="advice_by",
+            title=F("title"),
+            link="pk",
+            section=RecordSection.DECISIONS,
+        ),
+        _Source(
+            NewsKind.REVIEW,
+            StepBackReview.objects.filter(written_at__isnull=False),
+            patient="patient",
+            at="written_at",
+            by="written_by",
+            title=Value(""),
+            link="pk",
+        ),
+        _Source(
             NewsKind.SESSION_RECORD,
             SessionRecord.objects.all(),
             patient="care_session__patient",
@@ -251,6 +271,10 @@ class NewThing:
             return f"{by} revised an explanation" if self.detail not in ("", "1") else f"{by} wrote an explanation"
         if self.kind == NewsKind.PLAN_ITEM:
             return f"{by} added something to your home plan"
+        if self.kind == NewsKind.ADVICE:
+            return f"{by} added their own view to the options"
+        if self.kind == NewsKind.REVIEW:
+            return f"{by} wrote a step-back review with you"
         return f"{by} wrote up what you agreed in your session"
 
     @property
@@ -265,6 +289,8 @@ class NewThing:
             NewsKind.EXPLANATION: lambda: reverse("alliance:record-explanation", args=[pid, link]),
             NewsKind.PLAN_ITEM: lambda: reverse("care_sessions:plan", args=[pid]) + f"#item-{link}",
             NewsKind.SESSION_RECORD: lambda: reverse("care_sessions:detail", args=[link]),
+            NewsKind.ADVICE: lambda: reverse("alliance:record-decision", args=[pid, link]) + "#advice-heading",
+            NewsKind.REVIEW: lambda: reverse("alliance:review", args=[pid, link]),
         }[NewsKind(self.kind)]()
 
     @property

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from alliance.instruments.scoring import minimal_important_difference
 from alliance.models import Answer, Purpose, Respondent, Response
 from alliance.numbers import number
 from patients.models import Patient
@@ -90,7 +91,33 @@ def progress_for_patient(*, patient: Patient, include_clinician: bool) -> Progre
     )
 
 
-# --- Plain-language sentences about change over time: they describe, they never judge. ---
+# --- Plain-language sentences about change over time: they describe honestly, they never judge. ---
+#
+# A change smaller than the measure's minimal important difference (its "MID", a tenth of its
+# range: 1 point on the pain check's 0–10 average) is within the everyday ups and downs and is
+# never called an improvement or a decline; a change of the MID or more is said to be better or
+# worse. A fall or a rise is always named as such, whatever its size.
+
+
+class Change:
+    SAME = "same"  # the figure is the same, as shown
+    WITHIN = "within"  # it moved, by less than the MID
+    BETTER = "better"
+    WORSE = "worse"
+
+
+def change_kind(before: Decimal, after: Decimal, *, lower_is_better: bool, mid: Decimal) -> str:
+    """What a move from ``before`` to ``after`` is, for a measure with minimal important difference ``mid``.
+
+    Returns one of ``Change.SAME`` (the same as shown, to one decimal place), ``Change.WITHIN``
+    (a move smaller than ``mid``), ``Change.BETTER`` or ``Change.WORSE`` (a move of ``mid`` or more).
+    """
+    if number(before) == number(after):
+        return Change.SAME
+    delta = Decimal(after) - Decimal(before)
+    if abs(delta) < Decimal(mid):
+        return Change.WITHIN
+    return Change.BETTER if (delta < 0) == lower_is_better else Change.WORSE
 
 
 def _when(point: Point) -> tuple[str, str]:
@@ -103,16 +130,36 @@ def _when(point: Point) -> tuple[str, str]:
     return "in", date_format(local, "F Y")
 
 
+def _points_word(value: Decimal) -> str:
+    return f"{number(value)} point{'' if Decimal(value) == 1 else 's'}"
+
+
+def _verdict(kind: str, mid: Decimal) -> str:
+    if kind == Change.WITHIN:
+        return f"a change smaller than {_points_word(mid)}, so within the usual ups and downs: about the same"
+    if kind == Change.BETTER:
+        return "better, by more than the usual ups and downs"
+    return "worse, by more than the usual ups and downs"
+
+
 def change_sentence(
-    label: str, points: list[Point], *, lower_is_better: bool, out_of: Decimal | None = None, invite: bool = False
+    label: str,
+    points: list[Point],
+    *,
+    lower_is_better: bool,
+    mid: Decimal,
+    out_of: Decimal | None = None,
+    invite: bool = False,
 ) -> str:
     """The latest figure against the check-in before it and against the first, in plain words.
 
-    e.g. "Interference with general activity has come down from 7 to 5 since March." With three or
-    more check-ins the latest is compared with the one just before it first, so a drop is never
-    hidden by a figure that happens to match an older one: "… has come down from 38 to 28 out of 40
-    since the check-in on 14 November; in October it was also 28." When ``invite`` is set and
-    anything got worse, the sentence offers a conversation. Returns "" for no points.
+    ``points`` are oldest first; ``mid`` is the measure's minimal important difference (see
+    ``change_kind``). With one point it says there is nothing to compare yet. With two or more it
+    names the direction of the latest move ("has come down from 7 to 5") and whether it is better,
+    worse, or within the usual ups and downs; with three or more it also compares with the first
+    check-in, so a drop is never hidden by a figure that happens to match an older one. When
+    ``invite`` is set and anything is worse by the MID or more, it offers a conversation.
+    Returns "" for no points.
     """
     if not points:
         return ""
@@ -120,29 +167,65 @@ def change_sentence(
     suffix = f" out of {number(out_of)}" if out_of is not None else ""
     preposition, when = _when(first)
     if len(points) == 1:
-        return f"{label} was {number(first.value)}{suffix} {preposition} {when}."
+        return (
+            f"{label} was {number(first.value)}{suffix} {preposition} {when}. "
+            "That is the only check-in so far, so there is nothing to compare it with yet."
+        )
     previous = points[-2]
-    after = number(latest.value)
-    compared = previous if len(points) > 2 else first
-    before = number(compared.value)
+    after, before = number(latest.value), number(previous.value)
     since = (
         f"since the check-in on {date_format(timezone.localtime(previous.at), 'j F')}"
         if len(points) > 2
         else f"since {when}"
     )
-    if before == after:
+    recent = change_kind(previous.value, latest.value, lower_is_better=lower_is_better, mid=mid)
+    if recent == Change.SAME:
         same = "the same as at the check-in before" if len(points) > 2 else f"the same as {preposition} {when}"
-        sentence = f"{label} is {after}{suffix}, {same}"
+        sentence = f"{label} is {after}{suffix}, {same}."
     else:
-        direction = "come down" if latest.value < compared.value else "gone up"
-        sentence = f"{label} has {direction} from {before} to {after}{suffix} {since}"
+        direction = "come down" if latest.value < previous.value else "gone up"
+        sentence = f"{label} has {direction} from {before} to {after}{suffix} {since}: {_verdict(recent, mid)}."
+    kinds = [recent]
     if len(points) > 2:
-        first_value = number(first.value)
-        sentence += f"; {preposition} {when} it was {'also ' if first_value == after else ''}{first_value}"
-    sentence += "."
-    worse = [
-        (latest.value > point.value) == lower_is_better and latest.value != point.value for point in (previous, first)
-    ]
-    if invite and any(worse):
+        overall = change_kind(first.value, latest.value, lower_is_better=lower_is_better, mid=mid)
+        kinds.append(overall)
+        at_first = f"At the first check-in, {preposition} {when}, it was"
+        if overall == Change.SAME:
+            sentence += f" {at_first} also {number(first.value)}."
+        elif overall == Change.WITHIN:
+            sentence += f" {at_first} {number(first.value)}: about the same, within the usual ups and downs."
+        else:
+            word = "better" if overall == Change.BETTER else "worse"
+            sentence += f" {at_first} {number(first.value)}, so it is {word} now than at the start."
+    if invite and Change.WORSE in kinds:
         sentence += " It may help to talk this through with your care team."
     return sentence
+
+
+def progress_sentences(progress, *, invite: bool) -> list[str]:
+    """The plain sentences for a patient's progress: the alliance total, the pain check's average,
+    then each pain-check question, each against its own minimal important difference."""
+    pain_mid = minimal_important_difference(*progress.pain_range)
+    summaries = [
+        change_sentence(
+            "Your alliance check-in total" if invite else "The patient's alliance total",
+            progress.patient_alliance,
+            lower_is_better=False,
+            mid=minimal_important_difference(*progress.alliance_range),
+            out_of=progress.alliance_range[1],
+            invite=invite,
+        ),
+        change_sentence(
+            "Your pain check average" if invite else "The pain check average",
+            progress.pain_total,
+            lower_is_better=True,
+            mid=pain_mid,
+            out_of=progress.pain_range[1],
+            invite=invite,
+        ),
+    ]
+    summaries += [
+        change_sentence(series.text, series.points, lower_is_better=True, mid=pain_mid, invite=invite)
+        for series in progress.pain_items
+    ]
+    return [s for s in summaries if s]

@@ -8,6 +8,7 @@ Nobody else reaches a record: ``record_patient_get`` answers 404 for someone els
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -226,7 +227,7 @@ def decisions_for(*, user: User, patient: Patient) -> QuerySet[Decision]:
         options = options.filter(withdrawn_at__isnull=True, shared_at__isnull=False)
     return (
         _visible(qs, user)
-        .select_related(*BYLINE, "preferred_option", "after_check")
+        .select_related(*BYLINE, "preferred_option", "after_check", "advice_by")
         .prefetch_related(Prefetch("options", queryset=options))
         .order_by("-last_activity_at", "-pk")
     )
@@ -258,6 +259,15 @@ def story_entry_get(*, user: User, patient: Patient, pk) -> StoryEntry:
 def story_reflection_get(*, user: User, patient: Patient, pk) -> StoryReflection:
     entries = story_for(user=user, patient=patient)
     return _get(StoryReflection.objects.filter(entry__in=entries).select_related("entry__patient__user"), pk)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def story_sentences(entry: StoryEntry) -> list[str]:
+    """The entry's text as a list of sentences (split after . ! ? … and at line breaks), in order,
+    each exactly as written, so a passage can be picked from a list instead of retyped."""
+    return [part.strip() for part in _SENTENCE_END.split(entry.body) if part and part.strip()]
 
 
 def story_segments(entry: StoryEntry) -> list[tuple[str, bool]]:

@@ -52,7 +52,7 @@ from django.db.models import (
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Extract, TruncMonth
 
-from alliance.instruments.scoring import total_range
+from alliance.instruments.scoring import minimal_important_difference, total_range
 from alliance.models import Alert, CheckIn, Instrument, Purpose, Respondent, Response
 from alliance.selectors.filters import DataFilters
 from alliance.selectors.instruments import instrument_current
@@ -173,6 +173,16 @@ class Figures:
         return Share(self.alerts_resolved, self.alerts_raised)
 
     @property
+    def alerts_still_new(self) -> int:
+        """Raised and not yet acknowledged by anyone: every alert is in exactly one of the three states."""
+        return self.alerts_raised - self.alerts_acknowledged
+
+    @property
+    def alerts_acknowledged_only(self) -> int:
+        """Acknowledged, and not talked through yet."""
+        return self.alerts_acknowledged - self.alerts_resolved
+
+    @property
     def rate_enough(self) -> bool:
         return self.session_patients >= self.min_patients
 
@@ -213,7 +223,7 @@ class ReportScope:
 
     @property
     def pain_little(self) -> Decimal:
-        return (self.pain_range[1] - self.pain_range[0]) / 10
+        return minimal_important_difference(*self.pain_range)
 
 
 @dataclass(frozen=True)

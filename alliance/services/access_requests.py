@@ -128,14 +128,17 @@ def access_request_dispatch(*, request_id: int) -> bool:
     ``access_requests_dispatch_unsent`` (beat's every-minute ``exports_dispatch_unsent``) sends it as
     soon as the broker is back.
     """
+    # Marked sent before the message exists: a worker that picks it up at once must find nothing of
+    # ours still writing to the row.
+    AccessRequest.objects.filter(pk=request_id, state=AccessRequestState.PREPARING).update(dispatched_at=timezone.now())
     try:
         access_request_build_task.delay(request_id)
     except Exception:  # the broker being down must not undo the request: it stays "preparing"
         logger.exception(
             "Could not queue subject access request %s; it is sent again once the broker answers", request_id
         )
+        AccessRequest.objects.filter(pk=request_id).update(dispatched_at=None)
         return False
-    AccessRequest.objects.filter(pk=request_id, state=AccessRequestState.PREPARING).update(dispatched_at=timezone.now())
     return True
 
 
@@ -191,10 +194,15 @@ def access_request_retry(*, user: User, access_request: AccessRequest) -> Access
 
 
 def access_request_build(*, request_id: int) -> AccessRequest | None:
-    """Write the complete copy (the task's body). Safe to run twice: only a request still preparing is built."""
+    """Write the complete copy (the task's body). Safe to run twice: only a request still preparing is built.
+
+    The row is locked while the copy is written. A second run waits for the first and then finds nothing
+    to build; so does a run that starts while the request is being sent (``access_requests_dispatch_unsent``
+    holds its rows until it commits): waiting, not skipping, is what keeps such a build from being lost.
+    """
     with transaction.atomic():
         request = (
-            AccessRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            AccessRequest.objects.select_for_update(of=("self",))
             .select_related("patient__user", "patient__clinic")
             .filter(pk=request_id, state=AccessRequestState.PREPARING)
             .first()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from itertools import pairwise
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -118,12 +119,14 @@ def line_chart(
     for i in range(5):
         value = lo + span * i / 4
         chart.gridlines.append({"y": f"{y_of(value):.1f}", "label_y": f"{y_of(value) + 4:.1f}", "label": f"{value:g}"})
-    if threshold is not None:
-        y = y_of(threshold)
-        chart.threshold = {"y": f"{y:.1f}", "label_y": f"{y - 6:.1f}", "label": threshold_label}
     first, last = min(p[0] for p in points), max(p[0] for p in points)
-    for moment, anchor in ((first, "start"), (last, "end")):
-        chart.dates.append({"x": f"{x_of(moment):.1f}", "anchor": anchor, "moment": timezone.localtime(moment)})
+    if timezone.localdate(first) == timezone.localdate(last):
+        # One day's check-ins: one date, under them, rather than the same date twice on top of itself.
+        chart.dates.append({"x": f"{x_of(first):.1f}", "anchor": "middle", "moment": timezone.localtime(first)})
+    else:
+        for moment, anchor in ((first, "start"), (last, "end")):
+            chart.dates.append({"x": f"{x_of(moment):.1f}", "anchor": anchor, "moment": timezone.localtime(moment)})
+    segments: list[tuple[tuple[float, float], tuple[float, float]]] = []
     for index, item in enumerate(series):
         style = STYLES[index % len(STYLES)]
         coords = [(x_of(moment), y_of(value)) for moment, value in sorted(item.points)]
@@ -138,7 +141,71 @@ def line_chart(
                 markers=[_marker(style["marker"], x, y) for x, y in coords],
             )
         )
+        # A lone point is a segment of no length: its marker still must not sit over a label.
+        segments += list(pairwise(coords)) or [(coords[0], coords[0])]
+    if threshold is not None:
+        y = y_of(threshold)
+        chart.threshold = {"y": f"{y:.1f}", "label": threshold_label}
+        if threshold_label:
+            chart.threshold.update(_label_place(threshold_label, y, segments, top=TOP, bottom=TOP + plot_h))
+        else:
+            chart.threshold["drawn"] = False
     return chart
+
+
+LABEL_SIZE = 16  # the font size of a label inside the plot
+MARKER_REACH = 7  # how far a marker reaches from its point, with a little room
+
+
+def label_box(
+    text: str, *, x: float, y: float, anchor: str, size: int = LABEL_SIZE
+) -> tuple[float, float, float, float]:
+    """The box (left, top, right, bottom) a label of ``text`` takes when drawn at baseline ``y``.
+
+    A generous guess (0.6 of the font size per character), so a label placed clear of the lines
+    by this box is clear of them on screen.
+    """
+    width = len(text) * size * 0.6
+    left = x - width if anchor == "end" else x
+    return left, y - size, left + width, y + size * 0.3
+
+
+def _crosses(box, segment) -> bool:
+    """Whether a line segment (with its markers' reach) passes through a box."""
+    left, top, right, bottom = box
+    left, top, right, bottom = left - MARKER_REACH, top - MARKER_REACH, right + MARKER_REACH, bottom + MARKER_REACH
+    (x1, y1), (x2, y2) = segment
+    steps = max(1, int(max(abs(x2 - x1), abs(y2 - y1)) / 2))
+    return any(
+        left <= x1 + (x2 - x1) * i / steps <= right and top <= y1 + (y2 - y1) * i / steps <= bottom
+        for i in range(steps + 1)
+    )
+
+
+def _label_place(text: str, y: float, segments, *, top: float, bottom: float) -> dict:
+    """Where the threshold's label goes: just above or just below its line, at the right end, the
+    left end or the middle, whichever is first clear of every line and marker.
+
+    When the lines leave no clear place beside the threshold, the label is not drawn in the chart
+    at all (``drawn`` is False): the legend under every chart names the dotted line in words, so
+    nothing is lost, and no label ever sits under a line.
+    """
+    width = len(text) * LABEL_SIZE * 0.6
+    middle = LEFT + (WIDTH - RIGHT - LEFT - width) / 2
+    for anchor, x in (("end", WIDTH - RIGHT), ("start", LEFT + 4), ("start", middle)):
+        for baseline in (y - 6, y + LABEL_SIZE + 4):
+            if baseline - LABEL_SIZE < top - 20 or baseline > bottom + 20:
+                continue
+            box = label_box(text, x=x, y=baseline, anchor=anchor)
+            if not any(_crosses(box, segment) for segment in segments):
+                return {
+                    "label_x": f"{x:.1f}",
+                    "label_y": f"{baseline:.1f}",
+                    "anchor": anchor,
+                    "box": box,
+                    "drawn": True,
+                }
+    return {"drawn": False}
 
 
 def legend(series: list[Series]) -> list[dict]:

@@ -17,6 +17,8 @@ from alliance.services.checkins import AlreadyCheckedIn, AlreadyRated, checkin_s
 from patients.decorators import clinician_required, patient_required
 from patients.forms import form_save
 from patients.resume import resume_form
+from patients.selectors import urgent_help_for
+from patients.urgent_help import next_working_day
 from sessions.models import SessionStatus
 from sessions.selectors import care_session_get, care_session_get_for_patient
 
@@ -89,8 +91,17 @@ def checkin(request):
 @patient_required
 def checkin_done(request, pk):
     checkin = selectors.checkin_get(user=request.user, pk=pk)
+    # The same rule that raised an alert for the care team (a very low answer or total, or a big drop)
+    # brings the clinic's urgent help onto this page. A note is shown it too: nobody can tell from here
+    # whether what was written can wait, and nobody reads it until clinic hours.
     talk_through = checkin.alliance_response.alerts.exists()
-    return render(request, "alliance/checkins/done.html", {"checkin": checkin, "talk_through": talk_through})
+    context = {
+        "checkin": checkin,
+        "talk_through": talk_through,
+        "urgent": urgent_help_for(user=request.user) if talk_through or checkin.note else None,
+        "read_by": next_working_day(checkin.submitted_at, timezone_name=request.user.clinic.timezone),
+    }
+    return render(request, "alliance/checkins/done.html", context)
 
 
 @clinician_required

@@ -24,11 +24,12 @@ from alliance.selectors.record import (
     record_counts_annotate,
     record_prompts_for_patient,
 )
+from alliance.selectors.reviews import review_status_annotate
 from alliance.services.news import news_visit_mark
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
-from patients.selectors import care_team_for_patient, patient_get, people_rows_for_admin
+from patients.selectors import care_team_for_patient, patient_get, people_rows_for_admin, urgent_help_needs_review
 from patients.services import person_changes
 from sessions.models import SessionStatus
 from sessions.selectors import (
@@ -98,22 +99,32 @@ def _some(qs, limit: int = LIST_LIMIT) -> tuple[list, bool]:
 CASELOAD_SECONDS = 30
 
 
-def _clinician_home(request):
-    user = request.user
-    query, page_number = request.GET.get("q", ""), request.GET.get("page", "")
-    local_day = timezone.localdate()
-    key = "caseload:" + ":".join(
+def caseload_cache_key(*, user, query: str, page_number: str, now=None) -> str:
+    """The cache key of a clinician's home as it stands at ``now`` (default: now).
+
+    Whether an alert is overdue changes only at midnight in the clinician's own zone (see
+    ``alerts_overdue_cutoff``), so their local day and the clinic's setting are part of the key:
+    the day an alert turns overdue, the key is new and the page is worked out afresh.
+    """
+    local_day = timezone.localdate(now or timezone.now(), timezone=user.tzinfo)
+    return "caseload:" + ":".join(
         str(part)
         for part in (
             user.pk,
             person_changes(user=user),
             *caseload_identity(user=user),
             local_day,
+            user.clinician.clinic.alert_overdue_days,
             translation.get_language(),
             page_number[:20],
             hashlib.sha256(query.encode()).hexdigest(),
         )
     )
+
+
+def _clinician_home(request):
+    query, page_number = request.GET.get("q", ""), request.GET.get("page", "")
+    key = caseload_cache_key(user=request.user, query=query, page_number=page_number)
     content = cache.get(key)
     if content is None:
         content = render_to_string("alliance/home/_clinician_content.html", _clinician_context(request), request)
@@ -153,6 +164,7 @@ def _admin_home(request):
     clinicians = [p for p in everyone if p.role == Role.CLINICIAN]
     context = {
         "clinic": request.user.clinic,
+        "urgent_help_needs_review": urgent_help_needs_review(clinic=request.user.clinic),
         "patients": patients,
         "clinicians": clinicians,
         "without_care_team": [p for p in patients if p.is_active and p.care_team_size == 0],
@@ -176,6 +188,9 @@ def patient_detail(request, pk):
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user).filter(patient=patient)[:10],
         "note_form": AlertNoteForm(),
         **progress_context(patient=patient, include_clinician=True, invite=False, you="Patient's check-ins"),
-        "record_counts": record_counts_annotate(type(patient).objects.filter(pk=patient.pk)).get(),
+        # The record's counts and whether a step-back review is due, in one query.
+        "record_counts": review_status_annotate(
+            record_counts_annotate(type(patient).objects.filter(pk=patient.pk))
+        ).get(),
     }
     return render(request, "alliance/home/patient_detail.html", context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import render
 
 from alliance.selectors import progress as selectors
-from alliance.selectors.progress import change_sentence
+from alliance.selectors.progress import progress_sentences
 from alliance.views import charts
 from patients.decorators import patient_required
 
@@ -20,22 +20,9 @@ def progress_context(*, patient, include_clinician: bool, invite: bool, you: str
         )
     pain_series = [charts.Series(s.text, [(p.at, p.value) for p in s.points]) for s in progress.pain_items]
     low, high = progress.alliance_range
-    summaries = []
-    if progress.patient_alliance:
-        summaries.append(
-            change_sentence(
-                "Your alliance check-in total" if invite else "The patient's alliance total",
-                progress.patient_alliance,
-                lower_is_better=False,
-                out_of=high,
-                invite=invite,
-            )
-        )
-    for series in progress.pain_items:
-        summaries.append(change_sentence(series.text, series.points, lower_is_better=True, invite=invite))
     return {
         "progress": progress,
-        "summaries": [s for s in summaries if s],
+        "summaries": progress_sentences(progress, invite=invite),
         "alliance_chart": charts.line_chart(
             chart_id="alliance-chart",
             title="Alliance check-ins over time",

@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from alliance.forms.reports import ReportFilterForm, default_filters
+from alliance.models import AlertStatus
 from alliance.selectors.reports import report_by_clinician, report_overview, report_trends
 from alliance.views import charts
 from patients.decorators import clinic_admin_required
@@ -83,10 +84,20 @@ def _trend_charts(trends) -> dict:
             [(_month_start(m.key, tz), Decimal(m.rate.percent)) for m in months if m.rate_enough and m.sessions],
         )
     ]
+    # Every state an alert can be in (AlertStatus), each on its own line, with the month's total.
     alert_series = [
-        charts.Series("Raised", [(_month_start(m.key, tz), Decimal(m.alerts_raised)) for m in months]),
-        charts.Series("Acknowledged", [(_month_start(m.key, tz), Decimal(m.alerts_acknowledged)) for m in months]),
-        charts.Series("Talked through", [(_month_start(m.key, tz), Decimal(m.alerts_resolved)) for m in months]),
+        charts.Series("Raised (all)", [(_month_start(m.key, tz), Decimal(m.alerts_raised)) for m in months]),
+        charts.Series(
+            f"{AlertStatus.OPEN.label} (not acknowledged yet)",
+            [(_month_start(m.key, tz), Decimal(m.alerts_still_new)) for m in months],
+        ),
+        charts.Series(
+            f"{AlertStatus.ACKNOWLEDGED.label}, not talked through yet",
+            [(_month_start(m.key, tz), Decimal(m.alerts_acknowledged_only)) for m in months],
+        ),
+        charts.Series(
+            AlertStatus.RESOLVED.label, [(_month_start(m.key, tz), Decimal(m.alerts_resolved)) for m in months]
+        ),
     ]
     most_alerts = max([m.alerts_raised for m in months] + [1])
     low, high = scope.alliance_range
@@ -119,8 +130,8 @@ def _trend_charts(trends) -> dict:
         "alerts_chart": charts.line_chart(
             chart_id="alerts-trend",
             title="Alerts by month",
-            description="How many alerts were raised each month, and how many of those have been acknowledged "
-            "and talked through since. The table below has every figure.",
+            description="How many alerts were raised each month, and where those alerts are now: still new, "
+            "acknowledged but not talked through yet, or talked through. The table below has every figure.",
             series=alert_series,
             y_min=Decimal(0),
             y_max=Decimal(most_alerts),

@@ -206,6 +206,7 @@ class ClinicSettingsForm(forms.Form):
 
     alert_overdue_days = Clinic._meta.get_field("alert_overdue_days").formfield(min_value=1, max_value=30)
     review_every_sessions = Clinic._meta.get_field("review_every_sessions").formfield(min_value=2, max_value=20)
+    urgent_help = Clinic._meta.get_field("urgent_help").formfield(widget=forms.Textarea(attrs={"rows": 9}))
 
 
 class SecondFactorForm(forms.Form):

@@ -40,6 +40,9 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
 
+URGENT_HELP_LIMIT = 3000
+
+
 class Clinic(models.Model):
     name = models.CharField(max_length=200, unique=True, validators=[validate_no_direction_controls])
     timezone = models.CharField(
@@ -64,6 +67,22 @@ class Clinic(models.Model):
             "After this many sessions the clinician is prompted to write a step-back review with the patient. "
             "Either of them can ask for one sooner. From 2 to 20."
         ),
+    )
+    # The clinic's own urgent-help text, one tap from every patient page. Until an admin has saved it
+    # (``urgent_help_reviewed_at``), their home page asks them to review it.
+    urgent_help = models.TextField(
+        "Urgent help",
+        blank=True,
+        max_length=URGENT_HELP_LIMIT,
+        help_text=(
+            "What a patient should do if they need help before their next appointment: your phone numbers and "
+            "opening hours, and who to call when you are closed. Patients see it, word for word, from every page. "
+            "Left empty, they see general advice (999, 111, their GP)."
+        ),
+    )
+    urgent_help_reviewed_at = models.DateTimeField(null=True, blank=True)
+    urgent_help_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:

@@ -20,6 +20,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from patients.models import (
     CareTeamMembership,
+    Clinic,
     Clinician,
     Invitation,
     InvitationState,
@@ -29,6 +30,7 @@ from patients.models import (
     invitation_state,
 )
 from patients.selectors.audit import read_note
+from patients.urgent_help import GENERAL_URGENT_HELP, Piece, urgent_help_paragraphs
 
 M = TypeVar("M", bound=Model)
 
@@ -317,3 +319,25 @@ def second_factors_for(*, user: User) -> SecondFactors:
         passkeys=list(WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")),
         recovery_codes_left=StaticToken.objects.filter(device__user=user, device__confirmed=True).count(),
     )
+
+
+@dataclass(frozen=True)
+class UrgentHelp:
+    """What the urgent-help page shows: the clinic's own text (``own``) or, when it has written none,
+    the general advice; ``paragraphs`` are its lines cut into text and phone numbers."""
+
+    clinic: Clinic | None
+    own: bool
+    paragraphs: list[list[list[Piece]]]
+
+
+def urgent_help_for(*, user: User) -> UrgentHelp:
+    """The urgent help for the person's own clinic (none for a site administrator without one)."""
+    clinic = user.clinic
+    text = clinic.urgent_help.strip() if clinic is not None else ""
+    return UrgentHelp(clinic=clinic, own=bool(text), paragraphs=urgent_help_paragraphs(text or GENERAL_URGENT_HELP))
+
+
+def urgent_help_needs_review(*, clinic: Clinic) -> bool:
+    """True until one of the clinic's admins has saved its urgent-help text on the Clinic settings page."""
+    return clinic.urgent_help_reviewed_at is None

@@ -34,6 +34,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from patients.emails import as_seen_by, zone_label, zone_note
 from patients.models import (
+    URGENT_HELP_LIMIT,
     AuditKind,
     CareTeamMembership,
     Clinic,
@@ -423,6 +424,8 @@ def user_update_own_details(*, user: User, full_name: str, timezone_name: str, l
 
 
 CLINIC_SETTINGS = ("alert_overdue_days", "review_every_sessions")
+# Saved on the same page; saving it records who reviewed it and when.
+CLINIC_SETTINGS += ("urgent_help",)
 
 
 def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
@@ -436,6 +439,13 @@ def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
     unknown = set(values) - set(CLINIC_SETTINGS)
     if unknown:
         raise ValueError(f"Not clinic settings: {sorted(unknown)}")
+    if "urgent_help" in values:
+        values["urgent_help"] = "\n".join(
+            line.rstrip() for line in (values["urgent_help"] or "").replace("\r\n", "\n").strip().split("\n")
+        )
+        if len(values["urgent_help"]) > URGENT_HELP_LIMIT:
+            raise ValidationError({"urgent_help": f"Please keep this under {URGENT_HELP_LIMIT:,} characters."})
+        values["urgent_help_reviewed_at"], values["urgent_help_reviewed_by"] = timezone.now(), by
     for name, value in values.items():
         setattr(clinic, name, value)
     clinic.full_clean(exclude=["name", "timezone", "created_at"])

@@ -295,6 +295,14 @@ def clinic_settings(request):
     return render(request, "patients/clinic_settings.html", {"form": form, "clinic": clinic}, status=form_status(form))
 
 
+# --- Everyone: the clinic's urgent help ----------------------------------------------------------
+
+
+@require_GET
+def urgent_help(request):
+    return render(request, "patients/urgent_help.html", {"urgent": selectors.urgent_help_for(user=request.user)})
+
+
 # --- Clinic admin: people and care teams --------------------------------------------------------
 
 

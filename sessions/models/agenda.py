@@ -5,6 +5,12 @@ a higher app. It lives on one session at a time (``care_session``), or waits for
 appointment when none is booked. Parking an item, a missed session or a cancelled one moves it on;
 nothing on an agenda is ever silently dropped.
 
+Before a session either side can settle an item early: "answered already", "same as ..." (merged
+into another open item of the same appointment, shown under it) or "park for later" (off this
+appointment's agenda into the patient's parked list, from which it can be brought back). An item
+not talked about at a session that happened, or on a session that didn't, is carried to the next
+one, and ``times_carried`` counts how often that has happened.
+
 What happened to an item at a given session is an ``AgendaEntry``: who led it and what was agreed,
 or that it was parked for later. ``SessionRecord`` is the clinician's plain-language summary and next
 steps, shared with the patient, and the patient's own "what I took from today".
@@ -37,12 +43,15 @@ class AgendaSource(models.TextChoices):
     SETBACK = "setback", "A setback"
     ALERT = "alert", "How our sessions are going"
     DECISION = "decision", "A decision"
+    REVIEW = "review", "A step-back review"
 
 
 class AgendaStatus(models.TextChoices):
     OPEN = "open", "To talk about"
     PARKED = "parked", "Parked for later"
     DISCUSSED = "discussed", "Talked about"
+    ANSWERED = "answered", "Answered already"
+    MERGED = "merged", "Same as another item"
 
 
 @tracked(patient="patient", title="Agenda item")
@@ -53,6 +62,9 @@ class AgendaItem(models.Model):
     patient's next appointment. ``source_ref`` names the record item it came from (for example
     ``question:12``) so the same thing is never put on the agenda twice. ``parked_from`` is the
     session at which it was last parked, so the next agenda can say where it came from.
+    ``merged_into`` is the item a "same as" item joined (set exactly when the status is merged);
+    ``marked_by``/``marked_at`` say who settled it early (answered, merged or parked) and when.
+    ``times_carried`` counts the appointments it has been carried on from without being talked about.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="agenda_items")
@@ -67,6 +79,12 @@ class AgendaItem(models.Model):
     position = models.PositiveIntegerField(default=0)
     parked_from = models.ForeignKey(CareSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    times_carried = models.PositiveSmallIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_items"
+    )
+    marked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "created_at", "pk"]
@@ -82,10 +100,24 @@ class AgendaItem(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(source__in=AgendaSource.values), name="agenda_source_valid"),
             models.CheckConstraint(condition=models.Q(status__in=AgendaStatus.values), name="agenda_status_valid"),
+            # A "same as" item always names the item it joined, and only such an item does.
+            models.CheckConstraint(
+                condition=Q(status=AgendaStatus.MERGED, merged_into__isnull=False)
+                | (~Q(status=AgendaStatus.MERGED) & Q(merged_into__isnull=True)),
+                name="agenda_item_merged_names_target",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @property
+    def carried_label(self) -> str:
+        """ "Carried over once", "... twice", "... 3 times"; empty for an item never carried."""
+        if not self.times_carried:
+            return ""
+        words = {1: "once", 2: "twice"}
+        return f"Carried over {words.get(self.times_carried, f'{self.times_carried} times')}"
 
 
 class LedBy(models.TextChoices):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from patients.models import Patient, Role, User
@@ -27,9 +27,10 @@ from sessions.models import (
     SessionStatus,
 )
 from sessions.models.agenda import AGREED_LIMIT, SUMMARY_LIMIT, TAKEAWAY_LIMIT, TEXT_LIMIT
-from sessions.services.access import check_care_team, check_is_patient, check_takes_part
+from sessions.services.access import check_care_team, check_is_patient, check_takes_part, is_on_care_team
 
-ACTIVE = (AgendaStatus.OPEN, AgendaStatus.PARKED)
+# Still to talk about on an appointment's agenda. Parked items wait in the patient's own parked list.
+ACTIVE = (AgendaStatus.OPEN,)
 
 
 def _clean_text(value: str | None, *, field: str, limit: int, required: bool, empty_message: str) -> str:
@@ -114,18 +115,25 @@ def agenda_item_add(
 def agenda_item_settle(*, patient: Patient, source: str, source_ref: str) -> int:
     """Mark a record item's agenda entry as talked about (the record says so). Returns how many changed."""
     return AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref).update(
-        status=AgendaStatus.DISCUSSED
+        status=AgendaStatus.DISCUSSED, merged_into=None
     )
 
 
 def agenda_item_retract(*, patient: Patient, source: str, source_ref: str) -> int:
-    """Take a withdrawn record item off the agenda, unless it has already been talked about."""
-    deleted, _ = (
+    """Take a withdrawn record item off the agenda, unless it has already been talked about.
+
+    Items that were marked "same as" this one go back to being open items of their own.
+    """
+    going = (
         AgendaItem.objects.filter(patient=patient, source=source, source_ref=source_ref)
         .exclude(status=AgendaStatus.DISCUSSED)
         .exclude(entries__outcome=EntryOutcome.DISCUSSED)
-        .delete()
     )
+    with transaction.atomic():
+        AgendaItem.objects.filter(merged_into__in=going.values("pk")).update(
+            status=AgendaStatus.OPEN, merged_into=None, marked_by=None, marked_at=None
+        )
+        deleted, _ = AgendaItem.objects.filter(pk__in=going.values("pk")).delete()
     return deleted
 
 
@@ -170,31 +178,148 @@ def agenda_item_move(*, by: User, item: AgendaItem, direction: str) -> AgendaIte
     return item
 
 
+def agenda_item_is_patients(item: AgendaItem) -> bool:
+    """Whether the patient raised this item themself (by hand, a question, a check-in note...)."""
+    return item.raised_by_id is not None and item.raised_by_id == item.patient.user_id
+
+
+def agenda_item_may_settle(*, by: User, item: AgendaItem) -> bool:
+    """Who may mark an item answered already, same as another, or park it (and bring it back).
+
+    A clinician on the care team may settle any item. The patient may settle only items they raised
+    themself: never the clinician's, and nothing of theirs is settled for them except by the care team.
+    """
+    if is_on_care_team(user=by, patient=item.patient):
+        return True
+    return by.role == Role.PATIENT and by.pk == item.patient.user_id and agenda_item_is_patients(item)
+
+
+def _check_may_settle(*, by: User, item: AgendaItem) -> None:
+    check_takes_part(user=by, patient=item.patient)
+    if not agenda_item_may_settle(by=by, item=item):
+        raise PermissionDenied
+
+
+def _check_open_on_session(item: AgendaItem) -> CareSession:
+    at = item.care_session
+    if item.status != AgendaStatus.OPEN or at is None:
+        raise ValidationError("This item has moved on since the page was loaded.")
+    if at.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE):
+        raise ValidationError("This session didn't go ahead; its items have already moved on.")
+    return at
+
+
+def _locked(item: AgendaItem) -> AgendaItem:
+    return AgendaItem.objects.select_for_update(of=("self",)).select_related("care_session", "patient").get(pk=item.pk)
+
+
+def _mark(item: AgendaItem, *, by: User, status: str, fields: tuple[str, ...] = ()) -> None:
+    item.status, item.marked_by, item.marked_at = status, by, timezone.now()
+    item.save(update_fields=["status", "marked_by", "marked_at", *fields])
+
+
+def agenda_item_answer(*, by: User, item: AgendaItem) -> AgendaItem:
+    """Mark an open item "answered already": it leaves the list to talk about and shows as answered.
+
+    Raises ``PermissionDenied`` for someone who may not settle it, ``ValidationError`` if it is no
+    longer open on a session's agenda.
+    """
+    _check_may_settle(by=by, item=item)
+    with transaction.atomic():
+        item = _locked(item)
+        _check_open_on_session(item)
+        _mark(item, by=by, status=AgendaStatus.ANSWERED)
+    return item
+
+
+def agenda_item_merge(*, by: User, item: AgendaItem, into_id) -> AgendaItem:
+    """Mark ``item`` "same as" another open item of the same appointment; it then shows under that one.
+
+    Items already merged into ``item`` move with it, so nothing is lost. The patient may merge only
+    their own items (into any item). Raises ``ValidationError`` for a target that isn't open on the
+    same appointment (or is the item itself).
+    """
+    _check_may_settle(by=by, item=item)
+    with transaction.atomic():
+        item = _locked(item)
+        _check_open_on_session(item)
+        try:
+            into_pk = int(into_id)
+        except (TypeError, ValueError):
+            into_pk = None
+        into = (
+            AgendaItem.objects.filter(
+                pk=into_pk, care_session_id=item.care_session_id, status=AgendaStatus.OPEN, patient_id=item.patient_id
+            )
+            .exclude(pk=item.pk)
+            .first()
+        )
+        if into is None:
+            raise ValidationError({"into": "Please choose another item still to talk about at this appointment."})
+        AgendaItem.objects.filter(merged_into=item).update(merged_into=into)
+        item.merged_into = into
+        _mark(item, by=by, status=AgendaStatus.MERGED, fields=("merged_into",))
+    return item
+
+
 def _park(*, by: User, item: AgendaItem, at: CareSession) -> AgendaItem:
     AgendaEntry.objects.update_or_create(
         care_session=at,
         agenda_item=item,
         defaults={"outcome": EntryOutcome.PARKED, "led_by": "", "agreed": "", "recorded_by": by},
     )
-    target = _next_session(patient=item.patient, after=at)
-    item.status = AgendaStatus.PARKED
     item.parked_from = at
-    item.care_session = target
-    item.position = _end_position(patient=item.patient, care_session=target)
-    item.save(update_fields=["status", "parked_from", "care_session", "position"])
+    item.care_session = None
+    item.position = 0
+    _mark(item, by=by, status=AgendaStatus.PARKED, fields=("parked_from", "care_session", "position"))
     return item
 
 
 def agenda_item_park(*, by: User, item: AgendaItem) -> AgendaItem:
-    """The clinician parks an item for later: it moves to the next session, and this one says so."""
-    check_care_team(user=by, patient=item.patient)
-    at = item.care_session
-    if item.status not in ACTIVE or at is None:
-        raise ValidationError("Only an item waiting on a session's agenda can be parked.")
-    if at.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE):
-        raise ValidationError("This session didn't go ahead; its items have already moved on.")
+    """Park an item for later: it leaves this appointment's agenda for the patient's parked list.
+
+    Either side may park an item they may settle (the patient only their own). It stays parked,
+    never dropped, until someone brings it back to an appointment.
+    """
+    _check_may_settle(by=by, item=item)
     with transaction.atomic():
+        item = _locked(item)
+        at = _check_open_on_session(item)
         return _park(by=by, item=item, at=at)
+
+
+def agenda_item_bring_back(*, by: User, item: AgendaItem, care_session: CareSession) -> AgendaItem:
+    """Put a parked, answered or merged item back on a scheduled appointment's agenda, at the end.
+
+    An item brought to a later appointment than the one it was on counts as carried once more.
+    """
+    _check_may_settle(by=by, item=item)
+    if care_session.patient_id != item.patient_id:
+        raise PermissionDenied
+    if care_session.status != SessionStatus.SCHEDULED:
+        raise ValidationError("That appointment is no longer open for new items.")
+    with transaction.atomic():
+        item = AgendaItem.objects.select_for_update(of=("self",)).select_related("patient").get(pk=item.pk)
+        if item.status not in (AgendaStatus.PARKED, AgendaStatus.ANSWERED, AgendaStatus.MERGED):
+            raise ValidationError("This item has moved on since the page was loaded.")
+        was_on = item.parked_from_id if item.status == AgendaStatus.PARKED else item.care_session_id
+        if was_on is not None and was_on != care_session.pk:
+            item.times_carried += 1
+        item.status, item.merged_into, item.care_session = AgendaStatus.OPEN, None, care_session
+        item.position = _end_position(patient=item.patient, care_session=care_session)
+        item.marked_by, item.marked_at = None, None
+        item.save(
+            update_fields=[
+                "status",
+                "merged_into",
+                "care_session",
+                "position",
+                "times_carried",
+                "marked_by",
+                "marked_at",
+            ]
+        )
+    return item
 
 
 def agenda_carry_forward(*, care_session: CareSession) -> int:
@@ -209,7 +334,8 @@ def agenda_carry_forward(*, care_session: CareSession) -> int:
         for offset, item in enumerate(items.order_by("position", "pk")):
             item.care_session = target
             item.position = start + offset
-            item.save(update_fields=["care_session", "position"])
+            item.times_carried += 1
+            item.save(update_fields=["care_session", "position", "times_carried"])
             moved += 1
     return moved
 
@@ -237,10 +363,10 @@ def agenda_attach_waiting(*, care_session: CareSession) -> int:
 
 @dataclass(frozen=True)
 class EntryInput:
-    """What the clinician records about one agenda item."""
+    """What the clinician records about one agenda item: talked about or not, who led, what was agreed."""
 
     item_id: int
-    outcome: str
+    talked: bool
     led_by: str = ""
     agreed: str = ""
 
@@ -249,12 +375,39 @@ def _entry_field(item_id: int, name: str) -> str:
     return f"item-{item_id}-{name}"
 
 
+def led_by_default(item: AgendaItem) -> str:
+    """Whoever raised an item led it, unless the clinician says otherwise."""
+    return LedBy.PATIENT if agenda_item_is_patients(item) else LedBy.CLINICIAN
+
+
 def session_record_items(*, care_session: CareSession) -> list[AgendaItem]:
-    """The items the record covers: those still on the session and those already recorded there."""
-    on_session = AgendaItem.objects.filter(care_session=care_session)
+    """The items the record covers: those still open on the session and those already recorded there,
+    each with ``merged`` (the items marked "same as" it)."""
+    on_session = AgendaItem.objects.filter(care_session=care_session, status=AgendaStatus.OPEN)
     recorded = AgendaItem.objects.filter(entries__care_session=care_session, entries__outcome=EntryOutcome.DISCUSSED)
-    items = (on_session | recorded).distinct().select_related("raised_by")
+    items = (
+        (on_session | recorded)
+        .distinct()
+        .select_related("raised_by", "patient")
+        .prefetch_related(
+            Prefetch(
+                "merged_items",
+                queryset=AgendaItem.objects.filter(status=AgendaStatus.MERGED).order_by("created_at", "pk"),
+                to_attr="merged",
+            )
+        )
+    )
     return sorted(items, key=lambda item: (item.position, item.created_at, item.pk))
+
+
+def _carry(*, item: AgendaItem, from_session: CareSession) -> None:
+    """An item not talked about at a session that happened goes on to the next appointment."""
+    target = _next_session(patient=item.patient, after=from_session)
+    item.status = AgendaStatus.OPEN
+    item.care_session = target
+    item.position = _end_position(patient=item.patient, care_session=target)
+    item.times_carried += 1
+    item.save(update_fields=["status", "care_session", "position", "times_carried"])
 
 
 def session_record_save(
@@ -265,9 +418,13 @@ def session_record_save(
     next_steps: str,
     entries: list[EntryInput],
 ) -> SessionRecord:
-    """Record the session: each item's lead and agreement (or that it's parked), the summary, next steps.
+    """Record the session in one go: the items talked about (each with who led it and what was agreed),
+    the summary and next steps.
 
-    All or nothing. The session becomes "happened". Saving again updates what was recorded.
+    Items not ticked as talked about are carried to the patient's next appointment (never parked).
+    All or nothing; the session becomes "happened". Saving again updates what was recorded, and an
+    item no longer ticked is carried on again. ``ValidationError`` keys are ``summary``,
+    ``next_steps`` and ``item-<pk>-led_by`` / ``item-<pk>-agreed``.
     """
     check_care_team(user=by, patient=care_session.patient)
     if care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE):
@@ -298,15 +455,17 @@ def session_record_save(
     )
     items = {item.pk: item for item in session_record_items(care_session=care_session)}
     given = {entry.item_id: entry for entry in entries}
-    cleaned: list[tuple[AgendaItem, EntryInput, str]] = []
+    cleaned: list[tuple[AgendaItem, EntryInput | None, str]] = []
     for item_id, item in items.items():
         entry = given.get(item_id)
-        if entry is None or entry.outcome not in EntryOutcome.values:
-            errors.setdefault(_entry_field(item_id, "outcome"), []).append(
-                "Please say whether this was talked about or parked for later."
-            )
+        if entry is None or not entry.talked:
+            if entry is not None and (entry.agreed or "").strip():
+                errors.setdefault(_entry_field(item_id, "agreed"), []).append(
+                    "You wrote what was agreed: please tick this item as talked about, or clear the words."
+                )
+            cleaned.append((item, None, ""))
             continue
-        if entry.outcome == EntryOutcome.DISCUSSED and entry.led_by not in LedBy.values:
+        if entry.led_by not in LedBy.values:
             errors.setdefault(_entry_field(item_id, "led_by"), []).append(
                 "Please say who led this part: the patient, you, or both together."
             )
@@ -329,9 +488,12 @@ def session_record_save(
     with transaction.atomic():
         CareSession.objects.select_for_update().filter(pk=care_session.pk).first()
         for item, entry, agreed in cleaned:
-            if entry.outcome == EntryOutcome.PARKED:
-                if item.care_session_id == care_session.pk:
-                    _park(by=by, item=item, at=care_session)
+            if entry is None:
+                was_recorded, _ = AgendaEntry.objects.filter(
+                    care_session=care_session, agenda_item=item, outcome=EntryOutcome.DISCUSSED
+                ).delete()
+                if item.care_session_id == care_session.pk or was_recorded:
+                    _carry(item=item, from_session=care_session)
                 continue
             AgendaEntry.objects.update_or_create(
                 care_session=care_session,

@@ -35,7 +35,7 @@ def agenda(request, pk):
         return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
     context = {
         "care_session": care_session,
-        "agenda": selectors.agenda_for_session(care_session=care_session),
+        "agenda": selectors.agenda_for_session(care_session=care_session, viewer=request.user, with_parked=True),
         "form": form,
         "open_for_items": care_session.status == SessionStatus.SCHEDULED,
         "takeaway_form": TakeawayForm(),
@@ -56,25 +56,66 @@ def agenda_move(request, pk):
     return redirect(_agenda_url(item.care_session_id, f"item-{item.pk}"))
 
 
+def _back_to(item_was_on, anchor: str):
+    if item_was_on is None:
+        return redirect("alliance:home")
+    return redirect(_agenda_url(item_was_on, anchor))
+
+
 @require_POST
 def agenda_park(request, pk):
     item = selectors.agenda_item_get(user=request.user, pk=pk)
-    allow(request, Role.CLINICIAN)
+    allow(request, *PARTNERS)
     was_on = item.care_session_id
     try:
-        item = services.agenda_item_park(by=request.user, item=item)
+        services.agenda_item_park(by=request.user, item=item)
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
     else:
-        where = (
-            f"the session on {item.care_session.starts_at:%-d %B}"
-            if item.care_session
-            else "the next session, once it's booked"
-        )
-        messages.success(request, f"Parked for later. It's on the agenda for {where}.")
-    if was_on is None:
-        return redirect("alliance:home")
-    return redirect(_agenda_url(was_on, "parked-heading"))
+        messages.success(request, "Parked for later. It's kept in the parked list, to bring back when it suits.")
+    return _back_to(was_on, "parked-heading")
+
+
+@require_POST
+def agenda_answer(request, pk):
+    item = selectors.agenda_item_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
+    was_on = item.care_session_id
+    try:
+        services.agenda_item_answer(by=request.user, item=item)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Marked as answered already. It's listed below, in case it's needed after all.")
+    return _back_to(was_on, "open-heading")
+
+
+@require_POST
+def agenda_merge(request, pk):
+    item = selectors.agenda_item_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
+    was_on = item.care_session_id
+    try:
+        item = services.agenda_item_merge(by=request.user, item=item, into_id=request.POST.get("into"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back_to(was_on, f"item-{item.pk}")
+    messages.success(request, "Put together. It's shown under the item it's the same as, nothing lost.")
+    return _back_to(was_on, f"item-{item.merged_into_id}")
+
+
+@require_POST
+def agenda_bring_back(request, pk):
+    item = selectors.agenda_item_get(user=request.user, pk=pk)
+    allow(request, *PARTNERS)
+    care_session = selectors.care_session_get(user=request.user, pk=request.POST.get("to") or 0)
+    try:
+        item = services.agenda_item_bring_back(by=request.user, item=item, care_session=care_session)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+        return redirect(_agenda_url(care_session.pk))
+    messages.success(request, "Back on the agenda.")
+    return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
 
 
 def _record_forms(request, care_session, items):
@@ -82,13 +123,17 @@ def _record_forms(request, care_session, items):
     forms = []
     for item in items:
         entry = existing.get(item.pk)
-        initial = {"outcome": entry.outcome, "led_by": entry.led_by, "agreed": entry.agreed} if entry else {}
+        if entry is not None and entry.outcome == EntryOutcome.DISCUSSED:
+            initial = {"talked": True, "led_by": entry.led_by, "agreed": entry.agreed}
+        else:
+            initial = {"talked": False, "led_by": services.led_by_default(item)}
         forms.append(RecordItemForm(request.POST or None, prefix=f"item-{item.pk}", item=item, initial=initial))
     return forms
 
 
 @require_http_methods(["GET", "POST"])
 def session_record(request, pk):
+    """The whole session on one screen: tick what was talked about, who led it, what was agreed, the summary."""
     care_session = selectors.care_session_get(user=request.user, pk=pk)
     allow(request, Role.CLINICIAN)
     not_held = care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE)
@@ -113,7 +158,7 @@ def session_record(request, pk):
             entries = [
                 services.EntryInput(
                     item_id=f.item.pk,
-                    outcome=f.cleaned_data["outcome"],
+                    talked=bool(f.cleaned_data.get("talked")),
                     led_by=f.cleaned_data.get("led_by") or "",
                     agreed=f.cleaned_data.get("agreed") or "",
                 )
@@ -130,14 +175,19 @@ def session_record(request, pk):
             except ValidationError as error:
                 _apply_record_errors(form, item_forms, error)
             else:
-                messages.success(request, "The session is recorded. The summary is now shared with the patient.")
+                carried = sum(1 for entry in entries if not entry.talked)
+                text = "The session is recorded. The summary is now shared with the patient."
+                if carried:
+                    text += (
+                        f" {carried} item{'s' if carried != 1 else ''} not talked about moved to the next appointment."
+                    )
+                messages.success(request, text)
                 return redirect("care_sessions:agenda", pk=care_session.pk)
     context = {
         "care_session": care_session,
         "form": form,
         "item_forms": item_forms,
         "parked_here": selectors.agenda_for_session(care_session=care_session).parked_here,
-        "outcomes": EntryOutcome,
     }
     return render(request, "care_sessions/record.html", context, status=form_status(form, *item_forms))
 

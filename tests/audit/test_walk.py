@@ -21,7 +21,7 @@ from patients.selectors.audit import _tracked_fields
 from tests.test_permissions import ROLES, ROWS
 
 STAFF = ("bob", "carol", "dave", "erin")
-AUDITED_URLS = 41
+AUDITED_URLS = 44  # 41, plus the step-back reviews list, a review and the new-review page (issue 14)
 PATIENTS = ("alice", "frank")
 # Rows whose URL names something that is not a patient's data (a questionnaire, an export record, a
 # token); every other row with arguments names one of alice's things.

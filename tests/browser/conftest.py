@@ -47,6 +47,13 @@ def base_url(live_server) -> str:
     return live_server.url
 
 
+@pytest.fixture(autouse=True)
+def site_url(settings, live_server) -> str:
+    """Emails link to ``SITE_URL``, the public address: here, the live server."""
+    settings.SITE_URL = live_server.url
+    return live_server.url
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {

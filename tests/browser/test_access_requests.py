@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from alliance.models import AccessRequest
 from alliance.services import access_requests as sar
 from alliance.services.record import private_note_add
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,6 +27,7 @@ def test_an_admin_handles_a_request_and_the_patient_downloads_her_copy(open_page
     note = private_note_add(patient=cast.alice, by=cast.bob.user, body="Mentioned her neighbour's illness.")
     dave = open_page()
     log_in(dave, cast.dave.user.email)
+    open_menu(dave)
     dave.get_by_role("link", name="Access requests", exact=True).click()
     expect(dave.get_by_role("heading", name="Subject access requests", level=1)).to_be_visible()
     assert_accessible(dave)

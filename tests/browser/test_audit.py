@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,6 +21,7 @@ def test_admin_sees_who_opened_a_record_filters_the_trail_and_exports_it(open_pa
 
     page = open_page(viewport=viewport)
     log_in(page, cast.dave.user.email)
+    open_menu(page)
     page.get_by_role("link", name="Audit", exact=True).click()
     expect(page.get_by_role("heading", name="Audit", level=1)).to_be_visible()
     assert_accessible(page)
@@ -45,6 +46,7 @@ def test_a_patient_sees_who_looked_and_asks_about_it_for_her_next_appointment(op
 
     page = open_page()
     log_in(page, cast.alice.user.email)
+    open_menu(page)
     page.get_by_role("link", name="Account", exact=True).click()
     page.get_by_role("link", name="Who has looked at my record").click()
     expect(page.get_by_role("heading", name="Who has looked at my record", level=1)).to_be_visible()

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from alliance.models import Alert, CheckIn
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +77,7 @@ def test_patient_checks_in_with_the_keyboard_alone_on_a_phone(open_page, cast):
     assert list(checkin.pain_response.answers.values_list("value", flat=True)) == PAIN_PRESSES
     assert Alert.objects.filter(patient=cast.alice).exists()
 
+    open_menu(page)
     page.get_by_role("link", name="My progress").first.click()
     expect(page.get_by_role("heading", name="My progress")).to_be_visible()
     assert_accessible(page)
@@ -116,6 +117,7 @@ def test_clinician_sees_the_alert_and_acknowledges_it(open_page, cast):
 def test_clinic_admin_reads_the_questionnaires(open_page, cast):
     page = open_page(viewport={"width": 1280, "height": 900})
     log_in(page, "dave@example.org")
+    open_menu(page)
     page.get_by_role("link", name="Questionnaires").click()
     expect(page.get_by_role("heading", name="Questionnaires")).to_be_visible()
     assert_accessible(page)

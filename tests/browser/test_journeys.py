@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import assert_accessible, expect_signed_out, log_in
+from tests.browser.helpers import assert_accessible, expect_signed_out, log_in, open_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -152,6 +152,7 @@ def test_clinician_books_a_session_that_the_patient_then_sees(open_page, cast):
     expect(later.get_by_role("link", name="Tuesday 14 May, 14:00", exact=True)).to_be_visible()
     expect(later).to_contain_text("with Bob Baker")
 
+    open_menu(patient)
     patient.get_by_role("link", name="My appointments", exact=True).click()
     expect(patient.get_by_role("heading", name="My appointments", level=1)).to_be_visible()
     assert_accessible(patient)
@@ -160,7 +161,7 @@ def test_clinician_books_a_session_that_the_patient_then_sees(open_page, cast):
     expect(booked).to_contain_text("Bob Baker")
     expect(booked).to_contain_text("Video call, 60 min")
 
-    booked.get_by_role("link").click()
+    booked.get_by_role("link", name="Tue 14 May 2030, 14:00", exact=True).click()
     expect(patient.get_by_role("heading", name="Your appointment", level=1)).to_be_visible()
     expect(patient.get_by_text("Tuesday 14 May 2030, 14:00 (60 minutes)")).to_be_visible()
     expect(patient.get_by_text("Video call", exact=True)).to_be_visible()

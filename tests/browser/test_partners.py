@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from sessions import services
 from sessions.models import AgendaEntry, AgendaItem, PracticeLog, SessionRecord, SessionStatus, WorthRating
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, open_menu
 from tests.factories import CareSessionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -23,19 +23,6 @@ def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
             return
         page.keyboard.press("Tab")
     expect(target).to_be_focused()
-
-
-def choose_radio(page: Page, group: Locator, name: str) -> None:
-    """Tab into a radio group (it lands on the first choice), then arrow to the one wanted."""
-    radios = group.get_by_role("radio")
-    tab_to(page, radios.first)
-    target = group.get_by_role("radio", name=name)
-    page.keyboard.press("Space")
-    for _ in range(radios.count()):
-        if target.is_checked():
-            return
-        page.keyboard.press("ArrowDown")
-    expect(target).to_be_checked()
 
 
 def submit_with_enter(page: Page, button: Locator) -> None:
@@ -56,8 +43,13 @@ def add_agenda_item(page: Page, text: str) -> None:
 
 
 def test_both_sides_build_the_agenda_and_the_clinician_records_the_session(open_page, cast):
-    # The session is under way: started ten minutes ago, not yet recorded.
-    held = CareSessionFactory(patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(minutes=10))
+    """The clinician's prep-to-record path at 375 px by keyboard alone: the agenda (its time estimate,
+    "same as", "answered already", a suggested park), then the whole session recorded on one screen."""
+    # The session is under way: started ten minutes ago, not yet recorded. Twenty minutes long, so
+    # four items (10 to settle in, 5 each) do not fit.
+    held = CareSessionFactory(
+        patient=cast.alice, clinician=cast.bob, starts_at=timezone.now() - timedelta(minutes=10), duration_minutes=20
+    )
     agenda_path = f"/sessions/{held.pk}/agenda/"
 
     alice = open_page()
@@ -66,6 +58,13 @@ def test_both_sides_build_the_agenda_and_the_clinician_records_the_session(open_
     assert_accessible(alice)
     add_agenda_item(alice, "Is it silly to ask about my sleep?")
     add_agenda_item(alice, "Going back to work part-time")
+    add_agenda_item(alice, "Waking at night")
+    # The patient settles her own item: it's the same as her question about sleep.
+    same_as = alice.get_by_label(re.compile(r"^“Waking at night” is the same as$"))
+    tab_to(alice, same_as)
+    same_as.select_option(label="Same as: Is it silly to ask about my sleep?")
+    submit_with_enter(alice, alice.get_by_role("button", name=re.compile(r"^Put together\s+“Waking at night”")))
+    expect(alice.locator(".agenda-merged")).to_contain_text("Same as this: “Waking at night”")
 
     bob = open_page()
     log_in(bob, "bob@example.org")
@@ -73,37 +72,49 @@ def test_both_sides_build_the_agenda_and_the_clinician_records_the_session(open_
     assert_accessible(bob)
     expect(bob.get_by_text("Raised by Alice Archer").first).to_be_visible()
     add_agenda_item(bob, "Review the walking plan")
-    print(bob.locator("main").aria_snapshot())
+    add_agenda_item(bob, "Heat or ice?")
     # Bob's item goes first, with two presses of a plain button: no JavaScript needed.
     for _ in range(2):
         submit_with_enter(bob, bob.get_by_role("button", name=re.compile(r"^Move up\s+“Review the walking plan”$")))
     expect(bob.locator(".agenda-text").first).to_have_text("Review the walking plan")
+    submit_with_enter(bob, bob.get_by_role("button", name=re.compile(r"^Answered already\s+“Heat or ice\?”$")))
+    expect(bob.locator("#answered-heading + ul")).to_contain_text("Heat or ice?")
+    # Three items need 25 minutes of a 20-minute appointment: a suggestion, never a park by itself.
+    fit = bob.locator("#agenda-fit")
+    expect(fit).to_contain_text("About 25 minutes for a 20-minute appointment")
+    assert AgendaItem.objects.filter(status="parked").count() == 0
+    expect(bob.locator("#park-suggestions")).to_contain_text("Going back to work part-time")
     submit_with_enter(
-        bob, bob.get_by_role("button", name=re.compile(r"^Park for later\s+“Going back to work part-time”$"))
+        bob, fit.get_by_role("button", name=re.compile(r"^Park\s+“Going back to work part-time” for later$"))
     )
-    expect(bob.get_by_text("Parked for later. It's on the agenda for the session on")).to_be_visible()
+    expect(bob.get_by_text("Parked for later. It's kept in the parked list")).to_be_visible()
+    expect(bob.locator("#agenda-fit")).to_contain_text("it fits")
 
     alice.reload()
     assert_accessible(alice)
-    expect(alice.get_by_text("Raised by Bob Baker")).to_be_visible()
-    parked = alice.locator("#parked-heading + p + ul")
-    expect(parked).to_contain_text("Going back to work part-time")
-    expect(parked).to_contain_text("on the agenda for")
+    expect(alice.get_by_text("Raised by Bob Baker").first).to_be_visible()
+    expect(alice.locator("#parked-list")).to_contain_text("Going back to work part-time")
 
     submit_with_enter(bob, bob.get_by_role("link", name="Record this session"))
     sleep = AgendaItem.objects.get(text__startswith="Is it silly")
     walk = AgendaItem.objects.get(text="Review the walking plan")
-    for item, lead, agreed in ((walk, "We led it together", "Ten minutes, most days"), (sleep, "The patient led", "")):
+    # Who led starts as whoever raised it: Alice for her question, Bob for his plan.
+    expect(bob.locator(f"#record-item-{sleep.pk}").get_by_label("Who led it")).to_have_value("patient")
+    walk_box = bob.locator(f"#record-item-{walk.pk}")
+    expect(walk_box.get_by_label("Who led it")).to_have_value("clinician")
+    for item in (walk, sleep):
         box = bob.locator(f"#record-item-{item.pk}")
-        choose_radio(bob, box.locator("fieldset", has=bob.locator("input[name$=outcome]")), "Talked about")
-        choose_radio(bob, box.locator("fieldset", has=bob.locator("input[name$=led_by]")), lead)
-        if agreed:
-            tab_to(bob, box.get_by_label("What you agreed (the patient will see this)"))
-            bob.keyboard.type(agreed)
+        tab_to(bob, box.get_by_role("checkbox"))
+        bob.keyboard.press("Space")
+    tab_to(bob, walk_box.get_by_label("Who led it"))
+    walk_box.get_by_label("Who led it").select_option("together")
+    tab_to(bob, walk_box.get_by_label("What you agreed (the patient will see this)"))
+    bob.keyboard.type("Ten minutes, most days")
     tab_to(bob, bob.get_by_label("Summary, in plain language"))
     bob.keyboard.type("We talked about sleep and agreed a gentle walking plan.")
     tab_to(bob, bob.get_by_label("Next steps"))
     bob.keyboard.type("Try the walk and keep a short sleep diary.")
+    assert_accessible(bob)
     submit_with_enter(bob, bob.get_by_role("button", name="Save and share with Alice"))
     expect(bob.get_by_text("The session is recorded.")).to_be_visible()
 
@@ -115,13 +126,15 @@ def test_both_sides_build_the_agenda_and_the_clinician_records_the_session(open_
         ("discussed", "patient"),
         ("parked", ""),
     }
-    assert AgendaItem.objects.get(text="Going back to work part-time").care_session == cast.alice_session
+    parked = AgendaItem.objects.get(text="Going back to work part-time")
+    assert (parked.status, parked.care_session) == ("parked", None)
 
     alice.goto(agenda_path)
     assert_accessible(alice)
     expect(alice.get_by_role("heading", name="Summary from Bob Baker")).to_be_visible()
     discussed = alice.locator("#discussed-heading + ol")
     expect(discussed).to_contain_text("Raised by you · You led this")
+    expect(discussed).to_contain_text("Same as this: “Waking at night”")
     expect(discussed).to_contain_text("Raised by Bob Baker · You and Bob led this together")
     expect(alice.get_by_text("Ten minutes, most days")).to_be_visible()
     submit_with_enter(alice, alice.get_by_role("link", name="Add what I took from this session"))
@@ -153,6 +166,7 @@ def test_patient_reads_the_summary_rates_a_home_plan_item_and_logs_practice(open
     submit_with_enter(alice, alice.get_by_role("link", name="Read the summary and add what you took from it"))
     expect(alice.get_by_text("Try the walk most days.")).to_be_visible()
 
+    open_menu(alice, keyboard=True)
     submit_with_enter(alice, alice.get_by_role("link", name="My home plan"))
     seven = alice.locator(f"#rate-{walk.pk}-7")
     tab_to(alice, alice.locator(f"#rate-{walk.pk}-0"))
@@ -163,6 +177,7 @@ def test_patient_reads_the_summary_rates_a_home_plan_item_and_logs_practice(open
     expect(alice.get_by_text("You rated “Morning walk” 7 out of 10.")).to_be_visible()
     assert WorthRating.objects.get().score == 7
 
+    open_menu(alice, keyboard=True)
     submit_with_enter(alice, alice.get_by_role("link", name="Home", exact=True))
     note = alice.locator(f"#note-{walk.pk}")
     tab_to(alice, note)
@@ -186,6 +201,7 @@ def test_patient_reads_the_summary_rates_a_home_plan_item_and_logs_practice(open
 def test_reminder_pages_and_the_opt_out_are_accessible(open_page, cast):
     alice = open_page()
     log_in(alice, "alice@example.org")
+    open_menu(alice, keyboard=True)
     submit_with_enter(alice, alice.get_by_role("link", name="Reminders", exact=True))
     frequency = alice.get_by_role("radio", name="Every day")
     tab_to(alice, alice.get_by_role("radio", name="Once a week (Mondays)"))
@@ -205,4 +221,5 @@ def test_reminder_pages_and_the_opt_out_are_accessible(open_page, cast):
 
     dave = open_page()
     log_in(dave, "dave@example.org")
+    open_menu(dave, keyboard=True)
     submit_with_enter(dave, dave.get_by_role("link", name="Reminders sent"))

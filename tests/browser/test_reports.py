@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from alliance.models import Export, ExportStatus
 from alliance.services import exports as services
 from tests.alliance.reports.data import build_quarter
-from tests.browser.helpers import assert_accessible, log_in
+from tests.browser.helpers import assert_accessible, log_in, open_menu
 from tests.helpers import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,6 +38,7 @@ def quarter(cast, settings):
 def test_admin_opens_a_report_filters_it_exports_xlsx_and_downloads_the_file(open_page, quarter, viewport):
     page = open_page(viewport=viewport)
     log_in(page, quarter.cast.dave.user.email)
+    open_menu(page)
     page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.get_by_role("heading", name="Clinic reports", level=1)).to_be_visible()
     assert_accessible(page)
@@ -85,6 +86,7 @@ def test_admin_opens_a_report_filters_it_exports_xlsx_and_downloads_the_file(ope
     assert sheet.max_row == 1 + 18
     assert "Frank" not in json.dumps([[c for c in row] for row in sheet.iter_rows(values_only=True)], default=str)
 
+    open_menu(page)
     page.get_by_role("link", name="Exports", exact=True).first.click()
     exports = page.get_by_role("table", name=re.compile("Exports from your clinic"))
     expect(exports).to_contain_text("Check-ins: one row per questionnaire, with totals (Excel (XLSX))")
@@ -151,6 +153,7 @@ def test_without_scripts_the_progress_page_still_works(new_context, quarter, set
 
 def test_a_patient_downloads_everything_alliance_holds_about_her(page: Page, quarter):
     log_in(page, quarter.cast.alice.user.email)
+    open_menu(page)
     page.get_by_role("link", name="Account", exact=True).click()
     page.get_by_role("link", name="Download your data", exact=True).click()
     expect(page.get_by_role("heading", name="Download your data", level=1)).to_be_visible()

@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
-from tests.browser.helpers import assert_accessible, log_in, set_up_an_authenticator_app
+from tests.browser.helpers import assert_accessible, log_in, open_menu, set_up_an_authenticator_app
 from tests.factories import PASSWORD
 from tests.helpers import totp_code
 
@@ -35,6 +35,7 @@ def test_a_new_clinician_sets_up_an_app_then_signs_in_with_a_code(page, cast):
     set_up_an_authenticator_app(page)
     expect(page.get_by_role("heading", name="My caseload", level=1)).to_be_visible()
 
+    open_menu(page)
     page.get_by_role("button", name=SIGN_OUT).click()
     log_in(page, bob.email)  # now with a code from the app just set up
     expect(page.get_by_role("heading", name="My caseload", level=1)).to_be_visible()
@@ -95,6 +96,7 @@ def test_a_clinician_adds_a_passkey_signs_out_and_signs_in_with_it(page, cast):
     page.goto("/accounts/security/")
     expect(page.get_by_role("button", name=re.compile(r"^Remove"))).to_have_count(1)
 
+    open_menu(page)
     page.get_by_role("button", name=SIGN_OUT).click()
     _password(page, bob.email)
     expect(page.get_by_role("heading", name="One more step", level=1)).to_be_visible()

@@ -14,6 +14,8 @@ there through ``sessions.services.agenda_item_add``.
 
 from alliance.services.record.common import clean_text
 from alliance.services.record.decisions import (
+    decision_advice_ask,
+    decision_advice_give,
     decision_check_submit,
     decision_preference_record,
     decision_share,
@@ -51,6 +53,8 @@ from alliance.services.record.story import story_add, story_passage_mark, story_
 
 __all__ = [
     "clean_text",
+    "decision_advice_ask",
+    "decision_advice_give",
     "decision_check_submit",
     "decision_preference_record",
     "decision_share",

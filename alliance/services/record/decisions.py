@@ -158,6 +158,80 @@ def decision_preference_record(
     return decision
 
 
+ADVICE_AFTER_OPTIONS = (
+    "Share the balanced options first. Your own view comes after them, so the patient sees every option "
+    "fairly before hearing what you would do."
+)
+
+
+def decision_advice_give(*, decision: Decision, by: User, advice: str, reasons: str, would_change: str) -> Decision:
+    """The clinician's honest recommendation, "if you were my family, I would…", with their reasons and
+    what would change their mind.
+
+    Only after the balanced options are shared (``ValidationError`` before, and the database refuses it
+    too), once per decision, and by a clinician on the care team (``PermissionDenied``). It is shown
+    apart from the options and labelled as the clinician's own view; the patient's choice and the
+    "did you have a real say" check that follows are unchanged.
+    """
+    check_care_team(user=by, patient=decision.patient)
+    require_live(decision)
+    if decision.status == DecisionStatus.DRAFT or decision.shared_at is None:
+        raise ValidationError(ADVICE_AFTER_OPTIONS)
+    if decision.advice_at is not None:
+        raise ValidationError("Your view on this decision is already shared.")
+    fields = {
+        "advice": clean_text(
+            advice, field="advice", limit=2000, required="Please say what you would do if this were your family."
+        ),
+        "advice_reasons": clean_text(
+            reasons, field="reasons", limit=2000, required="Please give your reasons, so they can weigh them."
+        ),
+        "advice_would_change": clean_text(
+            would_change,
+            field="would_change",
+            limit=2000,
+            required="Please say what would change your mind. It shows this is a view, not the only answer.",
+        ),
+    }
+    with transaction.atomic():
+        now = timezone.now()
+        for name, value in fields.items():
+            setattr(decision, name, value)
+        decision.advice_by, decision.advice_at = by, now
+        decision.touch(by=by, at=now)
+        save_fields(decision, *fields, "advice_by", "advice_at", "last_activity_at", "last_activity_by")
+    return decision
+
+
+def decision_advice_ask(*, decision: Decision, by: User) -> Decision:
+    """The patient asks "What would you advise a family member?": it goes on their next appointment's agenda.
+
+    Only once the options are shared (``PermissionDenied`` before: the patient cannot see a draft).
+    Asking twice changes nothing. Once the clinician's view is there, there is nothing left to ask.
+    """
+    check_is_patient(user=by, patient=decision.patient)
+    require_live(decision)
+    if decision.status == DecisionStatus.DRAFT:
+        raise PermissionDenied
+    if decision.advice_at is not None:
+        raise ValidationError("Your clinician's view is already here, below the options.")
+    if decision.advice_asked_at is not None:
+        return decision
+    with transaction.atomic():
+        now = timezone.now()
+        decision.advice_asked_at = now
+        decision.touch(by=by, at=now)
+        save_fields(decision, "advice_asked_at", "last_activity_at", "last_activity_by")
+        agenda_item_add(
+            patient=decision.patient,
+            text=agenda_text(f"What would you advise a family member? About: {decision.title}"),
+            source=AgendaSource.DECISION,
+            source_ref=f"decision:{decision.pk}:advice",
+            raised_by=by,
+        )
+    return decision
+
+
 def decision_check_submit(
     *, decision: Decision, by: User, had_a_say, understood_options, told_downsides, comment: str = ""
 ) -> DecisionCheck:

@@ -23,10 +23,14 @@ def win_log(*, patient: Patient, by: User, text: str) -> Win:
     return Win.objects.create(patient=patient, created_by=by, last_activity_by=by, text=text)
 
 
-def win_acknowledge(*, win: Win, by: User, reply: str) -> Win:
+def win_acknowledge(*, win: Win, by: User, reply: str = "") -> Win:
+    """The clinician acknowledges a win in one tap, with a few words if they like (up to 500 characters).
+
+    ``ValidationError`` if it was acknowledged already (by anyone on the care team) or the words are too long.
+    """
     check_care_team(user=by, patient=win.patient)
     require_live(win)
-    reply = clean_text(reply, field="reply", limit=500, required="Please write a short reply to go with it.")
+    reply = clean_text(reply, field="reply", limit=500)
     with transaction.atomic():
         win = Win.objects.select_for_update(of=("self",)).get(pk=win.pk)
         if win.acknowledged_at is not None:

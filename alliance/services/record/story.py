@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -36,16 +38,33 @@ def story_add(*, patient: Patient, by: User, topic: str, title: str, body: str) 
     )
 
 
+def passage_in_body(body: str, quote: str) -> str | None:
+    """The words of ``body`` that ``quote`` stands for, exactly as written there, or ``None``.
+
+    A selection made in the browser may show line breaks and runs of spaces differently from the
+    stored text, so any run of white space in the quote matches any run in the body.
+    """
+    words = quote.split()
+    if not words:
+        return None
+    match = re.search(r"\s+".join(re.escape(word) for word in words), body)
+    return match.group(0) if match else None
+
+
 def story_passage_mark(*, entry: StoryEntry, by: User, quote: str, note: str = "") -> StoryPassage:
-    """A clinician picks out a passage to talk about; it goes on the next agenda."""
+    """A clinician picks out a passage to talk about (``quote``: words of the entry, selected on the
+    page or a sentence chosen from a list); it goes on the next agenda. ``ValidationError`` on
+    ``quote`` if the words are not in the entry or are already marked."""
     check_care_team(user=by, patient=entry.patient)
     require_live(entry)
-    quote = clean_text(quote, field="quote", limit=1000, required="Please copy the words you'd like to talk about.")
+    quote = clean_text(quote, field="quote", limit=1000, required="Please select the words you'd like to talk about.")
     note = clean_text(note, field="note", limit=500)
-    if quote not in entry.body:
+    found = passage_in_body(entry.body, quote)
+    if found is None:
         raise ValidationError(
-            {"quote": "Those words aren't in this entry as written. Please copy them exactly from the entry."}
+            {"quote": "Those words aren't in this entry. Please select them in the entry, or choose a sentence."}
         )
+    quote = found
     try:
         with transaction.atomic():
             passage = StoryPassage.objects.create(entry=entry, quote=quote, note=note, marked_by=by)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
+    AdviceForm,
     DecisionCheckForm,
     DecisionForm,
     OptionForm,
@@ -83,6 +84,21 @@ def _decision_page(request, patient, decision, *, status=200, share_errors=None,
         or (DecisionCheckForm() if is_patient and decision.status == DecisionStatus.DECIDED and not check else None),
         "check": check,
         "check_rows": _check_rows(check),
+        # The clinician's own view is offered only once the options are out, and only once.
+        "advice_form": forms.get("advice_form")
+        or (
+            AdviceForm()
+            if not is_patient
+            and decision.status != DecisionStatus.DRAFT
+            and decision.advice_at is None
+            and not decision.is_withdrawn
+            else None
+        ),
+        "may_ask_advice": is_patient
+        and decision.status != DecisionStatus.DRAFT
+        and decision.advice_at is None
+        and decision.advice_asked_at is None
+        and not decision.is_withdrawn,
         "may_edit": svc.record_item_may_edit(item=decision, by=request.user, side=request.user.role),
     }
     return record_page(request, "alliance/record/decision.html", patient, RecordSection.DECISIONS, **context)
@@ -175,3 +191,27 @@ def decision_check(request, pk, item):
             text += " Thank you for being honest, too. Your clinician will talk this through with you."
         return done(request, text, record_url("record-decision", patient, decision.pk))
     return _decision_page(request, patient, decision, check_form=form)
+
+
+@require_POST
+def decision_advice(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    form = AdviceForm(request.POST)
+    if form_save(form, lambda data: svc.decision_advice_give(decision=decision, by=request.user, **data)):
+        text = f"Your view is shared with {patient.user.get_short_name()}, below the options and labelled as yours."
+        return done(request, text, record_url("record-decision", patient, decision.pk))
+    return _decision_page(request, patient, decision, advice_form=form)
+
+
+@require_POST
+def decision_advice_ask(request, pk, item):
+    patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    try:
+        svc.decision_advice_ask(decision=decision, by=request.user)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+        return redirect(record_url("record-decision", patient, decision.pk))
+    text = "Thank you. Your question is on the agenda for your next appointment, and your clinician can see it."
+    return done(request, text, record_url("record-decision", patient, decision.pk))

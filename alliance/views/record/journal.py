@@ -75,7 +75,9 @@ def win_acknowledge(request, pk, item):
     win = sel.win_get(user=request.user, patient=patient, pk=item)
     form = AcknowledgeForm(request.POST, prefix=f"win{win.pk}")
     if form_save(form, lambda data: svc.win_acknowledge(win=win, by=request.user, **data)):
-        return done(request, "Your reply is shared.", record_url("record-journal", patient) + f"#win-{win.pk}")
+        return done(
+            request, "Acknowledged. The patient will see it.", record_url("record-journal", patient) + f"#win-{win.pk}"
+        )
     since = sel.record_visits(user=request.user, patient=patient).get(RecordSection.JOURNAL)
     return _journal_page(request, patient, since, bound_win=win.pk, bound_form=form)
 

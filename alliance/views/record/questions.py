@@ -81,8 +81,9 @@ def question_answer(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     question = sel.question_get(user=request.user, patient=patient, pk=item)
     form = AnswerForm(request.POST)
-    if form_save(form, lambda data: svc.question_answer(question=question, by=request.user, **data)):
-        return done(request, "Your answer is shared.", record_url("record-question", patient, question.pk))
+    if saved := form_save(form, lambda data: svc.question_answer(question=question, by=request.user, **data)):
+        text = "Marked as talked through in a session." if saved.value.body == "" else "Your answer is shared."
+        return done(request, text, record_url("record-question", patient, question.pk))
     return _question_page(request, patient, question, answer_form=form)
 
 

@@ -51,7 +51,8 @@ def _story_page(request, patient, entry, **forms):
         "entry": entry,
         "segments": sel.story_segments(entry),
         "reflections": reflections,
-        "passage_form": forms.get("passage_form") or (PassageForm() if is_clinician else None),
+        "passage_form": forms.get("passage_form")
+        or (PassageForm(sentences=sel.story_sentences(entry)) if is_clinician else None),
         "reflect_form": forms.get("reflect_form") or (ReflectForm() if is_clinician else None),
         "may_edit": svc.record_item_may_edit(item=entry, by=request.user, side=request.user.role),
     }
@@ -69,7 +70,7 @@ def story_entry(request, pk, item):
 def story_passage(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=CLINICIAN_ONLY)
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
-    form = PassageForm(request.POST)
+    form = PassageForm(request.POST, sentences=sel.story_sentences(entry))
     if form_save(form, lambda data: svc.story_passage_mark(entry=entry, by=request.user, **data)):
         return done(request, "Marked. It's on the next agenda.", record_url("record-story-entry", patient, entry.pk))
     return _story_page(request, patient, entry, passage_form=form)

@@ -6,11 +6,13 @@ their own zone, and nothing of what it contains."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,3 +158,30 @@ def test_a_failed_build_has_a_try_again_button_that_works_once_and_is_kept_in_th
     assert stale.status_code == 400
     assert "no longer waiting to be tried again" in visible_text(stale)
     assert request.events.filter(kind=AccessEventKind.RETRIED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_that_meets_the_row_still_locked_by_its_sender_waits_and_builds_it():
+    # A worker can take the message before the sender (a web request, or the every-minute re-send that
+    # holds its rows until it commits) has let go of the row. Skipping a locked row lost the build then.
+    cast = make_cast()
+    request = sar.access_request_open(user=cast.dave.user, patient=cast.alice, received_on=timezone.localdate())
+    locked, release = threading.Event(), threading.Event()
+
+    def sender():
+        with transaction.atomic():
+            AccessRequest.objects.select_for_update().get(pk=request.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=sender)
+    holder.start()
+    assert locked.wait(10)
+    threading.Timer(0.5, release.set).start()
+    built = sar.access_request_build(request_id=request.pk)
+    holder.join()
+    assert built is not None
+    request.refresh_from_db()
+    assert request.state == AccessRequestState.REVIEW
+    assert sar.access_request_build(request_id=request.pk) is None, "a second run finds nothing to build"

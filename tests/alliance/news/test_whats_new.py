@@ -41,7 +41,15 @@ def _one_of_each(cast):
     win = h.win(cast, text="I walked to the post box")
     svc.win_acknowledge(win=win, by=cast.bob.user, reply="That's a real step.")
     h.reflection(cast)
-    h.decision(cast, title="What to do about my knee", share=True)
+    knee = h.decision(cast, title="What to do about my knee", share=True)
+    svc.decision_advice_give(
+        decision=knee,
+        by=cast.bob.user,
+        advice="I would try the exercise programme for three months first.",
+        reasons="It helps most people and keeps surgery open.",
+        would_change="If walking got much worse.",
+    )
+    h.review(cast)
     explanation = h.explanation(cast, title="Why my back still hurts")
     svc.explanation_revise(explanation=explanation, by=cast.bob.user, body="Your nerves are on high alert.")
     plan_for(cast, titles=("Morning walk",))
@@ -67,6 +75,12 @@ def test_every_kind_of_new_thing_is_listed_with_a_link_to_where_it_is(cast):
     [answer] = by_kind[NewsKind.ANSWER]
     assert answer.title == "Can I swim?"
     assert answer.url == reverse("alliance:record-question", args=[cast.alice.pk, answer.link_id])
+    [advice] = by_kind[NewsKind.ADVICE]
+    assert advice.headline == "Bob Baker added their own view to the options"
+    assert advice.url == reverse("alliance:record-decision", args=[cast.alice.pk, advice.link_id]) + "#advice-heading"
+    [review] = by_kind[NewsKind.REVIEW]
+    assert review.headline == "Bob Baker wrote a step-back review with you"
+    assert review.url == reverse("alliance:review", args=[cast.alice.pk, review.link_id])
     [plan_item] = by_kind[NewsKind.PLAN_ITEM]
     assert plan_item.url == reverse("care_sessions:plan", args=[cast.alice.pk]) + f"#item-{plan_item.link_id}"
     # Each link on the page answers for alice: the list never points somewhere she cannot go.

@@ -9,7 +9,7 @@ from django.utils import timezone
 from alliance.models import Fit, QuestionRoute
 from alliance.services import record as svc
 from alliance.services.checkins import checkin_submit
-from sessions.models import AgendaSource, EntryOutcome, LedBy
+from sessions.models import AgendaSource, LedBy
 from sessions.services import EntryInput, agenda_item_add, home_plan_revise, session_record_save
 from sessions.services.plans import practice_log_record, worth_rating_record
 from tests.factories import CareSessionFactory
@@ -32,7 +32,7 @@ def last_session(cast):
         care_session=past,
         summary="We talked about pacing.",
         next_steps="Walk a little every day.",
-        entries=[EntryInput(item_id=item.pk, outcome=EntryOutcome.DISCUSSED, led_by=LedBy.PATIENT, agreed=AGREED)],
+        entries=[EntryInput(item_id=item.pk, talked=True, led_by=LedBy.PATIENT, agreed=AGREED)],
     )
     return past
 

@@ -72,3 +72,16 @@ def story(cast, body="I was a nurse for twenty years. Lifting patients was my li
 def reflection(cast):
     entry = story(cast)
     return svc.story_reflect(entry=entry, by=cast.bob.user, summary="Work was a big part of who you are.")
+
+
+def review(cast, **words):
+    """A step-back review bob wrote for alice."""
+    from alliance.services.reviews import review_write
+
+    parts = {
+        "what_changed": "You're walking further than in the spring.",
+        "what_hasnt": "The evenings are still hard.",
+        "going_on": "Your nervous system is still on high alert after a long day.",
+        "try_next": "Pacing the afternoons, and a short wind-down routine.",
+    }
+    return review_write(patient=cast.alice, by=cast.bob.user, **{**parts, **words})

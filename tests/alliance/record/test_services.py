@@ -214,7 +214,7 @@ def test_an_unacknowledged_win_waits_on_the_clinicians_home_until_acknowledged(c
     attention = sel.record_attention_for_clinician(user=cast.bob.user)
     assert [w.pk for w in attention.unacknowledged_wins] == [win.pk], "only the patient's own wins wait for a reply"
     with pytest.raises(ValidationError):
-        svc.win_acknowledge(win=win, by=cast.bob.user, reply="")
+        svc.win_acknowledge(win=win, by=cast.bob.user, reply="x" * 501)
     with pytest.raises(PermissionDenied):
         svc.win_acknowledge(win=win, by=cast.carol.user, reply="Great")
     svc.win_acknowledge(win=win, by=cast.bob.user, reply="That's a real step, well done!")
@@ -223,10 +223,18 @@ def test_an_unacknowledged_win_waits_on_the_clinicians_home_until_acknowledged(c
         svc.win_acknowledge(win=win, by=cast.bob.user, reply="Again")
 
 
-def test_the_database_refuses_an_acknowledgement_without_words(cast):
+def test_a_win_is_acknowledged_in_one_tap_without_words(cast):
+    win = h.win(cast)
+    svc.win_acknowledge(win=win, by=cast.bob.user)
+    win.refresh_from_db()
+    assert (win.acknowledged_by, win.acknowledgement) == (cast.bob.user, "")
+    assert sel.record_attention_for_clinician(user=cast.bob.user).unacknowledged_wins == []
+
+
+def test_the_database_refuses_an_acknowledgement_by_nobody(cast):
     win = h.win(cast)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Win.objects.filter(pk=win.pk).update(acknowledged_at=timezone.now(), acknowledged_by=cast.bob.user)
+        Win.objects.filter(pk=win.pk).update(acknowledged_at=timezone.now(), acknowledgement="Well done")
 
 
 def test_a_setback_has_no_score_and_can_go_on_the_agenda(cast):
@@ -427,7 +435,7 @@ def test_a_marked_passage_must_be_in_the_entry_and_goes_on_the_agenda(cast):
     entry = h.story(cast)
     with pytest.raises(ValidationError) as excinfo:
         svc.story_passage_mark(entry=entry, by=cast.bob.user, quote="words she never wrote")
-    assert "copy them exactly" in errors_of(excinfo)["quote"][0]
+    assert "aren't in this entry" in errors_of(excinfo)["quote"][0]
     svc.story_passage_mark(entry=entry, by=cast.bob.user, quote="Lifting patients was my life.")
     [item] = agenda(cast, AgendaSource.STORY)
     assert "Alice's story" in item.text and "Lifting patients" in item.text

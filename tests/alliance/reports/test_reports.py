@@ -326,7 +326,8 @@ def test_trends_page_has_a_chart_and_a_table_for_each_measure(dave, quarter):
     assert "Jan 2025 3 3 30.7 36 33% (1 of 3)" in text
     assert "Feb 2025 3 3 67% (2 of 3)" in text
     # March's alerts are all priya's: one patient is too few for shares or a middle time.
-    assert "Mar 2025 2 1 1 Too few to compare (fewer than 2 patients)" in text
+    # Raised 2: 1 still new (not acknowledged), 1 acknowledged, 1 talked through.
+    assert "Mar 2025 2 1 1 1 Too few to compare (fewer than 2 patients)" in text
 
 
 def test_reports_are_for_the_whole_last_year_by_default(dave, cast):

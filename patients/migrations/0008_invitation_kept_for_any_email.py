@@ -31,7 +31,7 @@ def fill_in_what_was_asked(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0006_names_without_direction_controls"),
+        ("patients", "0007_clinic_urgent_help"),
     ]
 
     operations = [
