@@ -66,6 +66,12 @@ def _invited_person(cast: Cast) -> User:
     return issued.invitation.user
 
 
+def _invitation_pk(cast: Cast) -> dict:
+    """An open invitation of Riverside's, to an email that is new (the page is the same for one that had
+    an account elsewhere: tests/patients/test_invite_elsewhere.py)."""
+    return {"pk": _invited_person(cast).invitations.get().pk}
+
+
 def _invitation_token(cast: Cast) -> dict:
     issued = invitation_create(
         clinic=cast.riverside,
@@ -424,6 +430,13 @@ ROWS = [
         method="post",
         kwargs=lambda cast: {"pk": _invited_person(cast).pk},
     ),
+    Row(
+        "patients:invitation",
+        {"anonymous": 302, "alice": 403, "frank": 403, "bob": 403, "carol": 403, "dave": 200, "erin": 404},
+        kwargs=_invitation_pk,
+    ),
+    Row("patients:invitation-resend", ALICE_ADMIN_POST, method="post", kwargs=_invitation_pk),
+    Row("patients:invitation-cancel", ALICE_ADMIN_POST, method="post", kwargs=_invitation_pk),
     # --- appointments
     Row("care_sessions:list", SIGNED_IN),
     Row("care_sessions:new", STAFF_ONLY),

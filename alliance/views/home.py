@@ -29,7 +29,7 @@ from alliance.services.news import news_visit_mark
 from alliance.views.progress import progress_context
 from patients.decorators import clinician_required
 from patients.models import Role
-from patients.selectors import care_team_for_patient, patient_get, people_for_admin, urgent_help_needs_review
+from patients.selectors import care_team_for_patient, patient_get, people_rows_for_admin, urgent_help_needs_review
 from patients.services import person_changes
 from sessions.models import SessionStatus
 from sessions.selectors import (
@@ -159,7 +159,7 @@ def _clinician_context(request) -> dict:
 
 
 def _admin_home(request):
-    everyone = list(people_for_admin(user=request.user))
+    everyone = people_rows_for_admin(user=request.user)
     patients = [p for p in everyone if p.role == Role.PATIENT]
     clinicians = [p for p in everyone if p.role == Role.CLINICIAN]
     context = {

@@ -295,14 +295,25 @@ class CareTeamMembership(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link through which an invited person sets their password.
+    """An invitation to join a clinic: a single-use link through which an invited person sets their password.
 
     Only a hash of the token is stored, so a copy of the database cannot be used to take over an
     account that has not been claimed yet.
+
+    ``email``, ``full_name``, ``role``, ``profession`` and ``clinicians`` (the intended care team) are what
+    the admin asked for, kept on every invitation. ``user`` is the account the link sets up; it is empty
+    when the email already belonged to someone in another clinic. Then no link is sent (that person is
+    told by email instead), yet the invitation is kept exactly like any other, so the clinic's pages
+    never reveal that someone has an account elsewhere.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(blank=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    profession = models.CharField(max_length=32, choices=Profession.choices, blank=True)
+    clinicians = models.ManyToManyField("Clinician", blank=True, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=now)
@@ -316,14 +327,47 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")), name="invitation_expires_after_creation"
             ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | ~models.Q(email=""), name="invitation_has_user_or_email"
+            ),
+            # The same email is invited to a clinic once; a resend replaces the open invitation.
+            models.UniqueConstraint(
+                Lower("email"),
+                models.F("clinic"),
+                condition=models.Q(user__isnull=True, revoked_at__isnull=True, accepted_at__isnull=True),
+                name="invitation_open_once_per_email_without_account",
+            ),
         ]
+        indexes = [models.Index(fields=["clinic", "email"], name="invitation_clinic_email")]
 
     def __str__(self) -> str:
-        return f"Invitation for {self.user.email}"
+        return f"Invitation for {self.email or self.user.email}"
 
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now()
+
+    @property
+    def state(self) -> str:
+        """One of ``InvitationState``: what the clinic sees, the same whoever the email belongs to."""
+        return invitation_state(accepted_at=self.accepted_at, revoked_at=self.revoked_at, expires_at=self.expires_at)
+
+
+class InvitationState(models.TextChoices):
+    INVITED = "invited", "Invited"
+    EXPIRED = "expired", "Invitation expired"
+    CANCELLED = "cancelled", "Invitation cancelled"
+    JOINED = "joined", "Joined"
+
+
+def invitation_state(*, accepted_at, revoked_at, expires_at) -> str:
+    if accepted_at is not None:
+        return InvitationState.JOINED
+    if revoked_at is not None:
+        return InvitationState.CANCELLED
+    if expires_at is None or expires_at <= now():
+        return InvitationState.EXPIRED
+    return InvitationState.INVITED
 
 
 class LoginSession(models.Model):

@@ -9,14 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices
 from django.http import Http404
+from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from patients.models import CareTeamMembership, Clinic, Clinician, Invitation, Patient, Role, User
+from patients.models import (
+    CareTeamMembership,
+    Clinic,
+    Clinician,
+    Invitation,
+    InvitationState,
+    Patient,
+    Role,
+    User,
+    invitation_state,
+)
 from patients.selectors.audit import read_note
 from patients.urgent_help import GENERAL_URGENT_HELP, Piece, urgent_help_paragraphs
 
@@ -103,23 +115,147 @@ def clinician_get(*, user: User, pk) -> Clinician:
 
 
 def people_for_admin(*, user: User) -> QuerySet[User]:
-    """Everyone in a clinic admin's clinic, with their profile and invitation state."""
+    """Everyone in a clinic admin's clinic, with their profile and their latest invitation's dates
+    (``invitation_id``, ``invitation_accepted_at``, ``invitation_revoked_at``, ``invitation_expires_at``)."""
     if user.role != Role.CLINIC_ADMIN:
         return User.objects.none()
     clinic_id = user.clinic_admin.clinic_id
-    open_invitation = Invitation.objects.filter(user=OuterRef("pk"), accepted_at__isnull=True, revoked_at__isnull=True)
+    latest = Invitation.objects.filter(user=OuterRef("pk")).order_by("-created_at", "-pk")
     return (
         User.objects.filter(
             Q(patient__clinic_id=clinic_id) | Q(clinician__clinic_id=clinic_id) | Q(clinic_admin__clinic_id=clinic_id)
         )
         .select_related("patient", "clinician", "clinic_admin")
         .annotate(
-            has_open_invitation=Exists(open_invitation),
+            invitation_id=Subquery(latest.values("pk")[:1]),
+            invitation_accepted_at=Subquery(latest.values("accepted_at")[:1]),
+            invitation_revoked_at=Subquery(latest.values("revoked_at")[:1]),
+            invitation_expires_at=Subquery(latest.values("expires_at")[:1]),
             care_team_size=Count("patient__care_team", distinct=True),
-            caseload_size=Count("clinician__care_team_memberships", distinct=True),
+            # Only people who have joined: an invitation's intended care team is not a caseload yet.
+            caseload_size=Count(
+                "clinician__care_team_memberships",
+                filter=~Q(
+                    clinician__care_team_memberships__patient__user__password__startswith=UNUSABLE_PASSWORD_PREFIX
+                ),
+                distinct=True,
+            ),
         )
         .order_by("full_name", "email")
     )
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of a clinic's people list.
+
+    Someone who has not joined yet is shown from their invitation, whether the email was new or
+    already had an account in another clinic: the same columns, state and kind of link (to the
+    invitation's page), so the list never reveals which. ``state`` is one of ``PersonState``.
+    """
+
+    full_name: str
+    email: str
+    role: str
+    profession_label: str
+    state: str
+    url: str
+    care_team_size: int
+    caseload_size: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != PersonState.DEACTIVATED
+
+    @property
+    def has_joined(self) -> bool:
+        return self.state == PersonState.ACTIVE
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+
+class PersonState(TextChoices):
+    ACTIVE = "active", "Active"
+    DEACTIVATED = "deactivated", "Deactivated"
+    INVITED = InvitationState.INVITED.value, InvitationState.INVITED.label
+    EXPIRED = InvitationState.EXPIRED.value, InvitationState.EXPIRED.label
+    CANCELLED = InvitationState.CANCELLED.value, InvitationState.CANCELLED.label
+
+
+def person_row(person: User) -> PersonRow:
+    if not person.is_active:
+        state = PersonState.DEACTIVATED
+    elif person.has_joined:
+        state = PersonState.ACTIVE
+    else:
+        state = invitation_state(
+            accepted_at=None, revoked_at=person.invitation_revoked_at, expires_at=person.invitation_expires_at
+        )
+    if state in (PersonState.INVITED, PersonState.EXPIRED, PersonState.CANCELLED) and person.invitation_id:
+        url = reverse("patients:invitation", kwargs={"pk": person.invitation_id})
+    else:
+        url = reverse("patients:person", kwargs={"pk": person.pk})
+    clinician = person.clinician_profile
+    return PersonRow(
+        full_name=person.full_name,
+        email=person.email,
+        role=person.role or "",
+        profession_label=clinician.get_profession_display() if clinician is not None else "",
+        state=state,
+        url=url,
+        care_team_size=person.care_team_size,
+        caseload_size=person.caseload_size,
+    )
+
+
+def _row_for_invitation(invitation: Invitation) -> PersonRow:
+    return PersonRow(
+        full_name=invitation.full_name,
+        email=invitation.email,
+        role=invitation.role,
+        profession_label=invitation.get_profession_display() if invitation.profession else "",
+        state=invitation_state(accepted_at=None, revoked_at=invitation.revoked_at, expires_at=invitation.expires_at),
+        url=reverse("patients:invitation", kwargs={"pk": invitation.pk}),
+        care_team_size=invitation.intended_size,
+        caseload_size=0,
+    )
+
+
+def people_rows_for_admin(*, user: User) -> list[PersonRow]:
+    """Everyone in a clinic admin's clinic and everyone it has invited, ordered by name then email
+    (two queries, however many people). Empty for anyone but a clinic admin."""
+    if user.role != Role.CLINIC_ADMIN:
+        return []
+    rows = [person_row(person) for person in people_for_admin(user=user)]
+    # Invitations to emails that had an account elsewhere: the latest per email.
+    without_account = Invitation.objects.filter(clinic_id=user.clinic_admin.clinic_id, user__isnull=True)
+    newer = without_account.filter(email__iexact=OuterRef("email"), created_at__gt=OuterRef("created_at"))
+    elsewhere = without_account.filter(~Exists(newer)).annotate(intended_size=Count("clinicians"))
+    rows += [_row_for_invitation(invitation) for invitation in elsewhere]
+    return sorted(rows, key=lambda row: (row.full_name.casefold(), row.full_name, row.email))
+
+
+def invitations_for_admin(*, user: User) -> QuerySet[Invitation]:
+    """The invitations a clinic admin's clinic has sent (none for anyone else)."""
+    if user.role != Role.CLINIC_ADMIN:
+        return Invitation.objects.none()
+    return Invitation.objects.filter(clinic_id=user.clinic_admin.clinic_id).select_related("user", "clinic")
+
+
+def invitation_get_for_admin(*, user: User, pk) -> Invitation:
+    return scoped_get(invitations_for_admin(user=user), pk, message="No such invitation.")
+
+
+def invitation_is_latest(*, invitation: Invitation) -> bool:
+    """Whether no newer invitation replaced this one (one query)."""
+    newer = Invitation.objects.filter(clinic_id=invitation.clinic_id, created_at__gt=invitation.created_at)
+    if invitation.user_id is not None:
+        newer = newer.filter(user_id=invitation.user_id)
+    else:
+        newer = newer.filter(user__isnull=True, email__iexact=invitation.email)
+    return not newer.exists()
 
 
 def person_get_for_admin(*, user: User, pk) -> User:

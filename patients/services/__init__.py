@@ -66,10 +66,11 @@ def absolute_url(path: str) -> str:
 
 @dataclass(frozen=True)
 class IssuedInvitation:
-    """What inviting did. ``invitation`` is None when the email already had an account elsewhere: then
-    nothing was created, and that person was told by email instead (see ``invitation_create``)."""
+    """What inviting did. ``invitation`` is always kept; its ``user`` is None when the email already had
+    an account elsewhere: then no link exists (``token`` is empty) and that person was told by email
+    instead (see ``invitation_create``)."""
 
-    invitation: Invitation | None
+    invitation: Invitation
     token: str
     emailed: bool
 
@@ -78,19 +79,41 @@ class IssuedInvitation:
         return reverse("patients:invitation-accept", kwargs={"token": self.token})
 
 
-def _invitation_issue(*, person: User, clinic: Clinic, created_by: User | None) -> tuple[Invitation, str]:
+def _invitation_issue(
+    *,
+    person: User | None,
+    clinic: Clinic,
+    created_by: User | None,
+    email: str,
+    full_name: str,
+    role: str,
+    profession: str,
+    clinicians,
+) -> tuple[Invitation, str]:
+    """A new invitation replacing any open one for the same person (or, with no account, the same email)."""
     now = timezone.now()
-    Invitation.objects.filter(user=person, accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    earlier = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+    if person is not None:
+        earlier = earlier.filter(user=person)
+    else:
+        earlier = earlier.filter(user__isnull=True, clinic=clinic, email__iexact=email)
+    earlier.update(revoked_at=now)
+    # An invitation for an account elsewhere has no link; a random hash keeps the column unique.
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         user=person,
         clinic=clinic,
+        email=email,
+        full_name=full_name,
+        role=role,
+        profession=profession if role == Role.CLINICIAN else "",
         token_hash=_hash_token(token),
         created_by=created_by,
         created_at=now,
         expires_at=now + settings.INVITATION_TTL,
     )
-    return invitation, token
+    invitation.clinicians.set(list(clinicians) if role == Role.PATIENT else [])
+    return invitation, (token if person is not None else "")
 
 
 def _invitation_email(*, invitation: Invitation, token: str, request=None) -> bool:
@@ -134,10 +157,11 @@ def invitation_create(
 ) -> IssuedInvitation:
     """Create the person's account (with no password yet) and email them a link to set one.
 
-    An email already in this clinic is refused (the admin can see them in the people list). An email
-    that belongs to someone elsewhere (another clinic) must not say so, or the page would reveal that
-    someone is a patient there: nothing is created, that person is told by email, and the admin is
-    answered exactly as for a new invitation (``IssuedInvitation`` with ``invitation=None``).
+    An email already in this clinic, or already invited by it, is refused (the admin can see them in the
+    people list). An email that belongs to someone elsewhere (another clinic) must not say so, or the
+    clinic's pages would reveal that someone is a patient there: no account is created or changed, that
+    person is told by email, and an invitation with no ``user`` is kept so that every page of this clinic
+    (the people list, the invitation page, resending, cancelling, counts) shows it exactly as a new one.
     """
     email = User.objects.normalize_email(email)
     full_name = (full_name or "").strip()
@@ -150,6 +174,7 @@ def invitation_create(
             raise ValidationError({"clinicians": "Choose clinicians from your own clinic."})
     if role == Role.CLINICIAN and profession not in Profession.values:
         raise ValidationError({"profession": "Choose a profession from the list."})
+    asked = {"email": email, "full_name": full_name, "role": role, "profession": profession, "clinicians": clinicians}
     existing = (
         User.objects.select_related("patient__clinic", "clinician__clinic", "clinic_admin__clinic")
         .filter(email__iexact=email)
@@ -158,9 +183,15 @@ def invitation_create(
     if existing is not None:
         if existing.clinic is not None and existing.clinic.pk == clinic.pk:
             raise ValidationError({"email": ALREADY_HERE})
-        return IssuedInvitation(
-            invitation=None, token="", emailed=_elsewhere_email(person=existing, clinic=clinic, request=request)
-        )
+        if Invitation.objects.filter(clinic=clinic, user__isnull=True, email__iexact=email).exists():
+            raise ValidationError({"email": ALREADY_HERE})
+        try:
+            with transaction.atomic():
+                invitation, _ = _invitation_issue(person=None, clinic=clinic, created_by=created_by, **asked)
+        except IntegrityError:
+            raise ValidationError({"email": ALREADY_HERE}) from None
+        emailed = _elsewhere_email(person=existing, clinic=clinic, request=request)
+        return IssuedInvitation(invitation=invitation, token="", emailed=emailed)
     try:
         with transaction.atomic():
             person = User.objects.create_user(email=email, full_name=full_name)
@@ -170,12 +201,10 @@ def invitation_create(
                     CareTeamMembership(patient=patient, clinician=c, added_by=created_by) for c in clinicians
                 )
             elif role == Role.CLINICIAN:
-                if profession not in Profession.values:
-                    raise ValidationError({"profession": "Choose a profession from the list."})
                 Clinician.objects.create(user=person, clinic=clinic, profession=profession)
             else:
                 ClinicAdmin.objects.create(user=person, clinic=clinic)
-            invitation, token = _invitation_issue(person=person, clinic=clinic, created_by=created_by)
+            invitation, token = _invitation_issue(person=person, clinic=clinic, created_by=created_by, **asked)
     except IntegrityError:
         # Someone was added with this email in the same moment: the admin's own colleague, most likely.
         raise ValidationError({"email": ALREADY_HERE}) from None
@@ -206,16 +235,87 @@ def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
     return True
 
 
+INVITATION_RESENDS_PER_HOUR = 5
+RESENT_TOO_OFTEN = "This invitation was sent several times in the last hour. Please wait a while and try again."
+
+
 def invitation_resend(*, person: User, clinic: Clinic, created_by: User, request=None) -> IssuedInvitation:
-    """A fresh link for someone who has not joined yet; earlier links stop working."""
+    """A fresh link for someone who has not joined yet; earlier links stop working.
+
+    Raises ``ValidationError`` when the person has joined, is deactivated, or was sent
+    ``INVITATION_RESENDS_PER_HOUR`` invitations from this clinic in the last hour.
+    """
     if person.has_joined:
         raise ValidationError("This person has already set their password; they can reset it from the sign-in page.")
     if not person.is_active:
         raise ValidationError("This account is deactivated. Reactivate it before sending a new invitation.")
+    latest = Invitation.objects.filter(user=person).order_by("-created_at", "-pk").first()
+    if latest is not None:
+        return invitation_resend_for(invitation=latest, created_by=created_by, request=request)
+    _resend_count(clinic=clinic, email=person.email)
+    asked = {"email": person.email, "full_name": person.full_name, "role": person.role or ""}
     with transaction.atomic():
-        invitation, token = _invitation_issue(person=person, clinic=clinic, created_by=created_by)
+        invitation, token = _invitation_issue(
+            person=person, clinic=clinic, created_by=created_by, profession="", clinicians=(), **asked
+        )
     emailed = _invitation_email(invitation=invitation, token=token, request=request)
     return IssuedInvitation(invitation=invitation, token=token, emailed=emailed)
+
+
+def _resend_count(*, clinic: Clinic, email: str) -> None:
+    key = f"invitation-resend:{clinic.pk}:" + _hash_token(email.strip().lower())
+    if not _under_limit(key, limit=INVITATION_RESENDS_PER_HOUR, seconds=3600):
+        raise ValidationError(RESENT_TOO_OFTEN)
+
+
+def invitation_resend_for(*, invitation: Invitation, created_by: User, request=None) -> IssuedInvitation:
+    """Send ``invitation`` again as a new one (earlier links stop working), the same way for every email.
+
+    For a new account the person gets a fresh link; for an email that had an account elsewhere, the
+    same careful note as the first time. Either way the clinic sees a new invitation with a new expiry.
+    Raises ``ValidationError`` (no field) when the person has joined, when their account is
+    deactivated, or after ``INVITATION_RESENDS_PER_HOUR`` sends in an hour.
+    """
+    person = invitation.user
+    if person is not None:
+        if person.has_joined:
+            raise ValidationError(
+                "This person has already set their password; they can reset it from the sign-in page."
+            )
+        if not person.is_active:
+            raise ValidationError("This account is deactivated. Reactivate it before sending a new invitation.")
+    _resend_count(clinic=invitation.clinic, email=invitation.email)
+    asked = {
+        "email": invitation.email,
+        "full_name": invitation.full_name,
+        "role": invitation.role,
+        "profession": invitation.profession,
+        "clinicians": list(invitation.clinicians.all()),
+    }
+    with transaction.atomic():
+        fresh, token = _invitation_issue(person=person, clinic=invitation.clinic, created_by=created_by, **asked)
+    if person is not None:
+        emailed = _invitation_email(invitation=fresh, token=token, request=request)
+    else:
+        elsewhere = User.objects.filter(email__iexact=invitation.email).first()
+        # Should that account have gone since, there is nobody to tell; the clinic still sees a new invitation.
+        emailed = _elsewhere_email(person=elsewhere, clinic=invitation.clinic) if elsewhere is not None else True
+    return IssuedInvitation(invitation=fresh, token=token, emailed=emailed)
+
+
+def invitation_cancel(*, invitation: Invitation, by: User) -> bool:
+    """Stop ``invitation`` (and any other open one for the same person) working. Nothing else changes:
+    an account made for it stays, without a password, and can be invited again. Returns whether an open
+    invitation was cancelled (False when it had already been used, cancelled or replaced)."""
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return False
+    with transaction.atomic():
+        open_ones = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        if invitation.user_id is not None:
+            open_ones = open_ones.filter(user_id=invitation.user_id)
+        else:
+            open_ones = open_ones.filter(user__isnull=True, clinic=invitation.clinic, email__iexact=invitation.email)
+        return open_ones.update(revoked_at=timezone.now()) > 0
 
 
 class InvitationUnusable(Exception):
@@ -231,7 +331,7 @@ def invitation_check(*, token: str) -> Invitation:
     if not token or len(token) > 128:
         raise InvitationUnusable("unknown")
     invitation = Invitation.objects.select_related("user", "clinic").filter(token_hash=_hash_token(token)).first()
-    if invitation is None:
+    if invitation is None or invitation.user is None:
         raise InvitationUnusable("unknown")
     if invitation.accepted_at is not None:
         raise InvitationUnusable("used")

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -307,7 +308,7 @@ def urgent_help(request):
 
 @clinic_admin_required
 def people(request):
-    everyone = list(selectors.people_for_admin(user=request.user))
+    everyone = selectors.people_rows_for_admin(user=request.user)
     groups = {
         "patients": [p for p in everyone if p.role == Role.PATIENT],
         "clinicians": [p for p in everyone if p.role == Role.CLINICIAN],
@@ -356,6 +357,7 @@ def person(request, pk):
     person = selectors.person_get_for_admin(user=request.user, pk=pk)
     context = {
         "person": person,
+        "row": selectors.person_row(person),
         "invitation": selectors.invitation_latest_for(person=person),
         "second_factors": selectors.second_factors_for(user=person),
     }
@@ -363,7 +365,12 @@ def person(request, pk):
         context["care_team"] = selectors.care_team_for_patient(patient=person.patient)
         context["care_team_form"] = CareTeamAddForm(patient=person.patient)
     elif person.role == Role.CLINICIAN:
-        context["caseload"] = person.clinician.patients.select_related("user").order_by("user__full_name")
+        # Patients who have joined: someone invited is shown from their invitation, not here.
+        context["caseload"] = (
+            person.clinician.patients.select_related("user")
+            .exclude(user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+            .order_by("user__full_name")
+        )
     return render(request, "patients/person.html", context)
 
 
@@ -384,6 +391,7 @@ def care_team_add(request, pk):
         return redirect("patients:person", pk=person.pk)
     context = {
         "person": person,
+        "row": selectors.person_row(person),
         "invitation": selectors.invitation_latest_for(person=person),
         "care_team": selectors.care_team_for_patient(patient=person.patient),
         "care_team_form": form,
@@ -418,6 +426,48 @@ def resend_invitation(request, pk):
         else:
             messages.warning(request, "The new invitation could not be emailed just now. Please try again shortly.")
     return redirect("patients:person", pk=person.pk)
+
+
+@clinic_admin_required
+def invitation(request, pk):
+    """An invitation, the same page whether the email was new or already had an account elsewhere."""
+    invitation = selectors.invitation_get_for_admin(user=request.user, pk=pk)
+    context = {
+        "invitation": invitation,
+        "state": invitation.state,
+        "is_latest": selectors.invitation_is_latest(invitation=invitation),
+        "intended_care_team": invitation.clinicians.select_related("user").order_by("user__full_name"),
+    }
+    return render(request, "patients/invitation.html", context)
+
+
+@clinic_admin_required
+@require_POST
+def invitation_resend(request, pk):
+    invitation = selectors.invitation_get_for_admin(user=request.user, pk=pk)
+    try:
+        issued = services.invitation_resend_for(invitation=invitation, created_by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("patients:invitation", pk=invitation.pk)
+    if issued.emailed:
+        messages.success(
+            request, f"We've emailed a new invitation to {invitation.email}. Earlier links no longer work."
+        )
+    else:
+        messages.warning(request, "The new invitation could not be emailed just now. Please try again shortly.")
+    return redirect("patients:invitation", pk=issued.invitation.pk)
+
+
+@clinic_admin_required
+@require_POST
+def invitation_cancel(request, pk):
+    invitation = selectors.invitation_get_for_admin(user=request.user, pk=pk)
+    if services.invitation_cancel(invitation=invitation, by=request.user):
+        messages.success(request, f"The invitation to {invitation.email} is cancelled. Its link no longer works.")
+    else:
+        messages.info(request, "This invitation was no longer open, so there was nothing to cancel.")
+    return redirect("patients:invitation", pk=invitation.pk)
 
 
 # --- The second factor ---------------------------------------------------------------------------

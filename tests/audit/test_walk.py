@@ -35,6 +35,9 @@ NOT_ABOUT_A_PATIENT = {
     "alliance:export-download",
     # The confirmation before resetting a second step: its row is about Bob, a clinician.
     "patients:factors-reset",
+    # An invitation shows only what the admin typed, and notes no read: the email may belong to nobody
+    # here yet, and the audit trail must not tell the two kinds apart.
+    "patients:invitation",
 }
 
 
