@@ -72,6 +72,7 @@ from patients.models import (
     TRACKED,
     AuditEvent,
     CareTeamMembership,
+    Clinic,
     ClinicAdmin,
     Clinician,
     FormSubmission,
@@ -411,6 +412,11 @@ exempt(
     "the clinicians who care for the patient are named in their care team and appointments.",
 )
 exempt(ClinicAdmin, reason="A clinic admin's profile; never a patient's own (one role per account).")
+exempt(
+    Clinic,
+    reason="The clinic's own settings and urgent-help text, the same for every patient of the clinic; "
+    "it names only the admin who last reviewed that text.",
+)
 exempt(
     Instrument,
     reason="A questionnaire's definition, written by Alliance or the clinic. The wording of every "

@@ -2,7 +2,7 @@
 
 The first test walks every installed model: one that can reach a patient or a user through its
 foreign keys must be included in the download or exempted with a reason. A new model linked to a
-patient fails here until someone decides, in one line of alliance/patient_data.py, what happens to it.
+patient fails here until someone decides, in one line of alliance/exports/my_data.py, what happens to it.
 """
 
 import io
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 def test_every_model_that_leads_to_a_patient_is_in_the_download_or_exempt_with_a_reason():
     assert patient_data.unregistered_models() == [], (
-        "These models lead to a patient or a user. Add each to alliance/patient_data.py with include(...) "
+        "These models lead to a patient or a user. Add each to alliance/exports/my_data.py with include(...) "
         "or exempt(..., reason=...)"
     )
 
