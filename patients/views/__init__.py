@@ -44,6 +44,7 @@ from patients.forms import (
     form_save,
     form_status,
 )
+from patients.middleware import ENROLLED_KEY
 from patients.models import Role, User
 from patients.redirects import safe_local_url
 from patients.resume import resume_form
@@ -636,6 +637,8 @@ def second_factor_turn_off(request):
 
 @recent_second_factor_required
 def _second_factor_turn_off(request):
+    # What the second-step check noted at sign-in (she has one) is no longer so.
+    request.session.pop(ENROLLED_KEY, None)
     if services.second_factor_turn_off(user=request.user):
         messages.success(request, "Your second step is off. You now sign in with your password alone.")
     else:

@@ -94,3 +94,20 @@ def test_the_email_after_turning_it_off_says_so_in_her_zone_and_what_to_do_if_it
     assert "You turned off the second step of your Alliance sign-in on 1 July 2026 at 14:30 (New York time)." in body
     assert "If this wasn't you, please change your password now and contact your clinic." in body
     assert f"{settings.SITE_URL}{SECURITY}" in body
+
+
+@pytest.mark.django_db
+def test_after_turning_it_off_her_pages_open_without_asking_for_a_code_or_a_new_one(cast):
+    alice = cast.alice.user
+    device = totp_device_for(alice)
+    client = Client()
+    assert client.post(reverse("login"), {"username": alice.email, "password": PASSWORD}).status_code == 302
+    # Her first page after the password sends her to the code page, and notes that she has a second step.
+    asked = client.get(reverse("alliance:home"))
+    assert asked["Location"].startswith(reverse("patients:second-factor"))
+    assert client.post(reverse("patients:second-factor"), {"code": totp_code(device)}).status_code == 302
+    assert client.post(TURN_OFF).status_code == 302
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    for page in (SECURITY, reverse("alliance:home")):
+        response = client.get(page)
+        assert response.status_code == 200, (page, response.get("Location"))
