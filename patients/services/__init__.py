@@ -319,7 +319,8 @@ def invitation_cancel(*, invitation: Invitation, by: User) -> bool:
 
 
 class InvitationUnusable(Exception):
-    """The link cannot be used; ``reason`` is one of unknown, used, expired, revoked, inactive."""
+    """The link cannot be used; ``reason`` is one of unknown, used, expired, revoked (replaced by a newer
+    link), cancelled, inactive."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -336,7 +337,14 @@ def invitation_check(*, token: str) -> Invitation:
     if invitation.accepted_at is not None:
         raise InvitationUnusable("used")
     if invitation.revoked_at is not None:
-        raise InvitationUnusable("revoked")
+        # Replaced by a newer one that still works (a resend), or cancelled with none to follow it.
+        newer = Invitation.objects.filter(
+            user=invitation.user,
+            created_at__gt=invitation.created_at,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+        )
+        raise InvitationUnusable("revoked" if newer.exists() else "cancelled")
     if invitation.expires_at <= timezone.now():
         raise InvitationUnusable("expired")
     if not invitation.user.is_active:

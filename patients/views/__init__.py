@@ -132,6 +132,10 @@ INVITATION_PROBLEMS = {
         "This link has been replaced",
         "A newer invitation was sent to you. Please use the link in the most recent email from your clinic.",
     ),
+    "cancelled": (
+        "This invitation was cancelled",
+        "Your clinic cancelled it, so the link no longer works. If you expected to join, please contact your clinic.",
+    ),
     "inactive": (
         "This account is not active",
         "Please contact your clinic if you think this is a mistake.",

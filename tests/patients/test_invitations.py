@@ -109,6 +109,20 @@ def test_resending_replaces_the_earlier_link(cast):
     assert services.invitation_check(token=second.token).pk == second.invitation.pk
 
 
+def test_a_link_replaced_and_then_cancelled_says_it_was_cancelled_not_to_look_for_a_newer_one(client, cast):
+    first = _invite(cast)
+    second = services.invitation_resend(person=first.invitation.user, clinic=cast.riverside, created_by=cast.dave.user)
+    assert services.invitation_cancel(invitation=second.invitation, by=cast.dave.user)
+    for issued in (first, second):
+        with pytest.raises(services.InvitationUnusable) as problem:
+            services.invitation_check(token=issued.token)
+        assert problem.value.reason == "cancelled"
+        response = client.get(reverse("patients:invitation-accept", kwargs={"token": issued.token}))
+        assert response.status_code == 410
+        assert "This invitation was cancelled" in page_text(response)
+        assert "newer invitation" not in page_text(response)
+
+
 def test_a_weak_password_is_refused(cast):
     issued = _invite(cast)
     with pytest.raises(ValidationError):
