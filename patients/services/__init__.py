@@ -657,10 +657,10 @@ def _throttled(device: Device) -> str | None:
         return None
     until = (data or {}).get("locked_until")
     seconds = max(1, int((until - timezone.now()).total_seconds()) + 1) if until else 1
-    return (
-        f"Too many codes in a row didn't work, so we've paused for a moment. "
-        f"Please wait {seconds} second{'s' if seconds != 1 else ''} and try again."
-    )
+    wait = f"Please wait {seconds} second{'s' if seconds != 1 else ''} and try again."
+    if getattr(device, "throttling_failure_count", 0) <= 1:
+        return f"The last code didn't work, and there is a short pause before the next one. {wait}"
+    return f"Too many codes in a row didn't work, so we've paused for a moment. {wait}"
 
 
 def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:

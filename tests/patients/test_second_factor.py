@@ -9,6 +9,7 @@ pyotp, as any authenticator app does.
 from __future__ import annotations
 
 import re
+import time
 import zoneinfo
 from base64 import b32encode
 from datetime import timedelta
@@ -134,8 +135,25 @@ def test_wrong_codes_in_a_row_make_the_next_try_wait_and_say_so_and_the_count_is
     response = client.post(CODE_PAGE, {"code": totp_code(device)})
     assert response.status_code == 400
     (message,) = field_errors(response, "code")
-    assert message.startswith("Too many codes in a row didn't work, so we've paused for a moment. Please wait 1 second")
+    assert message.startswith(
+        "The last code didn't work, and there is a short pause before the next one. Please wait 1 second"
+    ), "one wrong code is not 'too many'"
     assert client.get(reverse("alliance:home"))["Location"].startswith(CODE_PAGE), "still not past the step"
+
+
+@pytest.mark.django_db
+def test_two_wrong_codes_in_a_row_are_called_too_many(cast):
+    device = totp_device_for(cast.dave.user)
+    client = _password_only(cast.dave.user)
+    client.post(CODE_PAGE, {"code": "111111"})
+    time.sleep(1.1)  # past the first pause, so the second wrong code counts too
+    client.post(CODE_PAGE, {"code": "222222"})
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 2
+    (message,) = field_errors(client.post(CODE_PAGE, {"code": totp_code(device)}), "code")
+    assert message.startswith(
+        "Too many codes in a row didn't work, so we've paused for a moment. Please wait 2 seconds"
+    )
 
 
 @pytest.mark.django_db
