@@ -95,11 +95,15 @@ def checkin_done(request, pk):
     # brings the clinic's urgent help onto this page. A note is shown it too: nobody can tell from here
     # whether what was written can wait, and nobody reads it until clinic hours.
     talk_through = checkin.alliance_response.alerts.exists()
+    read_by = next_working_day(checkin.submitted_at, timezone_name=request.user.clinic.timezone)
+    appointment = checkin.care_session
     context = {
         "checkin": checkin,
         "talk_through": talk_through,
         "urgent": urgent_help_for(user=request.user) if talk_through or checkin.note else None,
-        "read_by": next_working_day(checkin.submitted_at, timezone_name=request.user.clinic.timezone),
+        "read_by": read_by,
+        # An appointment on or before that day: "before your appointment" already says when.
+        "appointment_first": appointment is not None and timezone.localdate(appointment.starts_at) <= read_by,
     }
     return render(request, "alliance/checkins/done.html", context)
 

@@ -64,12 +64,29 @@ def test_the_page_says_when_the_care_team_will_read_it_and_never_that_they_see_i
     response = _check_in(alice_client, cast, **{"alliance-relationship": "1"})
     checkin = CheckIn.objects.get()
     CheckIn.objects.filter(pk=checkin.pk).update(submitted_at=datetime(2026, 12, 4, 19, 0, tzinfo=UTC))  # a Friday
+    type(cast.alice_session).objects.filter(pk=cast.alice_session.pk).update(
+        starts_at=datetime(2026, 12, 14, 10, 0, tzinfo=UTC)  # the appointment is after that Monday
+    )
     text = visible_text(alice_client.get(reverse("alliance:checkin-done", kwargs={"pk": checkin.pk})))
     assert (
         "Your care team reads check-ins during clinic hours, not as they arrive. "
         "They will see this by the end of Monday 7 December (their next working day)."
     ) in text
     assert "can see your answers now" not in visible_text(response)
+
+
+def test_an_appointment_sooner_than_the_next_working_day_is_the_only_time_given(alice_client, cast):
+    # Sent on Friday evening for a Monday-morning appointment: "by the end of Monday" would come after it.
+    _check_in(alice_client, cast, **{"alliance-relationship": "1"})
+    checkin = CheckIn.objects.get()
+    CheckIn.objects.filter(pk=checkin.pk).update(submitted_at=datetime(2026, 12, 4, 19, 0, tzinfo=UTC))
+    type(cast.alice_session).objects.filter(pk=cast.alice_session.pk).update(
+        starts_at=datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    )
+    text = visible_text(alice_client.get(reverse("alliance:checkin-done", kwargs={"pk": checkin.pk})))
+    assert "Bob Baker will read your answers before your appointment on Monday 7 December at 09:00." in text
+    assert "Your care team reads check-ins during clinic hours, not as they arrive." in text
+    assert "by the end of" not in text
 
 
 def test_a_clinic_without_its_own_text_shows_the_general_advice_and_says_so(alice_client, cast):
