@@ -124,12 +124,27 @@ def agenda_item_minutes(item: AgendaItem) -> int:
     return MINUTES_BY_SOURCE.get(item.source, 5)
 
 
+# What the patient sent when things were hard (a check-in note), what an alert raised, and what they
+# see differently in a step-back review are never offered for parking: someone may still park them,
+# but the page never suggests it.
+NEVER_SUGGEST_PARKING = (AgendaSource.CHECKIN_NOTE, AgendaSource.ALERT)
+
+
+def agenda_item_never_park(item: AgendaItem) -> bool:
+    """Whether ``item`` must never be suggested for parking: from a check-in note, an alert, or a
+    step-back review disagreement (``source_ref`` ``review:<pk>:disagree``)."""
+    if item.source in NEVER_SUGGEST_PARKING:
+        return True
+    return item.source == AgendaSource.REVIEW and item.source_ref.endswith(":disagree")
+
+
 @dataclass(frozen=True)
 class AgendaFit:
     """Whether the open items fit the appointment: minutes needed (with ``SETTLING_MINUTES``) and
     available (its length), and, when they don't fit, the items the viewer might park to make them
     fit: from the bottom of the agreed order up, only items the viewer may park (the patient: their
-    own). Only ever a suggestion: nothing is parked unless someone presses the button."""
+    own), never those ``agenda_item_never_park`` protects. Only ever a suggestion: nothing is
+    parked unless someone presses the button."""
 
     minutes_needed: int
     minutes_available: int
@@ -151,7 +166,7 @@ def agenda_fit(*, care_session: CareSession, items: list[AgendaItem]) -> AgendaF
     suggestions: list[AgendaItem] = []
     if needed > available:
         remaining = needed
-        for item in (item for item in reversed(items) if item.may_settle):
+        for item in (item for item in reversed(items) if item.may_settle and not agenda_item_never_park(item)):
             if remaining <= available:
                 break
             suggestions.append(item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import BooleanField, Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -48,7 +48,24 @@ def alert_get(*, user: User, pk) -> Alert:
 
 
 def alerts_open_for_user(*, user: User) -> QuerySet[Alert]:
-    return alerts_for_user(user=user).filter(resolved_at__isnull=True).order_by("acknowledged_at", "-raised_at")
+    """This clinician's unresolved alerts, overdue ones first (oldest first), then the rest as before.
+
+    Each row carries ``is_overdue`` (bool), by the same rule as the caseload (``alerts_overdue``):
+    not acknowledged nor resolved, raised before ``alerts_overdue_cutoff`` in the clinician's zone.
+    """
+    alerts = alerts_for_user(user=user).filter(resolved_at__isnull=True)
+    if user.role != Role.CLINICIAN:
+        return alerts
+    cutoff = alerts_overdue_cutoff(clinic=user.clinician.clinic, zone=user.tzinfo)
+    overdue = Q(acknowledged_at__isnull=True, raised_at__lt=cutoff)
+    return alerts.annotate(
+        is_overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField()),
+    ).order_by(
+        "-is_overdue",
+        Case(When(overdue, then=F("raised_at"))).asc(nulls_last=True),
+        "acknowledged_at",
+        "-raised_at",
+    )
 
 
 def caseload_annotate_alliance(patients: QuerySet[Patient]) -> QuerySet[Patient]:

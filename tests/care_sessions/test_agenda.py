@@ -544,3 +544,23 @@ def test_a_long_checkin_note_is_never_refused_by_the_agenda(cast):
     item = cast.alice_session.agenda_items.get()
     assert result.checkin.note == note[:2000].strip()
     assert len(item.text) == 1000 and item.text.endswith("…")
+
+
+def test_the_agenda_never_suggests_parking_a_checkin_note_an_alert_or_a_review_disagreement(cast):
+    for n in range(6):
+        raise_item(cast, cast.alice, f"Alice's item {n}")
+    protected = [
+        (AgendaSource.CHECKIN_NOTE, "checkin:1", "I can't cope any more, the pain is too much"),
+        (AgendaSource.ALERT, "alert:1", "How our sessions are going"),
+        (AgendaSource.REVIEW, "review:1:disagree", "Something I see differently in the step-back review"),
+    ]
+    for source, ref, text in protected:
+        services.agenda_item_add(
+            patient=cast.alice, text=text, source=source, source_ref=ref, raised_by=cast.alice.user
+        )
+    for viewer in (cast.bob.user, cast.alice.user):
+        view = agenda_for_session(care_session=cast.alice_session, viewer=viewer)
+        assert not view.fit.fits
+        suggested = [i.text for i in view.fit.suggestions]
+        assert suggested and suggested[0] == "Alice's item 5", suggested
+        assert not {text for _, _, text in protected} & set(suggested)

@@ -1,6 +1,8 @@
 """An alert nobody has acknowledged within the clinic's ``alert_overdue_days`` is overdue: it puts the
 patient at the very top of the clinician's caseload, marked "Overdue", and leads the daily digest."""
 
+import html
+import re
 import zoneinfo
 from datetime import datetime, timedelta
 
@@ -119,3 +121,27 @@ def test_an_alert_overdue_for_days_does_not_make_a_digest_on_its_own_again(cast)
     cast.alice_session.save()
     _digest(cast)
     assert _send_due() == {"skipped": 1}
+
+
+def _talk_through(response) -> list[str]:
+    """Each line of "Things to talk through" on the clinician's home, in order, as text."""
+    body = response.content.decode()
+    section = body.split('id="alerts-heading"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", section, flags=re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split()) for item in items]
+
+
+def test_things_to_talk_through_puts_overdue_alerts_first_oldest_first_marked_in_words(client, cast):
+    cache.clear()
+    _alert(_patient(cast, "Aaron Able"))  # raised today: new, not overdue
+    _alert(_patient(cast, "Yusuf Young"), days_ago=3)
+    _alert(_patient(cast, "Zoe Zed"), days_ago=5)
+    _alert(_patient(cast, "Bea Bright"), days_ago=4, acknowledged=True, by=cast.bob.user)
+    client.force_login(cast.bob.user)
+    lines = _talk_through(client.get(HOME))
+    names = [line.split(":", 1)[0].strip() for line in lines]
+    assert names[:2] == ["Zoe Zed", "Yusuf Young"]
+    assert set(names[2:]) == {"Aaron Able", "Bea Bright"}
+    assert "Overdue" in lines[0] and "not acknowledged within 2 days" in lines[0]
+    assert "Overdue" in lines[1]
+    assert not any("Overdue" in line for line in lines[2:])
