@@ -109,6 +109,8 @@ def _sources() -> list[_Source]:
             title=F("text"),
             link="pk",
             section=RecordSection.JOURNAL,
+            # "words" when the acknowledgement has words, "" when it was one tap.
+            detail=Case(When(acknowledgement="", then=Value("")), default=Value("words")),
         ),
         _Source(
             NewsKind.REFLECTION,
@@ -262,7 +264,7 @@ class NewThing:
                 return f"{by} noted that you talked about your question in a session"
             return f"{by} answered your question"
         if self.kind == NewsKind.WIN_REPLY:
-            return f"{by} replied to your win"
+            return f"{by} replied to your win" if self.detail else f"{by} acknowledged your win"
         if self.kind == NewsKind.REFLECTION:
             return f"{by} wrote what they heard in your story"
         if self.kind == NewsKind.OPTIONS:

@@ -558,7 +558,8 @@ def timeline_for(*, patient: Patient, kinds: Iterable[str] = (), page: int = 1, 
     team (``record_patient_get``): this reads everything, private notes included.
 
     One query per source of the kinds asked for (25 for every kind), each reading at most
-    ``page × per_page + 1`` rows. Returns a ``TimelinePage``.
+    ``page × per_page + 1`` rows. Returns a ``TimelinePage``. A page past the end is the last page
+    that has events (page 1 if there are none), as Django's ``Paginator.get_page`` does.
     """
     wanted = set(kinds) or set(TimelineKind.values)
     need = page * per_page + 1
@@ -569,4 +570,8 @@ def timeline_for(*, patient: Patient, kinds: Iterable[str] = (), page: int = 1, 
     ]
     merged = list(islice(heapq.merge(*streams, key=lambda event: event.at, reverse=True), need))
     start = (page - 1) * per_page
+    if start >= len(merged) and page > 1:
+        # Past the end (the list then holds every event there is): the last page that has events, or page 1.
+        page = max(1, (len(merged) + per_page - 1) // per_page)
+        start = (page - 1) * per_page
     return TimelinePage(events=merged[start : start + per_page], number=page, has_next=len(merged) > start + per_page)

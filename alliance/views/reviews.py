@@ -9,8 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.reviews import ReflectionForm, ReviewForm
+from alliance.models import NewsKind
 from alliance.selectors import record as record_selectors
 from alliance.selectors import reviews as sel
+from alliance.selectors.news import news_thing_get
+from alliance.services import news as news_svc
 from alliance.services import reviews as svc
 from patients.forms import form_save, form_status
 from patients.models import Role
@@ -81,7 +84,13 @@ def _review_page(request, patient, review, *, form=None):
 @require_GET
 def review_detail(request, pk, item):
     patient = record_selectors.record_patient_get(user=request.user, pk=pk)
-    return _review_page(request, patient, sel.review_get(user=request.user, patient=patient, pk=item))
+    review = sel.review_get(user=request.user, patient=patient, pk=item)
+    if request.user.role == Role.PATIENT:
+        # Reading her review here counts as seeing it on "What's new", as opening it from the list does.
+        thing = news_thing_get(user=request.user, kind=NewsKind.REVIEW, pk=review.pk)
+        if thing is not None:
+            news_svc.news_seen_mark(user=request.user, things=[thing])
+    return _review_page(request, patient, review)
 
 
 @require_POST

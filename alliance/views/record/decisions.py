@@ -14,10 +14,12 @@ from alliance.forms.record import (
     OptionForm,
     PreferenceForm,
 )
-from alliance.models import DecisionStatus, PreferenceKind, RecordSection
+from alliance.models import DecisionStatus, NewsKind, PreferenceKind, RecordSection
 from alliance.models.record import BALANCE_RULE, CHECK_QUESTIONS, CHECK_SCALE
 from alliance.selectors import record as sel
+from alliance.selectors.news import news_thing_get
 from alliance.services import record as svc
+from alliance.services.news import news_seen_mark
 from alliance.views.record.common import (
     CLINICIAN_ONLY,
     PATIENT_ONLY,
@@ -114,7 +116,14 @@ def _check_rows(check):
 @require_GET
 def decision_detail(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk)
-    return _decision_page(request, patient, sel.decision_get(user=request.user, patient=patient, pk=item))
+    decision = sel.decision_get(user=request.user, patient=patient, pk=item)
+    if request.user.role == Role.PATIENT:
+        # Reading the options and her clinician's view here counts as seeing them on "What's new".
+        things = [
+            news_thing_get(user=request.user, kind=kind, pk=decision.pk) for kind in (NewsKind.OPTIONS, NewsKind.ADVICE)
+        ]
+        news_seen_mark(user=request.user, things=[t for t in things if t is not None])
+    return _decision_page(request, patient, decision)
 
 
 @resume_form(lambda request, **kwargs: OptionForm())

@@ -59,8 +59,10 @@ def question_new(request, pk):
 def _question_page(request, patient, question, **forms):
     with_permissions([question], request.user, patient)
     is_clinician = request.user.role == Role.CLINICIAN
+    talked = next((r for r in question.replies.all() if r.kind == ReplyKind.TALKED_IN_SESSION), None)
     context = {
         "question": question,
+        "talked_in_session": talked,
         "answer_form": forms.get("answer_form") or (AnswerForm() if is_clinician else None),
         "feedback_form": forms.get("feedback_form")
         or (FeedbackForm() if not is_clinician and question.status == QuestionStatus.ANSWERED else None),

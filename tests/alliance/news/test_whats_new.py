@@ -230,3 +230,38 @@ def test_the_demo_patient_came_to_look_days_ago_and_sees_only_what_came_since(ca
     seed_news(ctx)  # again: nothing changes
     assert [t.title for t in whats_new_for(user=cast.alice.user, limit=50).new] == ["Can I swim?"]
     assert NewsSeen.objects.filter(user=cast.alice.user, kind=NewsKind.SESSION_RECORD).count() == 1
+
+
+def test_opening_her_review_or_the_decision_page_directly_counts_as_seeing_the_review_and_the_advice(cast):
+    review = h.review(cast)
+    knee = h.decision(cast, title="What to do about my knee", share=True)
+    svc.decision_advice_give(
+        decision=knee,
+        by=cast.bob.user,
+        advice="I would try the exercise programme for three months first.",
+        reasons="It helps most people and keeps surgery open.",
+        would_change="If walking got much worse.",
+    )
+    client = _signed_in(cast.alice.user)
+    kinds = {t.kind for t in whats_new_for(user=cast.alice.user, limit=50).new}
+    assert {NewsKind.REVIEW, NewsKind.ADVICE} <= kinds
+    assert client.get(reverse("alliance:review", args=[cast.alice.pk, review.pk])).status_code == 200
+    assert client.get(reverse("alliance:record-decision", args=[cast.alice.pk, knee.pk])).status_code == 200
+    kinds = {t.kind for t in whats_new_for(user=cast.alice.user, limit=50).new}
+    assert NewsKind.REVIEW not in kinds and NewsKind.ADVICE not in kinds and NewsKind.OPTIONS not in kinds
+    # The clinician reading it marks nothing for her.
+    assert not NewsSeen.objects.exclude(user=cast.alice.user).exists()
+
+
+def test_a_win_acknowledged_in_one_tap_is_acknowledged_and_one_with_words_is_replied_to(cast):
+    tapped = h.win(cast, text="I walked to the post box")
+    svc.win_acknowledge(win=tapped, by=cast.bob.user)
+    worded = h.win(cast, text="I slept through")
+    svc.win_acknowledge(win=worded, by=cast.bob.user, reply="That's a real step.")
+    headlines = {t.title: t.headline for t in whats_new_for(user=cast.alice.user, limit=50).new}
+    assert headlines == {
+        "I walked to the post box": "Bob Baker acknowledged your win",
+        "I slept through": "Bob Baker replied to your win",
+    }
+    page = visible_text(_signed_in(cast.alice.user).get(PAGE))
+    assert "Bob Baker acknowledged your win" in page and "Bob Baker replied to your win" in page

@@ -1,6 +1,8 @@
 """Quick replies: a win acknowledged in one tap, a question marked talked through in a session in one
 tap, and a story passage picked by selecting its words (or, without a script, choosing a sentence)."""
 
+import zoneinfo
+
 import pytest
 from django.urls import reverse
 
@@ -8,7 +10,8 @@ from alliance.models import QuestionStatus, ReplyKind, StoryPassage
 from alliance.selectors import record as sel
 from sessions.models import AgendaItem, AgendaSource, AgendaStatus
 from tests.alliance.record import helpers as h
-from tests.helpers import field_errors, page_text
+from tests.factories import CareTeamFactory
+from tests.helpers import field_errors, page_text, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +55,27 @@ def test_a_question_is_marked_talked_through_in_a_session_in_one_tap(client, cas
     assert list(question.replies.values_list("kind", "body")) == [(ReplyKind.TALKED_IN_SESSION, "")]
     item = AgendaItem.objects.get(source=AgendaSource.QUESTION)
     assert item.status == AgendaStatus.DISCUSSED
+
+
+def test_a_question_talked_through_says_so_with_who_and_when_and_no_longer_offers_the_button(client, cast):
+    cast.bob.user.timezone = "Australia/Sydney"
+    cast.bob.user.save()
+    question = h.ask(cast, route="next_session")
+    client.force_login(cast.bob.user)
+    client.post(reverse("alliance:record-question-answer", args=[cast.alice.pk, question.pk]), {"in_session": "on"})
+    reply = question.replies.get()
+    local = reply.created_at.astimezone(zoneinfo.ZoneInfo("Australia/Sydney"))
+    url = reverse("alliance:record-question", args=[cast.alice.pk, question.pk])
+    response = client.get(url)
+    page = visible_text(response)
+    assert "We talked it through in a session" not in page and 'value="on"' not in response.content.decode()
+    assert f"Talked through in a session, noted by you on {local:%-d %b %Y, %H:%M}." in page
+    # Another clinician on the care team sees who noted it.
+    CareTeamFactory(patient=cast.alice, clinician=cast.carol)
+    client.force_login(cast.carol.user)
+    other = visible_text(client.get(url))
+    assert "Talked through in a session, noted by Bob Baker on" in other
+    assert "We talked it through in a session" not in other
 
 
 def test_the_server_splits_a_story_into_sentences_as_written(cast):

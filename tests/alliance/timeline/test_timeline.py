@@ -122,6 +122,22 @@ def test_timeline_is_paged_newest_first_keeping_the_filter(client_for, cast):
     assert "Newer" in second and "Older" not in second
 
 
+@pytest.mark.django_db
+def test_a_page_past_the_end_shows_the_last_page_that_has_events(client_for, cast):
+    _wins(cast, 30)
+    client = client_for(cast.bob.user)
+    past = _timeline(client, cast, "?kind=journal&page=999")
+    assert past.context["page"].number == 2
+    text = visible_text(past)
+    assert "1 kind shown, page 2" in text and "Win number 25" in text and "Win number 29" in text
+    assert "Newer" in text and "Older" not in text and "Nothing" not in text
+    assert 'href="?kind=journal&amp;page=1"' in past.content.decode()
+    # Nothing of the kind asked for: page 1, which says so.
+    empty = _timeline(client, cast, "?kind=checkins&page=999")
+    assert empty.context["page"].number == 1
+    assert "page 999" not in visible_text(empty) and "Nothing of these kinds yet." in visible_text(empty)
+
+
 def _count(client, url) -> int:
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
