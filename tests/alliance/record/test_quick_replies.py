@@ -1,6 +1,7 @@
 """Quick replies: a win acknowledged in one tap, a question marked talked through in a session in one
 tap, and a story passage picked by selecting its words (or, without a script, choosing a sentence)."""
 
+import re
 import zoneinfo
 
 import pytest
@@ -69,7 +70,8 @@ def test_a_question_talked_through_says_so_with_who_and_when_and_no_longer_offer
     response = client.get(url)
     page = visible_text(response)
     assert "We talked it through in a session" not in page and 'value="on"' not in response.content.decode()
-    assert f"Talked through in a session, noted by you on {local:%-d %b %Y, %H:%M}." in page
+    said = rf'Talked through in a session, noted by you on <time datetime="[^"]+">{local:%-d %b %Y, %H:%M}</time>\.'
+    assert re.search(said, response.content.decode()), "who and when, in bob's own zone"
     # Another clinician on the care team sees who noted it.
     CareTeamFactory(patient=cast.alice, clinician=cast.carol)
     client.force_login(cast.carol.user)
