@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 HOLE = "\x00"
+SKIPPED = {"script", "style", "code"}  # code samples are the same in every language
 WORD = re.compile(r"[A-Za-z]{2,}")
 READ_ATTRIBUTES = {"alt", "title", "placeholder", "aria-label", "aria-description", "aria-roledescription"}
 # Text that is the same in every language: entity names, units, the product's own name.
@@ -66,26 +67,26 @@ class _Reader(HTMLParser):
             self.found.append(" ".join(text.split()))
 
     def handle_starttag(self, tag, attrs):
-        if tag in {"script", "style"}:
+        if tag in SKIPPED:
             self._skip += 1
         attributes = dict(attrs)
+        pressable = tag == "button" or attributes.get("type") in {"submit", "button", "reset"}
         for name, value in attrs:
-            if value is None:
-                continue
-            if name in READ_ATTRIBUTES:
-                self._check(value)
-            elif name == "value" and (tag == "button" or attributes.get("type") in {"submit", "button", "reset"}):
-                self._check(value)
-            elif name == "content" and attributes.get("name") == "description":
+            read = (
+                name in READ_ATTRIBUTES
+                or (name == "value" and pressable)
+                or (name == "content" and attributes.get("name") == "description")
+            )
+            if value is not None and read:
                 self._check(value)
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
-        if tag in {"script", "style"}:
+        if tag in SKIPPED:
             self._skip -= 1
 
     def handle_endtag(self, tag):
-        if tag in {"script", "style"} and self._skip:
+        if tag in SKIPPED and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
+from alliance.instruments.scoring import localised
 from patients.models import Clinic, User, validate_no_direction_controls
 
 
@@ -49,6 +51,14 @@ class Instrument(models.Model):
         return self.name
 
 
+def language_name(code: str) -> str:
+    """A language's own name ("español" for "es"), or the code when Django does not know it."""
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return code
+
+
 class InstrumentVersion(models.Model):
     """One immutable version of an instrument's definition (see ``alliance.instruments.scoring``)."""
 
@@ -68,5 +78,22 @@ class InstrumentVersion(models.Model):
         return f"{self.instrument.name} v{self.number}"
 
     @property
+    def localised(self) -> dict:
+        """The definition with its texts in the active language (see ``scoring.localised``)."""
+        return localised(self.definition)
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages it can be answered in, by their own names: ``["English", "español"]``."""
+        codes = [self.definition.get("language", "en"), *self.definition.get("translations", {})]
+        return [language_name(code) for code in codes]
+
+    @property
+    def name(self) -> str:
+        """The instrument's name in the active language."""
+        return self.localised["name"]
+
+    @property
     def items(self) -> list[dict]:
-        return self.definition["items"]
+        """Items with their texts in the active language; keys and scoring as written."""
+        return self.localised["items"]

@@ -6,6 +6,7 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from alliance.instruments.scoring import DefinitionError, definition_validate
 from alliance.models import Instrument, InstrumentVersion
@@ -17,19 +18,24 @@ MAX_DEFINITION_BYTES = 200_000
 def instrument_import(*, clinic: Clinic, by: User | None, text: str, activate: bool) -> InstrumentVersion:
     """Add a clinic's own instrument, or a new version of one, from a JSON definition."""
     if len(text.encode()) > MAX_DEFINITION_BYTES:
-        raise ValidationError({"definition": "That definition is too large (the limit is 200 KB)."})
+        raise ValidationError({"definition": _("That definition is too large (the limit is 200 KB).")})
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
-            {"definition": f"This isn't valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."}
+            {
+                "definition": _("This isn't valid JSON: %(problem)s (line %(line)s, column %(column)s).")
+                % {"problem": exc.msg, "line": exc.lineno, "column": exc.colno}
+            }
         ) from None
     try:
         definition = definition_validate(raw)
     except DefinitionError as exc:
         raise ValidationError({"definition": exc.problems}) from None
     if Instrument.objects.filter(clinic__isnull=True, key=definition["key"]).exists():
-        raise ValidationError({"definition": f'"{definition["key"]}" is a built-in instrument; choose another key.'})
+        raise ValidationError(
+            {"definition": _('"%(key)s" is a built-in instrument; choose another key.') % {"key": definition["key"]}}
+        )
     with transaction.atomic():
         instrument, created = Instrument.objects.select_for_update().get_or_create(
             clinic=clinic,
@@ -46,11 +52,11 @@ def instrument_import(*, clinic: Clinic, by: User | None, text: str, activate: b
             definition["purpose"],
         ):
             raise ValidationError(
-                {"definition": "A new version must keep the same respondent and purpose as the earlier ones."}
+                {"definition": _("A new version must keep the same respondent and purpose as the earlier ones.")}
             )
         latest = instrument.versions.order_by("-number").first()
         if latest is not None and latest.definition == definition:
-            raise ValidationError({"definition": "This is the same as the current version; nothing to import."})
+            raise ValidationError({"definition": _("This is the same as the current version; nothing to import.")})
         version = InstrumentVersion.objects.create(
             instrument=instrument, number=(latest.number + 1) if latest else 1, definition=definition, created_by=by
         )

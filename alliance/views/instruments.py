@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from alliance.forms.instruments import InstrumentImportForm
@@ -46,6 +47,9 @@ def instrument_import_view(request):
         )
     ):
         version = saved.value
-        messages.success(request, f"Imported {version.instrument.name}, version {version.number}.")
+        messages.success(
+            request,
+            _("Imported %(name)s, version %(number)s.") % {"name": version.name, "number": version.number},
+        )
         return redirect("alliance:instrument", pk=version.instrument_id)
     return render(request, "alliance/instruments/import.html", {"form": form}, status=400 if form.errors else 200)
