@@ -218,6 +218,8 @@ LANGUAGE_CODE = "en-gb"
 # language is listed here once every page and email a patient sees has its translation in locale/.
 LANGUAGES = [("en-gb", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates are written by name ({{ when|date:"SHORT_DAY_TIME_FORMAT" }}); each language says how (config/formats/).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
