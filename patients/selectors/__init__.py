@@ -335,7 +335,7 @@ def urgent_help_for(*, user: User) -> UrgentHelp:
     """The urgent help for the person's own clinic (none for a site administrator without one)."""
     clinic = user.clinic
     text = clinic.urgent_help.strip() if clinic is not None else ""
-    return UrgentHelp(clinic=clinic, own=bool(text), paragraphs=urgent_help_paragraphs(text or GENERAL_URGENT_HELP))
+    return UrgentHelp(clinic=clinic, own=bool(text), paragraphs=urgent_help_paragraphs(text or str(GENERAL_URGENT_HELP)))
 
 
 def urgent_help_needs_review(*, clinic: Clinic) -> bool:
