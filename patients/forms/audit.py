@@ -6,9 +6,8 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from patients.forms import RowChoiceField
 from patients.models import AuditKind, Clinic, Patient, User
@@ -47,7 +46,12 @@ class AuditFilterForm(forms.Form):
         choices=[("", _("Everything")), *AuditKind.choices],
         error_messages={"invalid_choice": _("Please choose from the list.")},
     )
-    date_from = forms.DateField(label=pgettext_lazy("start of a date range", "From"), required=False, widget=_DateInput(), error_messages=DATE_MESSAGES)
+    date_from = forms.DateField(
+        label=pgettext_lazy("start of a date range", "From"),
+        required=False,
+        widget=_DateInput(),
+        error_messages=DATE_MESSAGES,
+    )
     date_to = forms.DateField(
         label=_("To (including this day)"), required=False, widget=_DateInput(), error_messages=DATE_MESSAGES
     )
