@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from config.health import healthz
 
-admin.site.site_header = "Alliance administration"
-admin.site.site_title = "Alliance administration"
+admin.site.site_header = _("Alliance administration")
+admin.site.site_title = _("Alliance administration")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

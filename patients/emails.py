@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from patients.models import User
 
@@ -29,7 +30,9 @@ def as_seen_by(person: User) -> Iterator[None]:
 def zone_label(tz: zoneinfo.ZoneInfo) -> str:
     """A zone as people say it: "Europe/London" → "London time", "America/New_York" → "New York time"."""
     name = str(tz.key if hasattr(tz, "key") else tz)
-    return "UTC" if name == "UTC" else f"{name.rsplit('/', 1)[-1].replace('_', ' ')} time"
+    if name == "UTC":
+        return "UTC"
+    return _("%(city)s time") % {"city": name.rsplit("/", 1)[-1].replace("_", " ")}
 
 
 def zone_note(person: User) -> str:

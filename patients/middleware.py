@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import FormSubmission
 from patients.redirects import safe_local_url
@@ -92,7 +93,7 @@ def _signed_in(request) -> bool:
 
 
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 - the name of a form field, not a secret
-ALREADY_SENT = "You've already sent this, so it was saved once. Nothing was sent twice."
+ALREADY_SENT = _("You've already sent this, so it was saved once. Nothing was sent twice.")
 
 
 class UserTimezoneMiddleware:

@@ -7,6 +7,8 @@ reset, change) uses them. Passwords set by code (demo data, test factories) are 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from zxcvbn import zxcvbn
 
 MAX_LENGTH = 128
@@ -23,12 +25,19 @@ class MaximumLengthValidator:
     def validate(self, password, user=None):
         if len(password) > self.max_length:
             raise ValidationError(
-                f"Please choose a password of at most {self.max_length} characters. This one has {len(password)}.",
+                ngettext(
+                    "Please choose a password of at most %(max)d character. This one has %(length)d.",
+                    "Please choose a password of at most %(max)d characters. This one has %(length)d.",
+                    self.max_length,
+                )
+                % {"max": self.max_length, "length": len(password)},
                 code="password_too_long",
             )
 
     def get_help_text(self):
-        return f"It can be up to {self.max_length} characters long."
+        return ngettext(
+            "It can be up to %(max)d character long.", "It can be up to %(max)d characters long.", self.max_length
+        ) % {"max": self.max_length}
 
 
 def _user_inputs(user) -> list[str]:
@@ -62,11 +71,12 @@ class StrengthValidator:
         feedback = result.get("feedback") or {}
         advice = [feedback.get("warning") or "", *(feedback.get("suggestions") or [])]
         advice = " ".join(text for text in advice if text)
+        # zxcvbn's own advice is in English only; with none, ours is translated.
         raise ValidationError(
-            "This password would be easy for someone else to guess. "
-            + (advice or "Try a few unrelated words together."),
+            _("This password would be easy for someone else to guess. %(advice)s")
+            % {"advice": advice or _("Try a few unrelated words together.")},
             code="password_too_weak",
         )
 
     def get_help_text(self):
-        return "Choose something hard to guess: a few unrelated words together work well."
+        return _("Choose something hard to guess: a few unrelated words together work well.")

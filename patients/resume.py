@@ -17,8 +17,10 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-TICKED, NOT_TICKED = "Ticked", "Not ticked"
+TICKED, NOT_TICKED = _("Ticked"), _("Not ticked")
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,17 @@ def _choices(field: forms.Field) -> dict[str, str]:
 def _shown(field: forms.Field, values: list[str]) -> list[str]:
     if isinstance(field, forms.BooleanField):
         ticked = bool(values) and values[-1].lower() not in ("", "false", "0", "off")
-        return [TICKED if ticked else NOT_TICKED]
+        return [str(TICKED if ticked else NOT_TICKED)]
     values = [value for value in values if value.strip()]
     if isinstance(field, forms.ChoiceField | forms.MultipleChoiceField | forms.ModelChoiceField):
         choices = _choices(field)
         return [choices.get(value, value) for value in values]
     low, high = getattr(field, "min_value", None), getattr(field, "max_value", None)
     if isinstance(field, forms.IntegerField) and low is not None and high is not None:
-        return [f"{value} (on a scale from {low} to {high})" for value in values]
+        return [
+            gettext("%(value)s (on a scale from %(low)s to %(high)s)") % {"value": value, "low": low, "high": high}
+            for value in values
+        ]
     return values
 
 

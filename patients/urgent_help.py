@@ -12,9 +12,11 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 # What a patient sees when their clinic has not written its own text. UK numbers: Alliance's clinics are
 # in the UK (en-GB, Europe/London by default).
-GENERAL_URGENT_HELP = (
+GENERAL_URGENT_HELP = _(
     "If you are in danger now, or someone's life is at risk, call 999.\n"
     "If you need urgent medical advice and it isn't an emergency, call NHS 111 (any time, day or night) "
     "or contact your GP surgery.\n"

@@ -7,6 +7,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Clinic, Clinician, Profession, Role, validate_no_direction_controls
 
@@ -98,30 +100,30 @@ class RowMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 INVITABLE_ROLES = [
-    (Role.PATIENT, "A patient"),
-    (Role.CLINICIAN, "A clinician"),
-    (Role.CLINIC_ADMIN, "Another clinic admin"),
+    (Role.PATIENT, _("A patient")),
+    (Role.CLINICIAN, _("A clinician")),
+    (Role.CLINIC_ADMIN, _("Another clinic admin")),
 ]
 
 
 def timezone_choices() -> list[tuple[str, str]]:
     regions = ("Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/")
     names = sorted(name for name in zoneinfo.available_timezones() if name.startswith(regions))
-    return [("", "My clinic's time zone"), ("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
+    return [("", gettext("My clinic's time zone")), ("UTC", "UTC"), *((name, name.replace("_", " ")) for name in names)]
 
 
 class EmailAuthenticationForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": (
+        "invalid_login": _(
             "That email address and password don't match an account we know. Please check them and try "
             "again. If you have forgotten your password, you can reset it below."
         ),
-        "inactive": "This account is not active. Please contact your clinic.",
+        "inactive": _("This account is not active. Please contact your clinic."),
     }
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)
-        self.fields["username"].label = "Email address"
+        self.fields["username"].label = gettext("Email address")
         self.fields["username"].widget.attrs.update({"autocomplete": "email", "inputmode": "email"})
         # Django autofocuses this field; that skips the skip link and the page's heading for people
         # using a keyboard or a screen reader.
@@ -130,18 +132,18 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class InvitationForm(forms.Form):
-    role = forms.ChoiceField(label="Who are you inviting?", choices=INVITABLE_ROLES, widget=forms.RadioSelect)
-    full_name = forms.CharField(label="Full name", max_length=150, validators=[validate_no_direction_controls])
-    email = forms.EmailField(label="Email address", max_length=254)
+    role = forms.ChoiceField(label=_("Who are you inviting?"), choices=INVITABLE_ROLES, widget=forms.RadioSelect)
+    full_name = forms.CharField(label=_("Full name"), max_length=150, validators=[validate_no_direction_controls])
+    email = forms.EmailField(label=_("Email address"), max_length=254)
     profession = forms.ChoiceField(
-        label="Profession (for clinicians)", choices=[("", "Choose…"), *Profession.choices], required=False
+        label=_("Profession (for clinicians)"), choices=[("", _("Choose…")), *Profession.choices], required=False
     )
     clinicians = RowMultipleChoiceField(
-        label="Care team (for patients)",
+        label=_("Care team (for patients)"),
         queryset=Clinician.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="The clinicians who will treat this patient. You can change this later.",
+        help_text=_("The clinicians who will treat this patient. You can change this later."),
     )
 
     def __init__(self, *args, clinic, **kwargs):
@@ -155,12 +157,12 @@ class InvitationForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("role") == Role.CLINICIAN and not cleaned.get("profession"):
-            self.add_error("profession", "Please choose the clinician's profession.")
+            self.add_error("profession", gettext("Please choose the clinician's profession."))
         return cleaned
 
 
 class CareTeamAddForm(forms.Form):
-    clinician = RowChoiceField(label="Add a clinician", queryset=Clinician.objects.none())
+    clinician = RowChoiceField(label=_("Add a clinician"), queryset=Clinician.objects.none())
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,28 +177,28 @@ class CareTeamAddForm(forms.Form):
 class AcceptInvitationForm(SetPasswordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_password1"].label = "Choose a password"
-        self.fields["new_password2"].label = "Type the same password again"
+        self.fields["new_password1"].label = gettext("Choose a password")
+        self.fields["new_password2"].label = gettext("Type the same password again")
 
 
 class AccountForm(forms.Form):
-    full_name = forms.CharField(label="Your name", max_length=150, validators=[validate_no_direction_controls])
+    full_name = forms.CharField(label=_("Your name"), max_length=150, validators=[validate_no_direction_controls])
     timezone = forms.ChoiceField(
-        label="Time zone",
+        label=_("Time zone"),
         required=False,
-        help_text="Appointment times and reminders use this time zone.",
+        help_text=_("Appointment times and reminders use this time zone."),
     )
     language = forms.ChoiceField(
-        label="Language",
+        label=_("Language"),
         required=False,
-        help_text="Pages and emails use this language.",
+        help_text=_("Pages and emails use this language."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = timezone_choices()
         if len(settings.LANGUAGES) > 1:
-            self.fields["language"].choices = [("", "The same as my browser"), *settings.LANGUAGES]
+            self.fields["language"].choices = [("", gettext("The same as my browser")), *settings.LANGUAGES]
         else:  # nothing to choose yet
             del self.fields["language"]
 
@@ -213,10 +215,10 @@ class SecondFactorForm(forms.Form):
     """One field for the second step: a code from an authenticator app, or a recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=40,
         strip=True,
-        help_text="The six-digit code your authenticator app shows now, or one of your recovery codes.",
+        help_text=_("The six-digit code your authenticator app shows now, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false", "autofocus": True}
         ),
@@ -232,13 +234,13 @@ class EmailChangeForm(forms.Form):
     """A new sign-in address, with the current password to show it is the person themself."""
 
     new_email = forms.EmailField(
-        label="New email address",
+        label=_("New email address"),
         max_length=254,
-        help_text="We'll email a link to this address. Your address changes when you open it.",
+        help_text=_("We'll email a link to this address. Your address changes when you open it."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "inputmode": "email"}),
     )
     password = forms.CharField(
-        label="Your current password",
+        label=_("Your current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

@@ -6,12 +6,14 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from patients.forms import RowChoiceField
 from patients.models import AuditKind, Clinic, Patient, User
 from patients.selectors.audit import TrailFilters, audit_staff_choices
 
-DATE_MESSAGES = {"invalid": "Please enter a real date, such as 31/01/2026."}
+DATE_MESSAGES = {"invalid": _("Please enter a real date, such as 31/01/2026.")}
 
 
 class _DateInput(forms.DateInput):
@@ -25,28 +27,33 @@ class AuditFilterForm(forms.Form):
     """GET filters. Every field may be left empty; the dates are whole days in the clinic's time zone."""
 
     patient = RowChoiceField(
-        label="Patient",
+        label=_("Patient"),
         queryset=Patient.objects.none(),
         required=False,
-        empty_label="All patients",
-        error_messages={"invalid_choice": "Please choose a patient from the list."},
+        empty_label=_("All patients"),
+        error_messages={"invalid_choice": _("Please choose a patient from the list.")},
     )
     actor = RowChoiceField(
-        label="Staff member",
+        label=_("Staff member"),
         queryset=User.objects.none(),
         required=False,
-        empty_label="Everyone",
-        error_messages={"invalid_choice": "Please choose a staff member from the list."},
+        empty_label=_("Everyone"),
+        error_messages={"invalid_choice": _("Please choose a staff member from the list.")},
     )
     kind = forms.ChoiceField(
-        label="What happened",
+        label=_("What happened"),
         required=False,
-        choices=[("", "Everything"), *AuditKind.choices],
-        error_messages={"invalid_choice": "Please choose from the list."},
+        choices=[("", _("Everything")), *AuditKind.choices],
+        error_messages={"invalid_choice": _("Please choose from the list.")},
     )
-    date_from = forms.DateField(label="From", required=False, widget=_DateInput(), error_messages=DATE_MESSAGES)
+    date_from = forms.DateField(
+        label=pgettext_lazy("start of a date range", "From"),
+        required=False,
+        widget=_DateInput(),
+        error_messages=DATE_MESSAGES,
+    )
     date_to = forms.DateField(
-        label="To (including this day)", required=False, widget=_DateInput(), error_messages=DATE_MESSAGES
+        label=_("To (including this day)"), required=False, widget=_DateInput(), error_messages=DATE_MESSAGES
     )
 
     def __init__(self, *args, clinic: Clinic, **kwargs):
@@ -63,7 +70,7 @@ class AuditFilterForm(forms.Form):
         cleaned = super().clean()
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_to < date_from:
-            self.add_error("date_to", "The end date is before the start date. Please swap them round.")
+            self.add_error("date_to", gettext("The end date is before the start date. Please swap them round."))
         return cleaned
 
     def trail_filters(self) -> TrailFilters:

@@ -17,6 +17,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Lower
 from django.utils.timezone import now
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models.audit import TRACKED, ActorRole, AuditEvent, AuditKind, Tracked, tracked
 from patients.validators import validate_no_direction_controls
@@ -26,18 +28,18 @@ __all__ = ["TRACKED", "ActorRole", "AuditEvent", "AuditKind", "Tracked", "tracke
 
 def validate_timezone(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
-        raise ValidationError("Choose a time zone from the list, such as Europe/London.")
+        raise ValidationError(gettext("Choose a time zone from the list, such as Europe/London."))
 
 
 def validate_language(value: str) -> None:
     if value and value not in dict(settings.LANGUAGES):
-        raise ValidationError("Choose a language from the list.")
+        raise ValidationError(gettext("Choose a language from the list."))
 
 
 class Role(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+    PATIENT = "patient", _("Patient")
+    CLINICIAN = "clinician", _("Clinician")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
 
 
 URGENT_HELP_LIMIT = 3000
@@ -51,19 +53,19 @@ class Clinic(models.Model):
     created_at = models.DateTimeField(default=now)
     # Settings the clinic's admins choose on the Clinic settings page.
     alert_overdue_days = models.PositiveSmallIntegerField(
-        "Days before an alert is overdue",
+        _("Days before an alert is overdue"),
         default=2,
         validators=[MinValueValidator(1), MaxValueValidator(30)],
-        help_text=(
+        help_text=_(
             "An alert nobody on the care team has acknowledged after this many days moves to the top of "
             "the caseload and into the clinician's daily email as overdue. From 1 to 30."
         ),
     )
     review_every_sessions = models.PositiveSmallIntegerField(
-        "Sessions between step-back reviews",
+        _("Sessions between step-back reviews"),
         default=6,
         validators=[MinValueValidator(2), MaxValueValidator(20)],
-        help_text=(
+        help_text=_(
             "After this many sessions the clinician is prompted to write a step-back review with the patient. "
             "Either of them can ask for one sooner. From 2 to 20."
         ),
@@ -71,10 +73,10 @@ class Clinic(models.Model):
     # The clinic's own urgent-help text, one tap from every patient page. Until an admin has saved it
     # (``urgent_help_reviewed_at``), their home page asks them to review it.
     urgent_help = models.TextField(
-        "Urgent help",
+        _("Urgent help"),
         blank=True,
         max_length=URGENT_HELP_LIMIT,
-        help_text=(
+        help_text=_(
             "What a patient should do if they need help before their next appointment: your phone numbers and "
             "opening hours, and who to call when you are closed. Patients see it, word for word, from every page. "
             "Left empty, they see general advice (999, 111, their GP)."
@@ -127,23 +129,23 @@ class UserManager(BaseUserManager):
     clinic=Coalesce("pgh_obj__patient__clinic", "pgh_obj__clinician__clinic", "pgh_obj__clinic_admin__clinic"),
     # The password hash is a secret and the last sign-in is noise (sign-ins are audited on their own).
     exclude=["password", "last_login"],
-    title="Account",
+    title=_("Account"),
 )
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with their email address."""
 
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
     full_name = models.CharField(max_length=150, validators=[validate_no_direction_controls])
     timezone = models.CharField(
         max_length=64,
         blank=True,
         validators=[validate_timezone],
-        help_text="Leave blank to use the clinic's time zone.",
+        help_text=_("Leave blank to use the clinic's time zone."),
     )
     # A code from settings.LANGUAGES; blank follows the browser's language (Django's LocaleMiddleware).
     language = models.CharField(max_length=16, blank=True, validators=[validate_language])
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="Can use the Django admin site.")
+    is_staff = models.BooleanField(default=False, help_text=_("Can use the Django admin site."))
     date_joined = models.DateTimeField(default=now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     deactivated_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -204,7 +206,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def role_label(self) -> str:
-        return Role(self.role).label if self.role else "No role"
+        return Role(self.role).label if self.role else gettext("No role")
 
     @property
     def clinic(self) -> Clinic | None:
@@ -222,7 +224,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return zoneinfo.ZoneInfo(name)
 
 
-@tracked(patient="pgh_obj", clinic="clinic", title="Patient")
+@tracked(patient="pgh_obj", clinic="clinic", title=_("Patient"))
 class Patient(models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
@@ -237,13 +239,13 @@ class Patient(models.Model):
 
 
 class Profession(models.TextChoices):
-    PHYSIOTHERAPIST = "physiotherapist", "Physiotherapist"
-    PAIN_SPECIALIST = "pain_specialist", "Pain specialist"
-    PSYCHOLOGIST = "psychologist", "Psychologist"
-    GP = "gp", "GP"
-    NURSE = "nurse", "Nurse"
-    OCCUPATIONAL_THERAPIST = "occupational_therapist", "Occupational therapist"
-    OTHER = "other", "Other"
+    PHYSIOTHERAPIST = "physiotherapist", _("Physiotherapist")
+    PAIN_SPECIALIST = "pain_specialist", _("Pain specialist")
+    PSYCHOLOGIST = "psychologist", _("Psychologist")
+    GP = "gp", _("GP")
+    NURSE = "nurse", _("Nurse")
+    OCCUPATIONAL_THERAPIST = "occupational_therapist", _("Occupational therapist")
+    OTHER = "other", _("Other")
 
 
 class Clinician(models.Model):
@@ -276,7 +278,7 @@ class ClinicAdmin(models.Model):
         return self.user.full_name
 
 
-@tracked(patient="patient", title="Care team")
+@tracked(patient="patient", title=_("Care team"))
 class CareTeamMembership(models.Model):
     """A clinician treats a patient. Both belong to the same clinic (checked in the service)."""
 
@@ -354,10 +356,10 @@ class Invitation(models.Model):
 
 
 class InvitationState(models.TextChoices):
-    INVITED = "invited", "Invited"
-    EXPIRED = "expired", "Invitation expired"
-    CANCELLED = "cancelled", "Invitation cancelled"
-    JOINED = "joined", "Joined"
+    INVITED = "invited", _("Invited")
+    EXPIRED = "expired", _("Invitation expired")
+    CANCELLED = "cancelled", _("Invitation cancelled")
+    JOINED = "joined", _("Joined")
 
 
 def invitation_state(*, accepted_at, revoked_at, expires_at) -> str:

@@ -28,25 +28,26 @@ import pghistory
 import pgtrigger
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditKind(models.TextChoices):
-    READ = "read", "Looked at"
-    CHANGE = "change", "Changed"
-    EXPORT = "export", "Exported"
-    SIGN_IN = "sign_in", "Signed in"
-    FACTOR_RESET = "factor_reset", "Second factor reset"
+    READ = "read", _("Looked at")
+    CHANGE = "change", _("Changed")
+    EXPORT = "export", _("Exported")
+    SIGN_IN = "sign_in", _("Signed in")
+    FACTOR_RESET = "factor_reset", _("Second factor reset")
 
 
 class ActorRole(models.TextChoices):
     """The role a person acted in, as it was at the time."""
 
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
-    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
-    SUPPORT = "support", "Alliance support"
-    SYSTEM = "system", "System"
-    NONE = "", "Not signed in"
+    PATIENT = "patient", _("Patient")
+    CLINICIAN = "clinician", _("Clinician")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+    SUPPORT = "support", _("Alliance support")
+    SYSTEM = "system", _("System")
+    NONE = "", _("Not signed in")
 
 
 def _unconstrained(to: str, **kwargs) -> models.ForeignKey:

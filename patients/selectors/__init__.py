@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
@@ -177,8 +178,8 @@ class PersonRow:
 
 
 class PersonState(TextChoices):
-    ACTIVE = "active", "Active"
-    DEACTIVATED = "deactivated", "Deactivated"
+    ACTIVE = "active", _("Active")
+    DEACTIVATED = "deactivated", _("Deactivated")
     INVITED = InvitationState.INVITED.value, InvitationState.INVITED.label
     EXPIRED = InvitationState.EXPIRED.value, InvitationState.EXPIRED.label
     CANCELLED = InvitationState.CANCELLED.value, InvitationState.CANCELLED.label
@@ -335,7 +336,9 @@ def urgent_help_for(*, user: User) -> UrgentHelp:
     """The urgent help for the person's own clinic (none for a site administrator without one)."""
     clinic = user.clinic
     text = clinic.urgent_help.strip() if clinic is not None else ""
-    return UrgentHelp(clinic=clinic, own=bool(text), paragraphs=urgent_help_paragraphs(text or GENERAL_URGENT_HELP))
+    return UrgentHelp(
+        clinic=clinic, own=bool(text), paragraphs=urgent_help_paragraphs(text or str(GENERAL_URGENT_HELP))
+    )
 
 
 def urgent_help_needs_review(*, clinic: Clinic) -> bool:

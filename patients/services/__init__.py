@@ -27,6 +27,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -131,9 +134,10 @@ def _invitation_email(*, invitation: Invitation, token: str, request=None) -> bo
             "role": person.role,
         }
         message = render_to_string("patients/email/invitation.txt", context)
+        subject = gettext("%(clinic)s has invited you to Alliance") % {"clinic": invitation.clinic.name}
     try:
         send_mail(
-            subject=f"{invitation.clinic.name} has invited you to Alliance",
+            subject=subject,
             message=message,
             from_email=None,
             recipient_list=[invitation.user.email],
@@ -166,14 +170,16 @@ def invitation_create(
     email = User.objects.normalize_email(email)
     full_name = (full_name or "").strip()
     if role not in Role.values:
-        raise ValidationError({"role": "Choose whether you are inviting a patient, a clinician or a clinic admin."})
+        raise ValidationError(
+            {"role": gettext("Choose whether you are inviting a patient, a clinician or a clinic admin.")}
+        )
     if not full_name:
-        raise ValidationError({"full_name": "Please give the person's full name."})
+        raise ValidationError({"full_name": gettext("Please give the person's full name.")})
     for clinician in clinicians:
         if clinician.clinic_id != clinic.pk:
-            raise ValidationError({"clinicians": "Choose clinicians from your own clinic."})
+            raise ValidationError({"clinicians": gettext("Choose clinicians from your own clinic.")})
     if role == Role.CLINICIAN and profession not in Profession.values:
-        raise ValidationError({"profession": "Choose a profession from the list."})
+        raise ValidationError({"profession": gettext("Choose a profession from the list.")})
     asked = {"email": email, "full_name": full_name, "role": role, "profession": profession, "clinicians": clinicians}
     existing = (
         User.objects.select_related("patient__clinic", "clinician__clinic", "clinic_admin__clinic")
@@ -212,7 +218,7 @@ def invitation_create(
     return IssuedInvitation(invitation=invitation, token=token, emailed=emailed)
 
 
-ALREADY_HERE = "This person is already in your clinic. Find them in the people list."
+ALREADY_HERE = gettext_lazy("This person is already in your clinic. Find them in the people list.")
 
 
 def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
@@ -222,9 +228,10 @@ def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
             "patients/email/invitation_elsewhere.txt",
             {"person": person, "clinic": clinic, "sign_in": absolute_url(reverse("login"))},
         )
+        subject = gettext("%(clinic)s tried to invite you to Alliance") % {"clinic": clinic.name}
     try:
         send_mail(
-            subject=f"{clinic.name} tried to invite you to Alliance",
+            subject=subject,
             message=message,
             from_email=None,
             recipient_list=[person.email],
@@ -236,7 +243,9 @@ def _elsewhere_email(*, person: User, clinic: Clinic, request=None) -> bool:
 
 
 INVITATION_RESENDS_PER_HOUR = 5
-RESENT_TOO_OFTEN = "This invitation was sent several times in the last hour. Please wait a while and try again."
+RESENT_TOO_OFTEN = gettext_lazy(
+    "This invitation was sent several times in the last hour. Please wait a while and try again."
+)
 
 
 def invitation_resend(*, person: User, clinic: Clinic, created_by: User, request=None) -> IssuedInvitation:
@@ -246,9 +255,11 @@ def invitation_resend(*, person: User, clinic: Clinic, created_by: User, request
     ``INVITATION_RESENDS_PER_HOUR`` invitations from this clinic in the last hour.
     """
     if person.has_joined:
-        raise ValidationError("This person has already set their password; they can reset it from the sign-in page.")
+        raise ValidationError(
+            gettext("This person has already set their password; they can reset it from the sign-in page.")
+        )
     if not person.is_active:
-        raise ValidationError("This account is deactivated. Reactivate it before sending a new invitation.")
+        raise ValidationError(gettext("This account is deactivated. Reactivate it before sending a new invitation."))
     latest = Invitation.objects.filter(user=person).order_by("-created_at", "-pk").first()
     if latest is not None:
         return invitation_resend_for(invitation=latest, created_by=created_by, request=request)
@@ -280,10 +291,12 @@ def invitation_resend_for(*, invitation: Invitation, created_by: User, request=N
     if person is not None:
         if person.has_joined:
             raise ValidationError(
-                "This person has already set their password; they can reset it from the sign-in page."
+                gettext("This person has already set their password; they can reset it from the sign-in page.")
             )
         if not person.is_active:
-            raise ValidationError("This account is deactivated. Reactivate it before sending a new invitation.")
+            raise ValidationError(
+                gettext("This account is deactivated. Reactivate it before sending a new invitation.")
+            )
     _resend_count(clinic=invitation.clinic, email=invitation.email)
     asked = {
         "email": invitation.email,
@@ -370,9 +383,9 @@ def invitation_accept(*, token: str, password: str) -> User:
 
 def care_team_assign(*, patient: Patient, clinician: Clinician, by: User) -> CareTeamMembership:
     if clinician.clinic_id != patient.clinic_id:
-        raise ValidationError({"clinician": "Choose a clinician from the patient's own clinic."})
+        raise ValidationError({"clinician": gettext("Choose a clinician from the patient's own clinic.")})
     if not clinician.user.is_active:
-        raise ValidationError({"clinician": "This clinician's account is deactivated."})
+        raise ValidationError({"clinician": gettext("This clinician's account is deactivated.")})
     membership, _ = CareTeamMembership.objects.get_or_create(
         patient=patient, clinician=clinician, defaults={"added_by": by}
     )
@@ -396,7 +409,7 @@ def _end_login_sessions(*, person: User) -> int:
 def user_deactivate(*, person: User, by: User) -> User:
     """Stop someone signing in and end their open sessions. Everything they wrote is kept."""
     if person.pk == by.pk:
-        raise ValidationError("You cannot deactivate your own account. Ask another admin of your clinic.")
+        raise ValidationError(gettext("You cannot deactivate your own account. Ask another admin of your clinic."))
     with transaction.atomic():
         person.is_active = False
         person.deactivated_at = timezone.now()
@@ -452,7 +465,12 @@ def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
             line.rstrip() for line in (values["urgent_help"] or "").replace("\r\n", "\n").strip().split("\n")
         )
         if len(values["urgent_help"]) > URGENT_HELP_LIMIT:
-            raise ValidationError({"urgent_help": f"Please keep this under {URGENT_HELP_LIMIT:,} characters."})
+            raise ValidationError(
+                {
+                    "urgent_help": gettext("Please keep this under %(limit)s characters.")
+                    % {"limit": number_format(URGENT_HELP_LIMIT, force_grouping=True)}
+                }
+            )
         values["urgent_help_reviewed_at"], values["urgent_help_reviewed_by"] = timezone.now(), by
     for name, value in values.items():
         setattr(clinic, name, value)
@@ -646,9 +664,13 @@ def _normalise_code(code: str) -> str:
     return "".join(ch for ch in (code or "") if ch not in " -\t").lower()[:32]
 
 
-WRONG_CODE = "That code didn't work. Check the newest code in your app, or use one of your recovery codes."
-NO_APP = "You haven't set up an authenticator app. Please use a recovery code or a passkey."
-APP_CODE_WRONG = "That code didn't work. Check you typed the newest six-digit code from your authenticator app."
+WRONG_CODE = gettext_lazy(
+    "That code didn't work. Check the newest code in your app, or use one of your recovery codes."
+)
+NO_APP = gettext_lazy("You haven't set up an authenticator app. Please use a recovery code or a passkey.")
+APP_CODE_WRONG = gettext_lazy(
+    "That code didn't work. Check you typed the newest six-digit code from your authenticator app."
+)
 
 
 def _throttled(device: Device) -> str | None:
@@ -657,10 +679,14 @@ def _throttled(device: Device) -> str | None:
         return None
     until = (data or {}).get("locked_until")
     seconds = max(1, int((until - timezone.now()).total_seconds()) + 1) if until else 1
-    wait = f"Please wait {seconds} second{'s' if seconds != 1 else ''} and try again."
+    wait = ngettext(
+        "Please wait %(seconds)d second and try again.", "Please wait %(seconds)d seconds and try again.", seconds
+    ) % {"seconds": seconds}
     if getattr(device, "throttling_failure_count", 0) <= 1:
-        return f"The last code didn't work, and there is a short pause before the next one. {wait}"
-    return f"Too many codes in a row didn't work, so we've paused for a moment. {wait}"
+        return gettext("The last code didn't work, and there is a short pause before the next one. %(wait)s") % {
+            "wait": wait
+        }
+    return gettext("Too many codes in a row didn't work, so we've paused for a moment. %(wait)s") % {"wait": wait}
 
 
 def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:
@@ -670,7 +696,7 @@ def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[st
     ``ValidationError`` on ``code`` for a wrong code, or one sent too soon after several wrong ones.
     """
     if device.user_id != user.pk or device.confirmed:
-        raise ValidationError({"code": "This set-up has already been used. Please start again."})
+        raise ValidationError({"code": gettext("This set-up has already been used. Please start again.")})
     if problem := _throttled(device):
         raise ValidationError({"code": problem})
     token = _normalise_code(code)
@@ -698,7 +724,9 @@ def second_factor_check(*, user: User, code: str) -> Device:
     """
     token = _normalise_code(code)
     if not token:
-        raise ValidationError({"code": "Please type the code from your authenticator app, or a recovery code."})
+        raise ValidationError(
+            {"code": gettext("Please type the code from your authenticator app, or a recovery code.")}
+        )
     kind = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
     devices = list(kind.objects.filter(user=user, confirmed=True).order_by("pk"))
     if not devices:
@@ -725,7 +753,7 @@ def passkey_remove(*, user: User, passkey_id: int) -> bool:
     app = TOTPDevice.objects.filter(user=user, confirmed=True)
     if second_factor_is_mandatory(user=user) and not others.exists() and not app.exists():
         raise ValidationError(
-            "This passkey is your only second step. Set up an authenticator app or another passkey first."
+            gettext("This passkey is your only second step. Set up an authenticator app or another passkey first.")
         )
     deleted, _ = WebAuthnCredential.objects.filter(user=user, pk=passkey_id).delete()
     if deleted:
@@ -744,7 +772,7 @@ def factors_reset(*, by: User, user: User) -> int:
     if by.role != Role.CLINIC_ADMIN or by.clinic is None or user.clinic is None or by.clinic.pk != user.clinic.pk:
         raise PermissionDenied("Only an admin of the person's own clinic can reset their second factor.")
     if by.pk == user.pk:
-        raise ValidationError("You can't reset your own second factor. Ask another admin of your clinic.")
+        raise ValidationError(gettext("You can't reset your own second factor. Ask another admin of your clinic."))
     with transaction.atomic():
         removed = 0
         for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
@@ -796,9 +824,9 @@ def factors_reset_email(*, user_id: int, by_id: int, reset_at: datetime) -> bool
         }
         message = render_to_string("patients/email/factors_reset.txt", context)
         subject = (
-            "Your Alliance sign-in: you turned off your second step"
+            gettext("Your Alliance sign-in: you turned off your second step")
             if themself
-            else "Your Alliance sign-in: your second step was reset"
+            else gettext("Your Alliance sign-in: your second step was reset")
         )
     send_mail(
         subject=subject,
@@ -845,13 +873,14 @@ def second_factor_turn_off(*, user: User) -> int:
 EMAIL_CHANGE_SALT = "patients.email-change"
 EMAIL_CHANGE_TTL = timedelta(hours=24)
 EMAIL_CHANGE_PER_HOUR = 5
-WRONG_PASSWORD = "That isn't your current password. Please check it and try again."  # noqa: S105 - a message, not a password
+WRONG_PASSWORD = gettext_lazy("That isn't your current password. Please check it and try again.")
 
 
-def _email_send(*, person: User, to: str, subject: str, template: str, context: dict) -> bool:
+def _email_send(*, person: User, to: str, subject: str | Promise, template: str, context: dict) -> bool:
     """One email about ``person``'s account, in their own zone, to ``to``; whether the mail server took it."""
     with as_seen_by(person):
         message = render_to_string(template, {"person": person, "zone": zone_note(person), **context})
+        subject = str(subject)  # a lazy subject, said in the person's own language
     try:
         send_mail(subject=subject, message=message, from_email=None, recipient_list=[to])
     except (OSError, ConnectionError) as exc:  # smtplib errors are OSErrors
@@ -871,16 +900,18 @@ def email_change_request(*, user: User, password: str, new_email: str) -> bool:
     ``EMAIL_CHANGE_PER_HOUR`` asks in an hour.
     """
     if not _under_limit(f"email-change:{user.pk}", limit=EMAIL_CHANGE_PER_HOUR, seconds=3600):
-        raise ValidationError("You've asked several times in the last hour. Please wait a while and try again.")
+        raise ValidationError(
+            gettext("You've asked several times in the last hour. Please wait a while and try again.")
+        )
     if not user.check_password(password or ""):
         raise ValidationError({"password": WRONG_PASSWORD})
     new_email = User.objects.normalize_email(new_email)
     try:
         validate_email(new_email)
     except ValidationError:
-        raise ValidationError({"new_email": "Please give an email address, like name@example.org."}) from None
+        raise ValidationError({"new_email": gettext("Please give an email address, like name@example.org.")}) from None
     if new_email == user.email.lower():
-        raise ValidationError({"new_email": "This is already the address you sign in with."})
+        raise ValidationError({"new_email": gettext("This is already the address you sign in with.")})
     taken = User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists()
     expires_at = timezone.now() + EMAIL_CHANGE_TTL
     with as_seen_by(user):
@@ -889,7 +920,7 @@ def email_change_request(*, user: User, password: str, new_email: str) -> bool:
         to_new = _email_send(
             person=user,
             to=new_email,
-            subject="Your Alliance account: this address is already in use",
+            subject=gettext_lazy("Your Alliance account: this address is already in use"),
             template="patients/email/email_change_taken.txt",
             context={"sign_in": absolute_url(reverse("login"))},
         )
@@ -901,14 +932,14 @@ def email_change_request(*, user: User, password: str, new_email: str) -> bool:
         to_new = _email_send(
             person=user,
             to=new_email,
-            subject="Confirm your new email address for Alliance",
+            subject=gettext_lazy("Confirm your new email address for Alliance"),
             template="patients/email/email_change_confirm.txt",
             context={"link": link, "expires_at": expires_local},
         )
     to_old = _email_send(
         person=user,
         to=user.email,
-        subject="Your Alliance account: a change of email address was asked",
+        subject=gettext_lazy("Your Alliance account: a change of email address was asked"),
         template="patients/email/email_change_asked.txt",
         context={"new_email": new_email, "asked_at": timezone.localtime(timezone.now(), user.tzinfo)},
     )

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -96,7 +98,7 @@ class PasswordResetRequestView(auth_views.PasswordResetView):
 
 
 RESET_RETRY_SECONDS = 120
-RESET_NOT_SENT = (
+RESET_NOT_SENT = gettext_lazy(
     "Sorry, we can't send emails just now. Nothing is wrong with what you typed: please try again in a few minutes."
 )
 
@@ -115,30 +117,39 @@ class PasswordResetSetView(auth_views.PasswordResetConfirmView):
 
 INVITATION_PROBLEMS = {
     "unknown": (
-        "We don't recognise this link",
-        "It may have been copied only in part. Please open the link from your email again, or ask your "
-        "clinic to send a new invitation.",
+        gettext_lazy("We don't recognise this link"),
+        gettext_lazy(
+            "It may have been copied only in part. Please open the link from your email again, or ask your "
+            "clinic to send a new invitation."
+        ),
     ),
     "used": (
-        "This link has already been used",
-        "Your account is set up, so you can sign in with your email address and password. If you have "
-        "forgotten your password, you can reset it from the sign-in page.",
+        gettext_lazy("This link has already been used"),
+        gettext_lazy(
+            "Your account is set up, so you can sign in with your email address and password. If you have "
+            "forgotten your password, you can reset it from the sign-in page."
+        ),
     ),
     "expired": (
-        "This link has expired",
-        "Invitation links work for 7 days. Please ask your clinic to send you a new one.",
+        gettext_lazy("This link has expired"),
+        gettext_lazy("Invitation links work for 7 days. Please ask your clinic to send you a new one."),
     ),
     "revoked": (
-        "This link has been replaced",
-        "A newer invitation was sent to you. Please use the link in the most recent email from your clinic.",
+        gettext_lazy("This link has been replaced"),
+        gettext_lazy(
+            "A newer invitation was sent to you. Please use the link in the most recent email from your clinic."
+        ),
     ),
     "cancelled": (
-        "This invitation was cancelled",
-        "Your clinic cancelled it, so the link no longer works. If you expected to join, please contact your clinic.",
+        gettext_lazy("This invitation was cancelled"),
+        gettext_lazy(
+            "Your clinic cancelled it, so the link no longer works. "
+            "If you expected to join, please contact your clinic."
+        ),
     ),
     "inactive": (
-        "This account is not active",
-        "Please contact your clinic if you think this is a mistake.",
+        gettext_lazy("This account is not active"),
+        gettext_lazy("Please contact your clinic if you think this is a mistake."),
     ),
 }
 
@@ -169,7 +180,9 @@ def invitation_accept(request, token):
             form.add_error("new_password1", error)
         else:
             login(request, person, backend="patients.backends.EmailBackend")
-            messages.success(request, f"Welcome to Alliance, {person.get_short_name()}. Your password is set.")
+            messages.success(
+                request, _("Welcome to Alliance, %(name)s. Your password is set.") % {"name": person.get_short_name()}
+            )
             return redirect(settings.LOGIN_REDIRECT_URL)
     context = {"form": form, "invitation": invitation}
     return render(request, "patients/invitation_accept.html", context, status=form_status(form))
@@ -201,7 +214,7 @@ def account(request):
             ),
         )
     ):
-        messages.success(request, "Your details are saved.")
+        messages.success(request, _("Your details are saved."))
         return redirect("patients:account")
     return render(request, "patients/account.html", {"form": form}, status=form_status(form))
 
@@ -227,11 +240,14 @@ def email_change(request):
         if saved.value:
             messages.success(
                 request,
-                f"We've emailed {new_email}. Open the link in that email, while signed in here, to start using "
-                f"it. Until then you keep signing in with {user.email}.",
+                _(
+                    "We've emailed %(new_email)s. Open the link in that email, while signed in here, to start using "
+                    "it. Until then you keep signing in with %(email)s."
+                )
+                % {"new_email": new_email, "email": user.email},
             )
         else:
-            messages.warning(request, "We couldn't send the email just now. Please try again in a few minutes.")
+            messages.warning(request, _("We couldn't send the email just now. Please try again in a few minutes."))
         return redirect("patients:account")
     return render(request, "patients/email_change.html", {"form": form}, status=form_status(form))
 
@@ -239,25 +255,33 @@ def email_change(request):
 EMAIL_CHANGE_PROBLEMS = {
     "unknown": (
         404,
-        "We don't recognise this link",
-        "It may have been copied only in part. Please open the link from your email again.",
+        gettext_lazy("We don't recognise this link"),
+        gettext_lazy("It may have been copied only in part. Please open the link from your email again."),
     ),
     "not_yours": (
         404,
-        "This link is for another account",
-        "You are signed in as someone else. Please sign out, sign in with the account that asked for the change, "
-        "and open the link again.",
+        gettext_lazy("This link is for another account"),
+        gettext_lazy(
+            "You are signed in as someone else. Please sign out, sign in with the account that asked for the change, "
+            "and open the link again."
+        ),
     ),
     "expired": (
         410,
-        "This link has expired",
-        "Links to confirm a new address work for 24 hours. Please ask again from your account page.",
+        gettext_lazy("This link has expired"),
+        gettext_lazy("Links to confirm a new address work for 24 hours. Please ask again from your account page."),
     ),
-    "used": (410, "This link has already been used", "Your account page shows the address you sign in with now."),
+    "used": (
+        410,
+        gettext_lazy("This link has already been used"),
+        gettext_lazy("Your account page shows the address you sign in with now."),
+    ),
     "taken": (
         410,
-        "This address can't be used",
-        "It can no longer be used for your account. Please ask again from your account page with another address.",
+        gettext_lazy("This address can't be used"),
+        gettext_lazy(
+            "It can no longer be used for your account. Please ask again from your account page with another address."
+        ),
     ),
 }
 
@@ -269,7 +293,7 @@ def email_change_confirm(request, token):
     try:
         if request.method == "POST":
             services.email_change_confirm(user=request.user, token=token)
-            messages.success(request, f"Done. You now sign in with {request.user.email}.")
+            messages.success(request, _("Done. You now sign in with %(email)s.") % {"email": request.user.email})
             return redirect("patients:account")
         new_email = services.email_change_check(user=request.user, token=token)
     except services.EmailChangeUnusable as problem:
@@ -295,7 +319,7 @@ def clinic_settings(request):
             clinic=clinic, by=request.user, **{name: data[name] for name in services.CLINIC_SETTINGS}
         ),
     ):
-        messages.success(request, "The clinic's settings are saved.")
+        messages.success(request, _("The clinic's settings are saved."))
         return redirect("patients:clinic-settings")
     return render(request, "patients/clinic_settings.html", {"form": form, "clinic": clinic}, status=form_status(form))
 
@@ -347,11 +371,14 @@ def invite(request):
         # elsewhere (another clinic): the page must not reveal that someone is a patient there.
         name, email = form.cleaned_data["full_name"].strip(), User.objects.normalize_email(form.cleaned_data["email"])
         if saved.value.emailed:
-            messages.success(request, f"We've emailed an invitation to {name} at {email}.")
+            messages.success(
+                request, _("We've emailed an invitation to %(name)s at %(email)s.") % {"name": name, "email": email}
+            )
         else:
             messages.warning(
                 request,
-                f"The invitation email to {name} at {email} could not be sent just now. Please try again later.",
+                _("The invitation email to %(name)s at %(email)s could not be sent just now. Please try again later.")
+                % {"name": name, "email": email},
             )
         return redirect("patients:people")
     return render(request, "patients/invite.html", {"form": form}, status=form_status(form))
@@ -384,7 +411,7 @@ def person(request, pk):
 def care_team_add(request, pk):
     person = selectors.person_get_for_admin(user=request.user, pk=pk)
     if person.role != Role.PATIENT:
-        messages.error(request, "Care teams are for patients.")
+        messages.error(request, _("Care teams are for patients."))
         return redirect("patients:person", pk=person.pk)
     form = CareTeamAddForm(request.POST, patient=person.patient)
     if form_save(
@@ -392,7 +419,11 @@ def care_team_add(request, pk):
         lambda data: services.care_team_assign(patient=person.patient, clinician=data["clinician"], by=request.user),
     ):
         clinician = form.cleaned_data["clinician"]
-        messages.success(request, f"{clinician.user.full_name} is now on {person.full_name}'s care team.")
+        messages.success(
+            request,
+            _("%(clinician)s is now on %(patient)s's care team.")
+            % {"clinician": clinician.user.full_name, "patient": person.full_name},
+        )
         return redirect("patients:person", pk=person.pk)
     context = {
         "person": person,
@@ -409,7 +440,7 @@ def care_team_add(request, pk):
 def reactivate(request, pk):
     person = selectors.person_get_for_admin(user=request.user, pk=pk)
     services.user_reactivate(person=person, by=request.user)
-    messages.success(request, f"{person.full_name} can sign in again.")
+    messages.success(request, _("%(name)s can sign in again.") % {"name": person.full_name})
     return redirect("patients:person", pk=person.pk)
 
 
@@ -426,10 +457,12 @@ def resend_invitation(request, pk):
     else:
         if issued.emailed:
             messages.success(
-                request, f"We've emailed a new invitation to {person.email}. Earlier links no longer work."
+                request,
+                _("We've emailed a new invitation to %(email)s. Earlier links no longer work.")
+                % {"email": person.email},
             )
         else:
-            messages.warning(request, "The new invitation could not be emailed just now. Please try again shortly.")
+            messages.warning(request, _("The new invitation could not be emailed just now. Please try again shortly."))
     return redirect("patients:person", pk=person.pk)
 
 
@@ -457,10 +490,12 @@ def invitation_resend(request, pk):
         return redirect("patients:invitation", pk=invitation.pk)
     if issued.emailed:
         messages.success(
-            request, f"We've emailed a new invitation to {invitation.email}. Earlier links no longer work."
+            request,
+            _("We've emailed a new invitation to %(email)s. Earlier links no longer work.")
+            % {"email": invitation.email},
         )
     else:
-        messages.warning(request, "The new invitation could not be emailed just now. Please try again shortly.")
+        messages.warning(request, _("The new invitation could not be emailed just now. Please try again shortly."))
     return redirect("patients:invitation", pk=issued.invitation.pk)
 
 
@@ -469,9 +504,12 @@ def invitation_resend(request, pk):
 def invitation_cancel(request, pk):
     invitation = selectors.invitation_get_for_admin(user=request.user, pk=pk)
     if services.invitation_cancel(invitation=invitation, by=request.user):
-        messages.success(request, f"The invitation to {invitation.email} is cancelled. Its link no longer works.")
+        messages.success(
+            request,
+            _("The invitation to %(email)s is cancelled. Its link no longer works.") % {"email": invitation.email},
+        )
     else:
-        messages.info(request, "This invitation was no longer open, so there was nothing to cancel.")
+        messages.info(request, _("This invitation was no longer open, so there was nothing to cancel."))
     return redirect("patients:invitation", pk=invitation.pk)
 
 
@@ -499,8 +537,14 @@ def _used_a_recovery_code(request, device) -> None:
         left = device.token_set.count()
         messages.warning(
             request,
-            f"You used a recovery code; it won't work again. You have {left} left. "
-            "You can make a new set from Account → Sign-in and security.",
+            ngettext(
+                "You used a recovery code; it won't work again. You have %(left)d left. "
+                "You can make a new set from Account → Sign-in and security.",
+                "You used a recovery code; it won't work again. You have %(left)d left. "
+                "You can make a new set from Account → Sign-in and security.",
+                left,
+            )
+            % {"left": left},
         )
 
 
@@ -529,7 +573,7 @@ def second_factor(request):
 def _qr_svg(uri: str) -> str:
     # segno writes the SVG itself (no HTML is assembled here); light modules are white so the code
     # reads on any background.
-    return segno.make(uri, error="m").svg_inline(scale=4, light="#fff", svgclass="qr-code", title="QR code")
+    return segno.make(uri, error="m").svg_inline(scale=4, light="#fff", svgclass="qr-code", title=_("QR code"))
 
 
 @never_cache
@@ -541,7 +585,7 @@ def second_factor_setup(request):
     user = request.user
     device = services.totp_device_pending(user=user)
     form = SecondFactorForm(
-        request.POST or None, help_text="The six-digit code your authenticator app shows for Alliance now."
+        request.POST or None, help_text=_("The six-digit code your authenticator app shows for Alliance now.")
     )
     if request.method == "POST" and (
         saved := form_save(form, lambda data: services.totp_device_confirm(user=user, device=device, code=data["code"]))
@@ -551,7 +595,7 @@ def second_factor_setup(request):
         if saved.value:
             request.session[RECOVERY_CODES_KEY] = saved.value
             return redirect(f"{reverse('patients:recovery-codes')}?{urlencode({'next': _next(request)})}")
-        messages.success(request, "Your authenticator app is set up. Use it the next time you sign in.")
+        messages.success(request, _("Your authenticator app is set up. Use it the next time you sign in."))
         return redirect("patients:security")
     secret = b32encode(device.bin_key).decode()
     context = {
@@ -581,7 +625,9 @@ def recovery_codes(request):
 @recent_second_factor_required
 def recovery_codes_new(request):
     if not selectors.second_factors_for(user=request.user).any:
-        messages.info(request, "Recovery codes go with an authenticator app or a passkey: set one of those up first.")
+        messages.info(
+            request, _("Recovery codes go with an authenticator app or a passkey: set one of those up first.")
+        )
         return redirect("patients:security")
     request.session[RECOVERY_CODES_KEY] = services.recovery_codes_issue(user=request.user)
     return redirect(f"{reverse('patients:recovery-codes')}?{urlencode({'next': reverse('patients:security')})}")
@@ -611,13 +657,16 @@ def passkey_remove(request, pk):
             request,
             "patients/confirm_action.html",
             {
-                "heading": "Remove this passkey?",
-                "explanation": f"The passkey “{passkey.name or 'Passkey'}”, added {added}, will no longer sign you "
-                "in to Alliance. You can add it again later.",
+                "heading": _("Remove this passkey?"),
+                "explanation": _(
+                    "The passkey “%(name)s”, added %(added)s, will no longer sign you in to Alliance. "
+                    "You can add it again later."
+                )
+                % {"name": passkey.name or _("Passkey"), "added": added},
                 "action": reverse("patients:passkey-remove", args=[passkey.pk]),
-                "confirm": "Remove the passkey",
+                "confirm": _("Remove the passkey"),
                 "back": reverse("patients:security"),
-                "back_label": "Keep it",
+                "back_label": _("Keep it"),
             },
         )
     try:
@@ -627,7 +676,7 @@ def passkey_remove(request, pk):
         return redirect("patients:security")
     if not removed:
         raise Http404("No such passkey.")
-    messages.success(request, "The passkey is removed. It can no longer be used to sign in to Alliance.")
+    messages.success(request, _("The passkey is removed. It can no longer be used to sign in to Alliance."))
     return redirect("patients:security")
 
 
@@ -644,9 +693,9 @@ def _second_factor_turn_off(request):
     # What the second-step check noted at sign-in (she has one) is no longer so.
     request.session.pop(ENROLLED_KEY, None)
     if services.second_factor_turn_off(user=request.user):
-        messages.success(request, "Your second step is off. You now sign in with your password alone.")
+        messages.success(request, _("Your second step is off. You now sign in with your password alone."))
     else:
-        messages.info(request, "You had no second step set up, so there was nothing to turn off.")
+        messages.info(request, _("You had no second step set up, so there was nothing to turn off."))
     return redirect("patients:security")
 
 
@@ -680,14 +729,17 @@ def factors_reset(request, pk):
             request,
             "patients/confirm_action.html",
             {
-                "heading": f"Reset {person.full_name}'s second step?",
-                "explanation": f"{person.full_name}'s authenticator app, passkeys and recovery codes will stop "
-                "working, and any open sign-in of theirs will end. We'll email them to say so, and they'll set up "
-                "a new second step the next time they sign in.",
+                "heading": _("Reset %(name)s's second step?") % {"name": person.full_name},
+                "explanation": _(
+                    "%(name)s's authenticator app, passkeys and recovery codes will stop "
+                    "working, and any open sign-in of theirs will end. We'll email them to say so, and they'll set up "
+                    "a new second step the next time they sign in."
+                )
+                % {"name": person.full_name},
                 "action": reverse("patients:factors-reset", args=[person.pk]),
-                "confirm": f"Reset {person.full_name}'s second step",
+                "confirm": _("Reset %(name)s's second step") % {"name": person.full_name},
                 "back": reverse("patients:person", args=[person.pk]),
-                "back_label": f"Back to {person.full_name}",
+                "back_label": _("Back to %(name)s") % {"name": person.full_name},
             },
         )
     try:
@@ -698,11 +750,17 @@ def factors_reset(request, pk):
         if removed:
             messages.success(
                 request,
-                f"{person.full_name}'s second step is reset and they are signed out. We've emailed them; "
-                "they'll set up a new one the next time they sign in.",
+                _(
+                    "%(name)s's second step is reset and they are signed out. We've emailed them; "
+                    "they'll set up a new one the next time they sign in."
+                )
+                % {"name": person.full_name},
             )
         else:
-            messages.info(request, f"{person.full_name} had no second step set up, so there was nothing to reset.")
+            messages.info(
+                request,
+                _("%(name)s had no second step set up, so there was nothing to reset.") % {"name": person.full_name},
+            )
     return redirect("patients:person", pk=person.pk)
 
 
@@ -716,7 +774,7 @@ class PasskeyRegistrationBegin(webauthn_views.BeginCredentialRegistrationView):
             self.request
         ):
             raise webauthn_errors.NotVerified(
-                detail="Please confirm it's you again (Account → Sign-in and security) before adding a passkey."
+                detail=_("Please confirm it's you again (Account → Sign-in and security) before adding a passkey.")
             )
 
 
