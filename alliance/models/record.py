@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from patients.models import Patient, User, tracked
 from sessions.models import AgendaSource
@@ -550,7 +551,8 @@ class Decision(RecordItem):
         return self.advice_at is not None and self.shared_at is not None
 
 
-BALANCE_RULE = _(
+# Marked for translation here, translated where it is shown: `gettext(BALANCE_RULE)`.
+BALANCE_RULE = gettext_noop(
     "Every option needs at least one benefit and at least one downside before it can be shared, so the patient "
     "always sees both sides."
 )

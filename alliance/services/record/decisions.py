@@ -45,9 +45,9 @@ def option_balance_errors(*, benefits: str, downsides: str) -> dict[str, str]:
     """What an option still needs before it can be shared (empty when it is balanced)."""
     errors = {}
     if not Option.points(benefits):
-        errors["benefits"] = _("Add at least one benefit. %(rule)s") % {"rule": BALANCE_RULE}
+        errors["benefits"] = _("Add at least one benefit. %(rule)s") % {"rule": _(BALANCE_RULE)}
     if not Option.points(downsides):
-        errors["downsides"] = _("Add at least one downside or risk. %(rule)s") % {"rule": BALANCE_RULE}
+        errors["downsides"] = _("Add at least one downside or risk. %(rule)s") % {"rule": _(BALANCE_RULE)}
     return errors
 
 
@@ -102,7 +102,7 @@ def decision_share(*, decision: Decision, by: User) -> Decision:
                 needs = _("“%(title)s” needs a downside.")
             one_sided.append(needs % {"title": option.title})
     if one_sided:
-        raise ValidationError([*one_sided, BALANCE_RULE])
+        raise ValidationError([*one_sided, _(BALANCE_RULE)])
     with transaction.atomic():
         now = timezone.now()
         decision.options.filter(withdrawn_at__isnull=True).update(

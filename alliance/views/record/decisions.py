@@ -69,7 +69,7 @@ def _decision_page(request, patient, decision, *, status=200, share_errors=None,
         "decision": decision,
         "options": options,
         "share_errors": share_errors,
-        "balance_rule": BALANCE_RULE,
+        "balance_rule": _(BALANCE_RULE),
         "preference_form": forms.get("preference_form")
         or (
             PreferenceForm(
@@ -155,7 +155,7 @@ def option_new(request, pk, item):
         RecordSection.DECISIONS,
         form=form,
         decision=decision,
-        balance_rule=BALANCE_RULE,
+        balance_rule=_(BALANCE_RULE),
     )
 
 
