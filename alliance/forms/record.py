@@ -7,6 +7,7 @@ to the field, how long it is, while the form keeps everything the person typed.
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alliance.models import (
     FeltHeard,
@@ -40,7 +41,7 @@ def textfield(label: str, *, required: str | None = None, rows: int = 4, help_te
     )
 
 
-def radios(label: str, choices, *, required: str = "Please choose one.", help_text: str = "", coerce=None):
+def radios(label: str, choices, *, required: str = _("Please choose one."), help_text: str = "", coerce=None):
     if coerce is not None:
         return forms.TypedChoiceField(
             label=label,
@@ -64,41 +65,43 @@ def radios(label: str, choices, *, required: str = "Please choose one.", help_te
 
 class QuestionForm(forms.Form):
     text = textfield(
-        "Your question",
-        required="Please write your question. Any question is welcome.",
+        _("Your question"),
+        required=_("Please write your question. Any question is welcome."),
         rows=5,
-        help_text="Anything at all: about your pain, your body, your treatment, or something you read.",
+        help_text=_("Anything at all: about your pain, your body, your treatment, or something you read."),
     )
     worried_silly = forms.BooleanField(
-        label="I worry this might be a silly question",
+        label=_("I worry this might be a silly question"),
         required=False,
         help_text=(
-            "There are no silly questions here. Ticking this just lets your clinician know to take extra care "
-            "answering. It is not shown on your question."
+            _(
+                "There are no silly questions here. Ticking this just lets your clinician know to take extra care "
+                "answering. It is not shown on your question."
+            )
         ),
     )
     route = radios(
-        "When would you like to talk about it?",
+        _("When would you like to talk about it?"),
         QuestionRoute.choices,
-        required="Please choose when you'd like to talk about it.",
+        required=_("Please choose when you'd like to talk about it."),
     )
 
 
 class AnswerForm(forms.Form):
-    body = textfield("Your answer", rows=5, help_text="Plain words work best.")
+    body = textfield(_("Your answer"), rows=5, help_text=_("Plain words work best."))
     in_session = forms.BooleanField(
-        label="We talked about this in a session", required=False, help_text="A short note is enough then."
+        label=_("We talked about this in a session"), required=False, help_text=_("A short note is enough then.")
     )
 
 
 class FeedbackForm(forms.Form):
     outcome = radios(
-        "How did the answer land?",
-        [(ReplyKind.HELPED, "That helps"), (ReplyKind.STILL_UNCLEAR, "It's still unclear")],
-        required="Please choose whether the answer helped.",
+        _("How did the answer land?"),
+        [(ReplyKind.HELPED, _("That helps")), (ReplyKind.STILL_UNCLEAR, _("It's still unclear"))],
+        required=_("Please choose whether the answer helped."),
     )
-    words = textfield("Anything you'd like to add? (optional)", rows=3)
-    raise_next_session = forms.BooleanField(label="Let's talk about it at my next appointment", required=False)
+    words = textfield(_("Anything you'd like to add? (optional)"), rows=3)
+    raise_next_session = forms.BooleanField(label=_("Let's talk about it at my next appointment"), required=False)
 
 
 # --- Goals -----------------------------------------------------------------------------------------
@@ -106,17 +109,17 @@ class FeedbackForm(forms.Form):
 
 class GoalForm(forms.Form):
     text = textfield(
-        "The goal, in your own words",
-        required="Please write the goal, in a few words.",
+        _("The goal, in your own words"),
+        required=_("Please write the goal, in a few words."),
         single_line=True,
-        help_text="For example: walk to the shops and back without stopping.",
+        help_text=_("For example: walk to the shops and back without stopping."),
     )
-    why = textfield("Why it matters (optional)", rows=3)
+    why = textfield(_("Why it matters (optional)"), rows=3)
     scale = radios(
-        "How would you like to rate progress?",
+        _("How would you like to rate progress?"),
         [
-            (GoalScale.ZERO_TEN, "0 to 10, where 10 is fully there"),
-            (GoalScale.GAS, "−2 to +2, where 0 is where we hoped to be"),
+            (GoalScale.ZERO_TEN, _("0 to 10, where 10 is fully there")),
+            (GoalScale.GAS, _("−2 to +2, where 0 is where we hoped to be")),
         ],
     )
 
@@ -124,34 +127,39 @@ class GoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("scale", GoalScale.ZERO_TEN)
         if for_clinician:
-            self.fields["text"].label = "Suggested goal"
-            self.fields[
-                "text"
-            ].help_text = "The patient will see it, and can take it on as it is or put it in their own words."
+            self.fields["text"].label = _("Suggested goal")
+            self.fields["text"].help_text = _(
+                "The patient will see it, and can take it on as it is or put it in their own words."
+            )
 
 
 class GoalAcceptForm(forms.Form):
     text = textfield(
-        "The goal, in your own words",
-        required="Please write the goal.",
+        _("The goal, in your own words"),
+        required=_("Please write the goal."),
         single_line=True,
-        help_text="Keep it as it is, or change the wording so it fits you.",
+        help_text=_("Keep it as it is, or change the wording so it fits you."),
     )
 
 
 def _scale_choices(scale: str) -> list[tuple[int, str]]:
     low, high = SCALE_RANGES[scale]
     if scale == GoalScale.GAS:
-        names = {-2: "much less than hoped", -1: "less than hoped", 0: "as hoped", 1: "more than hoped", 2: "much more"}
+        names = {
+            -2: _("much less than hoped"),
+            -1: _("less than hoped"),
+            0: _("as hoped"),
+            1: _("more than hoped"),
+            2: _("much more"),
+        }
         return [(v, f"{v:+d} {names[v]}" if v else f"0 {names[v]}") for v in range(low, high + 1)]
-    return [
-        (v, f"{v}{' not started' if v == low else ' fully there' if v == high else ''}") for v in range(low, high + 1)
-    ]
+    ends = {low: _("not started"), high: _("fully there")}
+    return [(v, f"{v} {ends[v]}" if v in ends else str(v)) for v in range(low, high + 1)]
 
 
 class GoalRateForm(forms.Form):
-    value = radios("Where are you with this goal today?", [], coerce=int, required="Please choose a number.")
-    note = textfield("A note (optional)", rows=2)
+    value = radios(_("Where are you with this goal today?"), [], coerce=int, required=_("Please choose a number."))
+    note = textfield(_("A note (optional)"), rows=2)
 
     def __init__(self, *args, goal, **kwargs):
         super().__init__(*args, **kwargs)
@@ -159,14 +167,14 @@ class GoalRateForm(forms.Form):
 
 
 class GoalStatusForm(forms.Form):
-    status = radios("Change this goal to", [], required="Please choose one.")
-    note = textfield("A note (optional)", rows=2)
+    status = radios(_("Change this goal to"), [], required=_("Please choose one."))
+    note = textfield(_("A note (optional)"), rows=2)
 
     LABELS = {
-        GoalStatus.ACHIEVED: "Achieved",
-        GoalStatus.PAUSED: "Paused for now",
-        GoalStatus.LET_GO: "Let it go: it isn't the right goal now",
-        GoalStatus.ACTIVE: "Working on it again",
+        GoalStatus.ACHIEVED: _("Achieved"),
+        GoalStatus.PAUSED: _("Paused for now"),
+        GoalStatus.LET_GO: _("Let it go: it isn't the right goal now"),
+        GoalStatus.ACTIVE: _("Working on it again"),
     }
 
     def __init__(self, *args, goal, **kwargs):
@@ -180,22 +188,22 @@ class GoalStatusForm(forms.Form):
 
 class WinForm(forms.Form):
     text = textfield(
-        "What went well?",
-        required="Please write what went well. Small things count.",
+        _("What went well?"),
+        required=_("Please write what went well. Small things count."),
         rows=3,
-        help_text="However small. Walking a bit further, a better night, saying no to something.",
+        help_text=_("However small. Walking a bit further, a better night, saying no to something."),
     )
 
 
 class AcknowledgeForm(forms.Form):
-    reply = textfield("A few words to go with it (optional)", rows=2)
+    reply = textfield(_("A few words to go with it (optional)"), rows=2)
 
 
 class SetbackForm(forms.Form):
-    what_happened = textfield("What happened?", required="Please say a little about what happened.", rows=3)
-    what_was_going_on = textfield("What was going on around that time? (optional)", rows=3)
-    what_helped = textfield("What helped, even a little? (optional)", rows=3)
-    add_to_agenda = forms.BooleanField(label="I'd like to talk about this at the next appointment", required=False)
+    what_happened = textfield(_("What happened?"), required=_("Please say a little about what happened."), rows=3)
+    what_was_going_on = textfield(_("What was going on around that time? (optional)"), rows=3)
+    what_helped = textfield(_("What helped, even a little? (optional)"), rows=3)
+    add_to_agenda = forms.BooleanField(label=_("I'd like to talk about this at the next appointment"), required=False)
 
 
 # --- Explanations ----------------------------------------------------------------------------------
@@ -203,44 +211,44 @@ class SetbackForm(forms.Form):
 
 class ExplanationForm(forms.Form):
     title = textfield(
-        "Title",
-        required="Please give the explanation a short title.",
+        _("Title"),
+        required=_("Please give the explanation a short title."),
         single_line=True,
-        help_text="For example: why my back still hurts after the scan was clear.",
+        help_text=_("For example: why my back still hurts after the scan was clear."),
     )
     body = textfield(
-        "Your current understanding, in plain language",
-        required="Please write the explanation in plain language.",
+        _("Your current understanding, in plain language"),
+        required=_("Please write the explanation in plain language."),
         rows=8,
-        help_text="The patient will be asked whether it fits their experience.",
+        help_text=_("The patient will be asked whether it fits their experience."),
     )
 
 
 class ReviseForm(forms.Form):
     body = textfield(
-        "New version",
-        required="Please write the new version.",
+        _("New version"),
+        required=_("Please write the new version."),
         rows=8,
-        help_text="The earlier versions stay readable, with their dates and the patient's answers.",
+        help_text=_("The earlier versions stay readable, with their dates and the patient's answers."),
     )
 
 
 class FitForm(forms.Form):
-    fit = radios("Does this fit your experience?", Fit.choices, required="Please choose how well this fits.")
+    fit = radios(_("Does this fit your experience?"), Fit.choices, required=_("Please choose how well this fits."))
     words = textfield(
-        "In your own words: what fits, and what doesn't?",
+        _("In your own words: what fits, and what doesn't?"),
         rows=4,
-        help_text="You know your body and your life. It's fine to say this isn't right.",
+        help_text=_("You know your body and your life. It's fine to say this isn't right."),
     )
 
 
 class TalkedForm(forms.Form):
-    note = textfield("What you talked about (optional)", rows=3)
+    note = textfield(_("What you talked about (optional)"), rows=3)
 
 
 class FeltHeardForm(forms.Form):
-    felt_heard = radios("When you talked it through, did you feel heard?", FeltHeard.choices)
-    words = textfield("Anything you'd like to add? (optional)", rows=3)
+    felt_heard = radios(_("When you talked it through, did you feel heard?"), FeltHeard.choices)
+    words = textfield(_("Anything you'd like to add? (optional)"), rows=3)
 
 
 # --- Options and decisions -------------------------------------------------------------------------
@@ -248,50 +256,53 @@ class FeltHeardForm(forms.Form):
 
 class DecisionForm(forms.Form):
     title = textfield(
-        "What is the decision?",
-        required="Please say what the decision is about.",
+        _("What is the decision?"),
+        required=_("Please say what the decision is about."),
         single_line=True,
-        help_text="For example: what to do about my knee.",
+        help_text=_("For example: what to do about my knee."),
     )
-    context = textfield("Background (optional)", rows=4)
+    context = textfield(_("Background (optional)"), rows=4)
 
 
 class OptionForm(forms.Form):
     title = textfield(
-        "Name of the option", required="Please name the option.", single_line=True, help_text="For example: surgery."
+        _("Name of the option"),
+        required=_("Please name the option."),
+        single_line=True,
+        help_text=_("For example: surgery."),
     )
-    benefits = textfield("Benefits", rows=4, help_text="One per line.")
-    downsides = textfield("Downsides and risks", rows=4, help_text="One per line.")
-    uncertainties = textfield("What is uncertain (optional)", rows=3, help_text="One per line.")
+    benefits = textfield(_("Benefits"), rows=4, help_text=_("One per line."))
+    downsides = textfield(_("Downsides and risks"), rows=4, help_text=_("One per line."))
+    uncertainties = textfield(_("What is uncertain (optional)"), rows=3, help_text=_("One per line."))
 
 
 class AdviceForm(forms.Form):
     advice = textfield(
-        "If you were my family, I would…",
-        required="Please say what you would do if this were your family.",
+        _("If you were my family, I would…"),
+        required=_("Please say what you would do if this were your family."),
         rows=3,
-        help_text="Your own honest view, in your own words. It is shown apart from the options, as yours.",
+        help_text=_("Your own honest view, in your own words. It is shown apart from the options, as yours."),
     )
-    reasons = textfield("My reasons", required="Please give your reasons, so they can weigh them.", rows=3)
+    reasons = textfield(_("My reasons"), required=_("Please give your reasons, so they can weigh them."), rows=3)
     would_change = textfield(
-        "What would change my mind",
-        required="Please say what would change your mind. It shows this is a view, not the only answer.",
+        _("What would change my mind"),
+        required=_("Please say what would change your mind. It shows this is a view, not the only answer."),
         rows=3,
     )
 
 
 class PreferenceForm(forms.Form):
     what_matters = textfield(
-        "What matters most to you in this decision?",
+        _("What matters most to you in this decision?"),
         rows=4,
-        help_text="For example: being able to pick up my grandchildren, or not having time off work.",
+        help_text=_("For example: being able to pick up my grandchildren, or not having time off work."),
     )
-    kind = radios("Where are you with this decision?", PreferenceKind.choices)
+    kind = radios(_("Where are you with this decision?"), PreferenceKind.choices)
     option = forms.ChoiceField(
-        label="Which option?",
+        label=_("Which option?"),
         required=False,
         widget=forms.RadioSelect,
-        help_text="Leave this if you're not sure yet.",
+        help_text=_("Leave this if you're not sure yet."),
     )
 
     def __init__(self, *args, options, **kwargs):
@@ -304,13 +315,13 @@ class PreferenceForm(forms.Form):
 
 
 class DecisionCheckForm(forms.Form):
-    comment = textfield("Anything else you'd like to tell us? (optional)", rows=3)
+    comment = textfield(_("Anything else you'd like to tell us? (optional)"), rows=3)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for key, question in reversed(CHECK_QUESTIONS.items()):
             self.fields = {
-                key: radios(question, CHECK_SCALE, coerce=int, required="Please choose an answer."),
+                key: radios(question, CHECK_SCALE, coerce=int, required=_("Please choose an answer.")),
                 **self.fields,
             }
 
@@ -319,13 +330,13 @@ class DecisionCheckForm(forms.Form):
 
 
 class StoryForm(forms.Form):
-    topic = radios("What is this part of your story about?", StoryTopic.choices)
-    title = textfield("A title (optional)", single_line=True)
+    topic = radios(_("What is this part of your story about?"), StoryTopic.choices)
+    title = textfield(_("A title (optional)"), single_line=True)
     body = textfield(
-        "Your story",
-        required="Please write something. It can be as short or as long as you like.",
+        _("Your story"),
+        required=_("Please write something. It can be as short or as long as you like."),
         rows=10,
-        help_text="Write as much or as little as you like. You can add more entries over time.",
+        help_text=_("Write as much or as little as you like. You can add more entries over time."),
     )
 
 
@@ -336,19 +347,19 @@ class PassageForm(forms.Form):
 
     quote = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
     sentence = forms.TypedChoiceField(
-        label="Or choose a sentence",
+        label=_("Or choose a sentence"),
         coerce=int,
         required=False,
         empty_value=None,
-        help_text="It goes on the next appointment's agenda.",
-        error_messages={"invalid_choice": "That sentence isn't in this entry. Please choose one from the list."},
+        help_text=_("It goes on the next appointment's agenda."),
+        error_messages={"invalid_choice": _("That sentence isn't in this entry. Please choose one from the list.")},
     )
-    note = textfield("Why they stood out (optional, the patient sees this)", rows=2)
+    note = textfield(_("Why they stood out (optional, the patient sees this)"), rows=2)
 
     def __init__(self, *args, sentences: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.sentences = sentences
-        self.fields["sentence"].choices = [("", "Choose a sentence…")] + [
+        self.fields["sentence"].choices = [("", _("Choose a sentence…"))] + [
             (index, text if len(text) <= 90 else text[:89] + "…") for index, text in enumerate(sentences)
         ]
 
@@ -359,7 +370,7 @@ class PassageForm(forms.Form):
         if not selected and index is not None:
             selected = self.sentences[index]
         if not selected and not self.errors:
-            self.add_error("sentence", "Please select the words in the entry above, or choose a sentence here.")
+            self.add_error("sentence", _("Please select the words in the entry above, or choose a sentence here."))
         cleaned["quote"] = selected
         cleaned.pop("sentence", None)
         return cleaned
@@ -367,21 +378,21 @@ class PassageForm(forms.Form):
 
 class ReflectForm(forms.Form):
     summary = textfield(
-        "What I heard",
-        required="Please write what you heard, briefly.",
+        _("What I heard"),
+        required=_("Please write what you heard, briefly."),
         rows=4,
-        help_text="A short summary in your words. The patient can confirm it or correct it.",
+        help_text=_("A short summary in your words. The patient can confirm it or correct it."),
     )
 
 
 class ReflectionRespondForm(forms.Form):
-    response = radios("Is this what you meant?", HeardResponse.choices)
-    correction = textfield("What did they miss or get wrong?", rows=3)
+    response = radios(_("Is this what you meant?"), HeardResponse.choices)
+    correction = textfield(_("What did they miss or get wrong?"), rows=3)
 
 
 class PrivateNoteForm(forms.Form):
     body = textfield(
-        "Private note", required="Please write the note.", rows=3, help_text="Only the care team sees this."
+        _("Private note"), required=_("Please write the note."), rows=3, help_text=_("Only the care team sees this.")
     )
     section = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -389,17 +400,17 @@ class PrivateNoteForm(forms.Form):
 # --- Editing ---------------------------------------------------------------------------------------
 
 EDIT_LABELS = {
-    "text": "Wording",
-    "why": "Why it matters",
-    "what_happened": "What happened?",
-    "what_was_going_on": "What was going on around that time?",
-    "what_helped": "What helped, even a little?",
-    "title": "Title",
-    "body": "Text",
-    "context": "Background",
-    "benefits": "Benefits (one per line)",
-    "downsides": "Downsides and risks (one per line)",
-    "uncertainties": "What is uncertain (one per line)",
+    "text": _("Wording"),
+    "why": _("Why it matters"),
+    "what_happened": _("What happened?"),
+    "what_was_going_on": _("What was going on around that time?"),
+    "what_helped": _("What helped, even a little?"),
+    "title": _("Title"),
+    "body": _("Text"),
+    "context": _("Background"),
+    "benefits": _("Benefits (one per line)"),
+    "downsides": _("Downsides and risks (one per line)"),
+    "uncertainties": _("What is uncertain (one per line)"),
 }
 
 

@@ -22,6 +22,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from patients.models import Patient, User, tracked
 from sessions.models import AgendaSource
@@ -32,12 +34,12 @@ RECORD_NOISE = ["last_activity_at", "last_activity_by"]
 
 
 class RecordSection(models.TextChoices):
-    QUESTIONS = "questions", "Questions"
-    GOALS = "goals", "Goals"
-    JOURNAL = "journal", "Wins and setbacks"
-    EXPLANATIONS = "explanations", "Explanations"
-    DECISIONS = "decisions", "Options and decisions"
-    STORY = "story", "Story"
+    QUESTIONS = "questions", _("Questions")
+    GOALS = "goals", _("Goals")
+    JOURNAL = "journal", _("Wins and setbacks")
+    EXPLANATIONS = "explanations", _("Explanations")
+    DECISIONS = "decisions", _("Options and decisions")
+    STORY = "story", _("Story")
 
 
 class RecordItem(models.Model):
@@ -89,12 +91,26 @@ class RecordItem(models.Model):
     @property
     def noun(self) -> str:
         """What a person calls it: "question", "story entry", "private note"."""
-        return str(self._meta.verbose_name)
+        return str(NOUNS.get(self.kind, self._meta.verbose_name))
 
     def touch(self, *, by: User, at=None) -> None:
         """Record that something happened on this item (saved by the caller)."""
         self.last_activity_at = at or timezone.now()
         self.last_activity_by = by
+
+
+# What a person calls each kind, in their language (the models' verbose names stay as Django makes them).
+NOUNS = {
+    "question": _("question"),
+    "goal": _("goal"),
+    "win": _("win"),
+    "setback": _("setback"),
+    "explanation": _("explanation"),
+    "decision": _("decision"),
+    "option": _("option"),
+    "story": _("story entry"),
+    "note": _("private note"),
+}
 
 
 def record_kinds() -> dict[str, type[RecordItem]]:
@@ -119,15 +135,15 @@ def _constraints(*extra) -> list:
 
 
 class QuestionRoute(models.TextChoices):
-    NEXT_SESSION = "next_session", "Raise it at my next appointment"
-    ASK_NOW = "ask_now", "Ask now, in writing"
+    NEXT_SESSION = "next_session", _("Raise it at my next appointment")
+    ASK_NOW = "ask_now", _("Ask now, in writing")
 
 
 class QuestionStatus(models.TextChoices):
-    WAITING = "waiting", "Waiting for an answer"
-    ANSWERED = "answered", "Answered"
-    STILL_UNCLEAR = "still_unclear", "Still unclear"
-    HELPED = "helped", "That helped"
+    WAITING = "waiting", _("Waiting for an answer")
+    ANSWERED = "answered", _("Answered")
+    STILL_UNCLEAR = "still_unclear", _("Still unclear")
+    HELPED = "helped", _("That helped")
 
 
 OPEN_QUESTION_STATUSES = (QuestionStatus.WAITING, QuestionStatus.STILL_UNCLEAR)
@@ -139,7 +155,7 @@ class Question(RecordItem):
 
     kind = "question"
     record_section = RecordSection.QUESTIONS
-    editable = {"text": (2000, "Please write your question.")}
+    editable = {"text": (2000, _("Please write your question."))}
     agenda_source = AgendaSource.QUESTION
     url_name = "record-question"
 
@@ -168,10 +184,10 @@ class Question(RecordItem):
 
 
 class ReplyKind(models.TextChoices):
-    ANSWER = "answer", "Answer"
-    TALKED_IN_SESSION = "talked_in_session", "Talked about it in a session"
-    HELPED = "helped", "That helps"
-    STILL_UNCLEAR = "still_unclear", "Still unclear"
+    ANSWER = "answer", _("Answer")
+    TALKED_IN_SESSION = "talked_in_session", _("Talked about it in a session")
+    HELPED = "helped", _("That helps")
+    STILL_UNCLEAR = "still_unclear", _("Still unclear")
 
 
 @tracked(patient="question__patient", title="Answer to a question")
@@ -202,16 +218,16 @@ class QuestionReply(models.Model):
 
 
 class GoalStatus(models.TextChoices):
-    PROPOSED = "proposed", "Suggested by your clinician"
-    ACTIVE = "active", "Working on it"
-    ACHIEVED = "achieved", "Achieved"
-    PAUSED = "paused", "Paused"
-    LET_GO = "let_go", "Let go"
+    PROPOSED = "proposed", _("Suggested by your clinician")
+    ACTIVE = "active", _("Working on it")
+    ACHIEVED = "achieved", _("Achieved")
+    PAUSED = "paused", _("Paused")
+    LET_GO = "let_go", _("Let go")
 
 
 class GoalScale(models.TextChoices):
-    ZERO_TEN = "zero_ten", "0 to 10"
-    GAS = "gas", "Goal attainment (−2 to +2)"
+    ZERO_TEN = "zero_ten", _("0 to 10")
+    GAS = "gas", _("Goal attainment (−2 to +2)")
 
 
 SCALE_RANGES = {GoalScale.ZERO_TEN: (0, 10), GoalScale.GAS: (-2, 2)}
@@ -232,11 +248,11 @@ class Goal(RecordItem):
 
     kind = "goal"
     record_section = RecordSection.GOALS
-    editable = {"text": (300, "Please write the goal."), "why": (1000, None)}
+    editable = {"text": (300, _("Please write the goal.")), "why": (1000, None)}
     url_name = "record-goal"
 
     text = models.CharField(max_length=300)
-    why = models.TextField("why it matters", max_length=1000, blank=True)
+    why = models.TextField(_("why it matters"), max_length=1000, blank=True)
     scale = models.CharField(max_length=16, choices=GoalScale.choices, default=GoalScale.ZERO_TEN)
     status = models.CharField(max_length=16, choices=GoalStatus.choices, default=GoalStatus.ACTIVE)
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -293,7 +309,7 @@ class GoalRating(models.Model):
 class Win(RecordItem):
     kind = "win"
     record_section = RecordSection.JOURNAL
-    editable = {"text": (1000, "Please write what went well.")}
+    editable = {"text": (1000, _("Please write what went well."))}
 
     text = models.TextField(max_length=1000)
     acknowledgement = models.CharField(max_length=500, blank=True)
@@ -329,7 +345,7 @@ class Setback(RecordItem):
     kind = "setback"
     record_section = RecordSection.JOURNAL
     editable = {
-        "what_happened": (2000, "Please say a little about what happened."),
+        "what_happened": (2000, _("Please say a little about what happened.")),
         "what_was_going_on": (2000, None),
         "what_helped": (2000, None),
     }
@@ -396,15 +412,15 @@ class ExplanationVersion(models.Model):
 
 
 class Fit(models.TextChoices):
-    FITS = "fits", "Fits my experience"
-    PARTLY = "partly", "Partly fits"
-    DOESNT_FIT = "doesnt_fit", "Doesn't fit"
+    FITS = "fits", _("Fits my experience")
+    PARTLY = "partly", _("Partly fits")
+    DOESNT_FIT = "doesnt_fit", _("Doesn't fit")
 
 
 class FeltHeard(models.TextChoices):
-    YES = "yes", "Yes, I felt heard"
-    PARTLY = "partly", "Partly"
-    NO = "no", "Not really"
+    YES = "yes", _("Yes, I felt heard")
+    PARTLY = "partly", _("Partly")
+    NO = "no", _("Not really")
 
 
 @tracked(patient="version__explanation__patient", title="Does it fit")
@@ -417,7 +433,7 @@ class FitResponse(models.Model):
 
     version = models.OneToOneField(ExplanationVersion, on_delete=models.PROTECT, related_name="response")
     fit = models.CharField(max_length=16, choices=Fit.choices)
-    words = models.TextField("in your own words", max_length=4000, blank=True)
+    words = models.TextField(_("in your own words"), max_length=4000, blank=True)
     responded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     responded_at = models.DateTimeField(default=timezone.now)
     talked_through_at = models.DateTimeField(null=True, blank=True)
@@ -456,38 +472,38 @@ class FitResponse(models.Model):
 
 
 class DecisionStatus(models.TextChoices):
-    DRAFT = "draft", "Being prepared"
-    SHARED = "shared", "Shared"
-    DECIDED = "decided", "Decided"
+    DRAFT = "draft", _("Being prepared")
+    SHARED = "shared", _("Shared")
+    DECIDED = "decided", _("Decided")
 
 
 class PreferenceKind(models.TextChoices):
-    UNSURE = "unsure", "I'm not sure yet and would like to talk it through"
-    LEANING = "leaning", "I'm leaning towards an option"
-    CHOSEN = "chosen", "I've made my choice"
+    UNSURE = "unsure", _("I'm not sure yet and would like to talk it through")
+    LEANING = "leaning", _("I'm leaning towards an option")
+    CHOSEN = "chosen", _("I've made my choice")
 
 
 @tracked(exclude=RECORD_NOISE, patient="patient", title="Decision")
 class Decision(RecordItem):
     kind = "decision"
     record_section = RecordSection.DECISIONS
-    editable = {"title": (200, "Please say what the decision is about."), "context": (4000, None)}
+    editable = {"title": (200, _("Please say what the decision is about.")), "context": (4000, None)}
     url_name = "record-decision"
 
     title = models.CharField(max_length=200)
     context = models.TextField(max_length=4000, blank=True)
     status = models.CharField(max_length=16, choices=DecisionStatus.choices, default=DecisionStatus.DRAFT)
     shared_at = models.DateTimeField(null=True, blank=True)
-    what_matters = models.TextField("what matters most to me", max_length=2000, blank=True)
+    what_matters = models.TextField(_("what matters most to me"), max_length=2000, blank=True)
     preference_kind = models.CharField(max_length=16, choices=PreferenceKind.choices, blank=True)
     preferred_option = models.ForeignKey("Option", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     preference_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     # The clinician's own view, "if you were my family", kept apart from the balanced options and
     # only ever given after they were shared (the service checks, and so does the database).
-    advice = models.TextField("if you were my family, I would…", max_length=2000, blank=True)
-    advice_reasons = models.TextField("my reasons", max_length=2000, blank=True)
-    advice_would_change = models.TextField("what would change my mind", max_length=2000, blank=True)
+    advice = models.TextField(_("if you were my family, I would…"), max_length=2000, blank=True)
+    advice_reasons = models.TextField(_("my reasons"), max_length=2000, blank=True)
+    advice_would_change = models.TextField(_("what would change my mind"), max_length=2000, blank=True)
     advice_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     advice_at = models.DateTimeField(null=True, blank=True)
     advice_asked_at = models.DateTimeField(null=True, blank=True)
@@ -535,7 +551,8 @@ class Decision(RecordItem):
         return self.advice_at is not None and self.shared_at is not None
 
 
-BALANCE_RULE = (
+# Marked for translation here, translated where it is shown: `gettext(BALANCE_RULE)`.
+BALANCE_RULE = gettext_noop(
     "Every option needs at least one benefit and at least one downside before it can be shared, so the patient "
     "always sees both sides."
 )
@@ -553,7 +570,7 @@ class Option(RecordItem):
     record_section = RecordSection.DECISIONS
     listed = False
     editable = {
-        "title": (200, "Please name the option."),
+        "title": (200, _("Please name the option.")),
         "benefits": (3000, None),
         "downsides": (3000, None),
         "uncertainties": (3000, None),
@@ -562,8 +579,8 @@ class Option(RecordItem):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="options")
     title = models.CharField(max_length=200)
     benefits = models.TextField(max_length=3000, blank=True)
-    downsides = models.TextField("downsides and risks", max_length=3000, blank=True)
-    uncertainties = models.TextField("what is uncertain", max_length=3000, blank=True)
+    downsides = models.TextField(_("downsides and risks"), max_length=3000, blank=True)
+    uncertainties = models.TextField(_("what is uncertain"), max_length=3000, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     shared_at = models.DateTimeField(null=True, blank=True)
 
@@ -603,11 +620,11 @@ class Option(RecordItem):
 
 CHECK_LOW_AT_OR_BELOW = 1
 CHECK_QUESTIONS = {
-    "had_a_say": "Did you feel you had a real say in this decision?",
-    "understood_options": "Did you understand the options well enough to choose between them?",
-    "told_downsides": "Were you told about the downsides as well as the benefits?",
+    "had_a_say": _("Did you feel you had a real say in this decision?"),
+    "understood_options": _("Did you understand the options well enough to choose between them?"),
+    "told_downsides": _("Were you told about the downsides as well as the benefits?"),
 }
-CHECK_SCALE = [(0, "Not at all"), (1, "A little"), (2, "Somewhat"), (3, "Mostly"), (4, "Completely")]
+CHECK_SCALE = [(0, _("Not at all")), (1, _("A little")), (2, _("Somewhat")), (3, _("Mostly")), (4, _("Completely"))]
 
 
 @tracked(patient="decision__patient", title="Did you have a say")
@@ -657,17 +674,17 @@ class DecisionCheck(models.Model):
 
 
 class StoryTopic(models.TextChoices):
-    HISTORY = "history", "My pain history"
-    LIFE = "life", "Life and what's going on"
-    MATTERS = "matters", "What matters to me"
-    OTHER = "other", "Something else"
+    HISTORY = "history", _("My pain history")
+    LIFE = "life", _("Life and what's going on")
+    MATTERS = "matters", _("What matters to me")
+    OTHER = "other", _("Something else")
 
 
 @tracked(exclude=RECORD_NOISE, patient="patient", title="Story entry")
 class StoryEntry(RecordItem):
     kind = "story"
     record_section = RecordSection.STORY
-    editable = {"title": (200, None), "body": (6000, "Please write something.")}
+    editable = {"title": (200, None), "body": (6000, _("Please write something."))}
     url_name = "record-story-entry"
 
     topic = models.CharField(max_length=16, choices=StoryTopic.choices, default=StoryTopic.HISTORY)
@@ -675,7 +692,7 @@ class StoryEntry(RecordItem):
     body = models.TextField(max_length=6000)
 
     class Meta(RecordItem.Meta):
-        verbose_name_plural = "story entries"
+        verbose_name_plural = _("story entries")
         indexes = [models.Index(fields=["patient", "last_activity_at"], name="storyentry_patient_activity")]
         constraints = _constraints(
             models.CheckConstraint(condition=Q(topic__in=StoryTopic.values), name="story_topic_valid"),
@@ -692,7 +709,7 @@ class StoryPassage(models.Model):
 
     entry = models.ForeignKey(StoryEntry, on_delete=models.CASCADE, related_name="passages")
     quote = models.TextField(max_length=1000)
-    note = models.CharField("why it stood out", max_length=500, blank=True)
+    note = models.CharField(_("why it stood out"), max_length=500, blank=True)
     marked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     marked_at = models.DateTimeField(default=timezone.now)
 
@@ -708,8 +725,8 @@ class StoryPassage(models.Model):
 
 
 class HeardResponse(models.TextChoices):
-    CONFIRMED = "confirmed", "Yes, that's it"
-    CORRECTED = "corrected", "Not quite"
+    CONFIRMED = "confirmed", _("Yes, that's it")
+    CORRECTED = "corrected", _("Not quite")
 
 
 @tracked(patient="entry__patient", title="What I heard")
@@ -749,7 +766,7 @@ class PrivateNote(RecordItem):
 
     kind = "note"
     record_section = ""
-    editable = {"body": (4000, "Please write the note.")}
+    editable = {"body": (4000, _("Please write the note."))}
 
     section = models.CharField(max_length=16, choices=RecordSection.choices, blank=True)
     body = models.TextField(max_length=4000)

@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     Decision,
@@ -135,12 +136,15 @@ def goal_trend(goal: Goal) -> Trend | None:
 
     first, last = ratings[0], ratings[-1]
     if len(ratings) == 1:
-        summary = f"Rated {show(first.value)} on {day(first)}."
+        summary = _("Rated %(value)s on %(day)s.") % {"value": show(first.value), "day": day(first)}
     else:
-        summary = (
-            f"From {show(first.value)} on {day(first)} to {show(last.value)} on {day(last)}, "
-            f"over {len(ratings)} ratings."
-        )
+        summary = _("From %(first)s on %(first_day)s to %(last)s on %(last_day)s, over %(count)s ratings.") % {
+            "first": show(first.value),
+            "first_day": day(first),
+            "last": show(last.value),
+            "last_day": day(last),
+            "count": len(ratings),
+        }
     return Trend(points=" ".join(coords), summary=summary, low=low, high=high)
 
 

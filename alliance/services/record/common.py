@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from alliance.models.record import RecordItem
 from patients.models import User
@@ -15,19 +16,22 @@ AGENDA_TEXT_LIMIT = 1000
 
 def require_live(item: RecordItem) -> None:
     if item.withdrawn_at is not None:
-        raise ValidationError("This has been withdrawn, so it can't be changed.")
+        raise ValidationError(_("This has been withdrawn, so it can't be changed."))
 
 
 def clean_text(value, *, field: str, limit: int, required: str | None = None) -> str:
     """Trim ``value`` and check it fits. ``required`` is the message when it is empty (None: optional)."""
     text = (value or "").strip()
     if "\x00" in text:
-        raise ValidationError({field: "This contains a character we can't store. Please remove it and try again."})
+        raise ValidationError({field: _("This contains a character we can't store. Please remove it and try again.")})
     if not text and required:
         raise ValidationError({field: required})
     if len(text) > limit:
         raise ValidationError(
-            {field: f"Please keep this to {limit:,} characters or fewer. It's {len(text):,} at the moment."}
+            {
+                field: _("Please keep this to %(limit)s characters or fewer. It's %(length)s at the moment.")
+                % {"limit": f"{limit:,}", "length": f"{len(text):,}"}
+            }
         )
     return text
 

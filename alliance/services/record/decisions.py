@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.models import (
     Alert,
@@ -25,14 +27,14 @@ from sessions.services.access import check_care_team, check_is_patient
 
 def decision_start(*, patient: Patient, by: User, title: str, context: str = "") -> Decision:
     check_care_team(user=by, patient=patient)
-    title = clean_text(title, field="title", limit=200, required="Please say what the decision is about.")
+    title = clean_text(title, field="title", limit=200, required=_("Please say what the decision is about."))
     context = clean_text(context, field="context", limit=4000)
     return Decision.objects.create(patient=patient, created_by=by, last_activity_by=by, title=title, context=context)
 
 
 def _option_fields(*, title: str, benefits: str, downsides: str, uncertainties: str) -> dict[str, str]:
     return {
-        "title": clean_text(title, field="title", limit=200, required="Please name the option."),
+        "title": clean_text(title, field="title", limit=200, required=_("Please name the option.")),
         "benefits": clean_text(benefits, field="benefits", limit=3000),
         "downsides": clean_text(downsides, field="downsides", limit=3000),
         "uncertainties": clean_text(uncertainties, field="uncertainties", limit=3000),
@@ -43,9 +45,9 @@ def option_balance_errors(*, benefits: str, downsides: str) -> dict[str, str]:
     """What an option still needs before it can be shared (empty when it is balanced)."""
     errors = {}
     if not Option.points(benefits):
-        errors["benefits"] = "Add at least one benefit. " + BALANCE_RULE
+        errors["benefits"] = _("Add at least one benefit. %(rule)s") % {"rule": _(BALANCE_RULE)}
     if not Option.points(downsides):
-        errors["downsides"] = "Add at least one downside or risk. " + BALANCE_RULE
+        errors["downsides"] = _("Add at least one downside or risk. %(rule)s") % {"rule": _(BALANCE_RULE)}
     return errors
 
 
@@ -56,7 +58,7 @@ def option_add(
     check_care_team(user=by, patient=decision.patient)
     require_live(decision)
     if decision.status == DecisionStatus.DECIDED:
-        raise ValidationError("This decision has been made, so its options are settled.")
+        raise ValidationError(_("This decision has been made, so its options are settled."))
     fields = _option_fields(title=title, benefits=benefits, downsides=downsides, uncertainties=uncertainties)
     shared = decision.status == DecisionStatus.SHARED
     if shared and (errors := option_balance_errors(benefits=fields["benefits"], downsides=fields["downsides"])):
@@ -82,22 +84,25 @@ def decision_share(*, decision: Decision, by: User) -> Decision:
     check_care_team(user=by, patient=decision.patient)
     require_live(decision)
     if decision.status != DecisionStatus.DRAFT:
-        raise ValidationError("These options have already been shared.")
+        raise ValidationError(_("These options have already been shared."))
     options = list(decision.options.filter(withdrawn_at__isnull=True))
     if len(options) < 2:
         raise ValidationError(
-            "Add at least two options before sharing. Waiting, or carrying on as now, can be one of them."
+            _("Add at least two options before sharing. Waiting, or carrying on as now, can be one of them.")
         )
     one_sided = []
     for option in options:
         errors = option_balance_errors(benefits=option.benefits, downsides=option.downsides)
         if errors:
-            missing = " and ".join(
-                part for part, key in (("a benefit", "benefits"), ("a downside", "downsides")) if key in errors
-            )
-            one_sided.append(f"“{option.title}” needs {missing}.")
+            if "benefits" in errors and "downsides" in errors:
+                needs = _("“%(title)s” needs a benefit and a downside.")
+            elif "benefits" in errors:
+                needs = _("“%(title)s” needs a benefit.")
+            else:
+                needs = _("“%(title)s” needs a downside.")
+            one_sided.append(needs % {"title": option.title})
     if one_sided:
-        raise ValidationError([*one_sided, BALANCE_RULE])
+        raise ValidationError([*one_sided, _(BALANCE_RULE)])
     with transaction.atomic():
         now = timezone.now()
         decision.options.filter(withdrawn_at__isnull=True).update(
@@ -118,15 +123,15 @@ def decision_preference_record(
     if decision.status == DecisionStatus.DRAFT:
         raise PermissionDenied
     if decision.status == DecisionStatus.DECIDED:
-        raise ValidationError("You've already made this decision.")
+        raise ValidationError(_("You've already made this decision."))
     what_matters = clean_text(what_matters, field="what_matters", limit=2000)
     if kind not in PreferenceKind.values:
-        raise ValidationError({"kind": "Please choose where you are with this decision."})
+        raise ValidationError({"kind": _("Please choose where you are with this decision.")})
     if kind != PreferenceKind.UNSURE:
         if option is None:
-            raise ValidationError({"option": "Please choose the option."})
+            raise ValidationError({"option": _("Please choose the option.")})
         if option.decision_id != decision.pk or option.withdrawn_at is not None or option.shared_at is None:
-            raise ValidationError({"option": "Please choose one of the options shown."})
+            raise ValidationError({"option": _("Please choose one of the options shown.")})
     else:
         option = None
     with transaction.atomic():
@@ -150,7 +155,7 @@ def decision_preference_record(
         if kind == PreferenceKind.UNSURE:
             agenda_item_add(
                 patient=decision.patient,
-                text=agenda_text(f"Talk through the options: {decision.title}"),
+                text=agenda_text(_("Talk through the options: %(title)s") % {"title": decision.title}),
                 source=AgendaSource.DECISION,
                 source_ref=f"decision:{decision.pk}",
                 raised_by=by,
@@ -158,7 +163,7 @@ def decision_preference_record(
     return decision
 
 
-ADVICE_AFTER_OPTIONS = (
+ADVICE_AFTER_OPTIONS = gettext_lazy(
     "Share the balanced options first. Your own view comes after them, so the patient sees every option "
     "fairly before hearing what you would do."
 )
@@ -178,19 +183,19 @@ def decision_advice_give(*, decision: Decision, by: User, advice: str, reasons: 
     if decision.status == DecisionStatus.DRAFT or decision.shared_at is None:
         raise ValidationError(ADVICE_AFTER_OPTIONS)
     if decision.advice_at is not None:
-        raise ValidationError("Your view on this decision is already shared.")
+        raise ValidationError(_("Your view on this decision is already shared."))
     fields = {
         "advice": clean_text(
-            advice, field="advice", limit=2000, required="Please say what you would do if this were your family."
+            advice, field="advice", limit=2000, required=_("Please say what you would do if this were your family.")
         ),
         "advice_reasons": clean_text(
-            reasons, field="reasons", limit=2000, required="Please give your reasons, so they can weigh them."
+            reasons, field="reasons", limit=2000, required=_("Please give your reasons, so they can weigh them.")
         ),
         "advice_would_change": clean_text(
             would_change,
             field="would_change",
             limit=2000,
-            required="Please say what would change your mind. It shows this is a view, not the only answer.",
+            required=_("Please say what would change your mind. It shows this is a view, not the only answer."),
         ),
     }
     with transaction.atomic():
@@ -214,7 +219,7 @@ def decision_advice_ask(*, decision: Decision, by: User) -> Decision:
     if decision.status == DecisionStatus.DRAFT:
         raise PermissionDenied
     if decision.advice_at is not None:
-        raise ValidationError("Your clinician's view is already here, below the options.")
+        raise ValidationError(_("Your clinician's view is already here, below the options."))
     if decision.advice_asked_at is not None:
         return decision
     with transaction.atomic():
@@ -224,7 +229,7 @@ def decision_advice_ask(*, decision: Decision, by: User) -> Decision:
         save_fields(decision, "advice_asked_at", "last_activity_at", "last_activity_by")
         agenda_item_add(
             patient=decision.patient,
-            text=agenda_text(f"What would you advise a family member? About: {decision.title}"),
+            text=agenda_text(_("What would you advise a family member? About: %(title)s") % {"title": decision.title}),
             source=AgendaSource.DECISION,
             source_ref=f"decision:{decision.pk}:advice",
             raised_by=by,
@@ -238,7 +243,7 @@ def decision_check_submit(
     """The three-question check after a decision. A low answer raises an alert on the caseload."""
     check_is_patient(user=by, patient=decision.patient)
     if decision.status != DecisionStatus.DECIDED:
-        raise ValidationError("This check comes after you've made your choice.")
+        raise ValidationError(_("This check comes after you've made your choice."))
     answers, errors = {}, {}
     for key, value in (
         ("had_a_say", had_a_say),
@@ -250,7 +255,7 @@ def decision_check_submit(
         except (TypeError, ValueError):
             answers[key] = None
         if answers[key] is None or not 0 <= answers[key] <= 4:
-            errors[key] = "Please choose an answer from “not at all” to “completely”."
+            errors[key] = _("Please choose an answer from “not at all” to “completely”.")
     if errors:
         raise ValidationError(errors)
     comment = clean_text(comment, field="comment", limit=2000)
@@ -268,8 +273,8 @@ def decision_check_submit(
                     patient=decision.patient,
                     decision=decision,
                     kind=AlertKind.DECISION_CHECK,
-                    detail=f"After “{decision.title}”: {detail}"[:500],
+                    detail=(_("After “%(title)s”: %(detail)s") % {"title": decision.title, "detail": detail})[:500],
                 )
     except IntegrityError:
-        raise ValidationError("You've already answered these questions. Thank you.") from None
+        raise ValidationError(_("You've already answered these questions. Thank you.")) from None
     return check

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     Explanation,
@@ -22,8 +23,8 @@ from sessions.services.access import check_care_team, check_is_patient
 
 def explanation_write(*, patient: Patient, by: User, title: str, body: str) -> Explanation:
     check_care_team(user=by, patient=patient)
-    title = clean_text(title, field="title", limit=200, required="Please give the explanation a short title.")
-    body = clean_text(body, field="body", limit=6000, required="Please write the explanation in plain language.")
+    title = clean_text(title, field="title", limit=200, required=_("Please give the explanation a short title."))
+    body = clean_text(body, field="body", limit=6000, required=_("Please write the explanation in plain language."))
     with transaction.atomic():
         explanation = Explanation.objects.create(patient=patient, created_by=by, last_activity_by=by, title=title)
         ExplanationVersion.objects.create(explanation=explanation, number=1, body=body, written_by=by)
@@ -34,14 +35,14 @@ def explanation_revise(*, explanation: Explanation, by: User, body: str) -> Expl
     """A new version; the earlier ones stay readable, each with its date and the patient's answer to it."""
     check_care_team(user=by, patient=explanation.patient)
     require_live(explanation)
-    body = clean_text(body, field="body", limit=6000, required="Please write the new version.")
+    body = clean_text(body, field="body", limit=6000, required=_("Please write the new version."))
     with transaction.atomic():
         # Lock the explanation itself so two revisions at once are numbered one after the other.
         Explanation.objects.select_for_update(of=("self",)).filter(pk=explanation.pk).first()
         latest = explanation.versions.order_by("-number").first()
         if latest is not None and latest.body == body:
             raise ValidationError(
-                {"body": "This is the same as the current version. Change the wording to save a new one."}
+                {"body": _("This is the same as the current version. Change the wording to save a new one.")}
             )
         version = ExplanationVersion.objects.create(
             explanation=explanation, number=(latest.number + 1) if latest else 1, body=body, written_by=by
@@ -56,27 +57,32 @@ def explanation_respond(*, version: ExplanationVersion, by: User, fit: str, word
     check_is_patient(user=by, patient=explanation.patient)
     require_live(explanation)
     if fit not in Fit.values:
-        raise ValidationError({"fit": "Please choose how well this fits your experience."})
-    required = None if fit == Fit.FITS else "Please say, in your own words, what doesn't fit. It helps us understand."
+        raise ValidationError({"fit": _("Please choose how well this fits your experience.")})
+    required = (
+        None if fit == Fit.FITS else _("Please say, in your own words, what doesn't fit. It helps us understand.")
+    )
     words = clean_text(words, field="words", limit=4000, required=required)
     latest_number = explanation.versions.order_by("-number").values_list("number", flat=True).first()
     if version.number != latest_number:
-        raise ValidationError("There's a newer version of this explanation. Please answer that one.")
+        raise ValidationError(_("There's a newer version of this explanation. Please answer that one."))
     try:
         with transaction.atomic():
             response = FitResponse.objects.create(version=version, fit=fit, words=words, responded_by=by)
             touch(explanation, by, response.responded_at)
             if fit != Fit.FITS:
-                said = "partly fits" if fit == Fit.PARTLY else "doesn't fit"
+                if fit == Fit.PARTLY:
+                    said = _("The explanation “%(title)s” partly fits: %(words)s")
+                else:
+                    said = _("The explanation “%(title)s” doesn't fit: %(words)s")
                 agenda_item_add(
                     patient=explanation.patient,
-                    text=agenda_text(f"The explanation “{explanation.title}” {said}: {words}"),
+                    text=agenda_text(said % {"title": explanation.title, "words": words}),
                     source=AgendaSource.EXPLANATION,
                     source_ref=f"fit:{response.pk}",
                     raised_by=by,
                 )
     except IntegrityError:
-        raise ValidationError("You've already answered this version. Thank you.") from None
+        raise ValidationError(_("You've already answered this version. Thank you.")) from None
     return response
 
 
@@ -85,7 +91,7 @@ def explanation_talked_through(*, response: FitResponse, by: User, note: str = "
     explanation = response.version.explanation
     check_care_team(user=by, patient=explanation.patient)
     if not response.is_open:
-        raise ValidationError("This has already been talked through.")
+        raise ValidationError(_("This has already been talked through."))
     note = clean_text(note, field="note", limit=2000)
     with transaction.atomic():
         now = timezone.now()
@@ -102,11 +108,11 @@ def explanation_felt_heard(*, response: FitResponse, by: User, felt_heard: str, 
     explanation = response.version.explanation
     check_is_patient(user=by, patient=explanation.patient)
     if response.talked_through_at is None:
-        raise ValidationError("You'll be asked this once you've talked it through together.")
+        raise ValidationError(_("You'll be asked this once you've talked it through together."))
     if response.felt_heard:
-        raise ValidationError("You've already told us. Thank you.")
+        raise ValidationError(_("You've already told us. Thank you."))
     if felt_heard not in FeltHeard.values:
-        raise ValidationError({"felt_heard": "Please choose one."})
+        raise ValidationError({"felt_heard": _("Please choose one.")})
     words = clean_text(words, field="words", limit=2000)
     with transaction.atomic():
         now = timezone.now()

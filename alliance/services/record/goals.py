@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     Goal,
@@ -23,10 +24,10 @@ from sessions.services.access import check_is_patient, check_takes_part
 def goal_add(*, patient: Patient, by: User, text: str, why: str = "", scale: str = GoalScale.ZERO_TEN) -> Goal:
     """The patient's goal is agreed as they write it; a clinician's is a suggestion the patient accepts or rewords."""
     check_takes_part(user=by, patient=patient)
-    text = clean_text(text, field="text", limit=300, required="Please write the goal, in a few words.")
+    text = clean_text(text, field="text", limit=300, required=_("Please write the goal, in a few words."))
     why = clean_text(why, field="why", limit=1000)
     if scale not in GoalScale.values:
-        raise ValidationError({"scale": "Please choose how progress will be rated."})
+        raise ValidationError({"scale": _("Please choose how progress will be rated.")})
     by_patient = is_own_record(user=by, patient=patient)
     now = timezone.now()
     return Goal.objects.create(
@@ -48,9 +49,9 @@ def goal_accept(*, goal: Goal, by: User, text: str | None = None) -> Goal:
     check_is_patient(user=by, patient=goal.patient)
     require_live(goal)
     if goal.status != GoalStatus.PROPOSED:
-        raise ValidationError("This goal is already agreed.")
+        raise ValidationError(_("This goal is already agreed."))
     new_text = (
-        goal.text if text is None else clean_text(text, field="text", limit=300, required="Please write the goal.")
+        goal.text if text is None else clean_text(text, field="text", limit=300, required=_("Please write the goal."))
     )
     with transaction.atomic():
         if new_text != goal.text:
@@ -74,14 +75,16 @@ def goal_rate(*, goal: Goal, by: User, value, note: str = "") -> GoalRating:
     check_takes_part(user=by, patient=goal.patient)
     require_live(goal)
     if goal.status != GoalStatus.ACTIVE:
-        raise ValidationError("Progress is rated while a goal is being worked on.")
+        raise ValidationError(_("Progress is rated while a goal is being worked on."))
     low, high = SCALE_RANGES[goal.scale]
     try:
         value = int(value)
     except (TypeError, ValueError):
         value = None
     if value is None or not low <= value <= high:
-        raise ValidationError({"value": f"Please choose a number from {low} to {high}."})
+        raise ValidationError(
+            {"value": _("Please choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}}
+        )
     note = clean_text(note, field="note", limit=500)
     with transaction.atomic():
         rating = GoalRating.objects.create(goal=goal, scale=goal.scale, value=value, note=note, rated_by=by)
@@ -94,9 +97,9 @@ def goal_status_set(*, goal: Goal, by: User, status: str, note: str = "") -> Goa
     check_takes_part(user=by, patient=goal.patient)
     require_live(goal)
     if status not in GOAL_MOVES.get(goal.status, set()):
-        raise ValidationError({"status": "That change isn't available for this goal right now."})
+        raise ValidationError({"status": _("That change isn't available for this goal right now.")})
     if goal.status == GoalStatus.PROPOSED and not is_own_record(user=by, patient=goal.patient):
-        raise ValidationError({"status": "A suggested goal is the patient's to take on or let go."})
+        raise ValidationError({"status": _("A suggested goal is the patient's to take on or let go.")})
     note = clean_text(note, field="note", limit=500)
     now = timezone.now()
     goal.status, goal.status_note, goal.status_changed_at, goal.status_changed_by = status, note, now, by

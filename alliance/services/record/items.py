@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     Decision,
@@ -59,15 +60,15 @@ def record_item_changed_meanwhile(*, item: RecordItem, by: User) -> str:
     if record_item_may_edit(item=item, by=by):
         return ""
     if item.withdrawn_at is not None:
-        return "it was withdrawn"
+        return _("it was withdrawn")
     if isinstance(item, Decision | Option) and item_is_settled(item):
-        return "the decision was made"
+        return _("the decision was made")
     if (
         isinstance(item, Goal)
         and item.status != GoalStatus.PROPOSED
         and _side(by, item.patient, None) == Role.CLINICIAN
     ):
-        return "the goal was agreed, so it is the patient's to change"
+        return _("the goal was agreed, so it is the patient's to change")
     return ""
 
 

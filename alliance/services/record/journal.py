@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     Setback,
@@ -19,7 +20,7 @@ from sessions.services.access import check_care_team, check_takes_part
 
 def win_log(*, patient: Patient, by: User, text: str) -> Win:
     check_takes_part(user=by, patient=patient)
-    text = clean_text(text, field="text", limit=1000, required="Please write what went well. Small things count.")
+    text = clean_text(text, field="text", limit=1000, required=_("Please write what went well. Small things count."))
     return Win.objects.create(patient=patient, created_by=by, last_activity_by=by, text=text)
 
 
@@ -34,7 +35,7 @@ def win_acknowledge(*, win: Win, by: User, reply: str = "") -> Win:
     with transaction.atomic():
         win = Win.objects.select_for_update(of=("self",)).get(pk=win.pk)
         if win.acknowledged_at is not None:
-            raise ValidationError("This win has already been acknowledged.")
+            raise ValidationError(_("This win has already been acknowledged."))
         now = timezone.now()
         win.acknowledgement, win.acknowledged_at, win.acknowledged_by = reply, now, by
         win.touch(by=by, at=now)
@@ -56,7 +57,7 @@ def setback_log(
     """A hard patch, in the person's own words. Nothing here is scored or judged."""
     check_takes_part(user=by, patient=patient)
     what_happened = clean_text(
-        what_happened, field="what_happened", limit=2000, required="Please say a little about what happened."
+        what_happened, field="what_happened", limit=2000, required=_("Please say a little about what happened.")
     )
     what_was_going_on = clean_text(what_was_going_on, field="what_was_going_on", limit=2000)
     what_helped = clean_text(what_helped, field="what_helped", limit=2000)
@@ -79,7 +80,7 @@ def setback_add_to_agenda(*, setback: Setback, by: User) -> Setback:
     require_live(setback)
     agenda_item_add(
         patient=setback.patient,
-        text=agenda_text(f"A setback: {setback.what_happened}"),
+        text=agenda_text(_("A setback: %(what)s") % {"what": setback.what_happened}),
         source=AgendaSource.SETBACK,
         source_ref=f"setback:{setback.pk}",
         raised_by=by,

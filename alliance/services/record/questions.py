@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alliance.models import (
     Question,
@@ -22,9 +25,11 @@ from sessions.services.access import check_care_team, check_is_patient
 
 def question_ask(*, patient: Patient, by: User, text: str, worried_silly: bool, route: str) -> Question:
     check_is_patient(user=by, patient=patient)
-    text = clean_text(text, field="text", limit=2000, required="Please write your question. Any question is welcome.")
+    text = clean_text(
+        text, field="text", limit=2000, required=_("Please write your question. Any question is welcome.")
+    )
     if route not in QuestionRoute.values:
-        raise ValidationError({"route": "Please choose when you'd like to talk about it."})
+        raise ValidationError({"route": _("Please choose when you'd like to talk about it.")})
     with transaction.atomic():
         question = Question.objects.create(
             patient=patient,
@@ -49,7 +54,7 @@ def question_answer(*, question: Question, by: User, body: str, in_session: bool
     """A clinician answers in writing, or records that they talked it through in a session."""
     check_care_team(user=by, patient=question.patient)
     require_live(question)
-    required = None if in_session else "Please write your answer."
+    required = None if in_session else _("Please write your answer.")
     body = clean_text(body, field="body", limit=4000, required=required)
     with transaction.atomic():
         reply = QuestionReply.objects.create(
@@ -75,7 +80,7 @@ def question_feedback(
     check_is_patient(user=by, patient=question.patient)
     require_live(question)
     if question.status != QuestionStatus.ANSWERED:
-        raise ValidationError("You can say how the answer landed once your clinician has answered.")
+        raise ValidationError(_("You can say how the answer landed once your clinician has answered."))
     words = clean_text(words, field="words", limit=2000)
     with transaction.atomic():
         reply = QuestionReply.objects.create(
@@ -87,7 +92,7 @@ def question_feedback(
         if not helped and raise_next_session:
             agenda_item_add(
                 patient=question.patient,
-                text=agenda_text(f"Still unclear: {question.text}"),
+                text=agenda_text(_("Still unclear: %(question)s") % {"question": question.text}),
                 source=AgendaSource.QUESTION,
                 source_ref=f"question:{question.pk}:reply:{reply.pk}",
                 raised_by=by,
@@ -106,9 +111,17 @@ def question_about_access(*, patient: Patient, by: User, entry: AuditEvent, text
     check_is_patient(user=by, patient=patient)
     if entry.patient_id != patient.pk:
         raise PermissionDenied
-    words = clean_text(text, field="text", limit=1500, required="Please say what you'd like to ask.")
+    words = clean_text(text, field="text", limit=1500, required=_("Please say what you'd like to ask."))
     day = timezone.localtime(entry.at, by.tzinfo)
-    who = entry.actor.full_name if entry.actor is not None else "Someone"
-    often = f" ({times} times that day)" if times > 1 else ""
-    about = f"About {who} looking at my record on {day:%-d %B %Y}{often}: {words}"
+    who = entry.actor.full_name if entry.actor is not None else _("Someone")
+    values = {"who": who, "day": date_format(day, "j F Y"), "times": times, "words": words}
+    if times > 1:
+        about = ngettext(
+            "About %(who)s looking at my record on %(day)s (%(times)s time that day): %(words)s",
+            "About %(who)s looking at my record on %(day)s (%(times)s times that day): %(words)s",
+            times,
+        )
+    else:
+        about = _("About %(who)s looking at my record on %(day)s: %(words)s")
+    about = about % values
     return question_ask(patient=patient, by=by, text=about, worried_silly=False, route=QuestionRoute.NEXT_SESSION)

@@ -7,6 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     HeardResponse,
@@ -25,13 +26,13 @@ from sessions.services.access import check_care_team, check_is_patient
 def story_add(*, patient: Patient, by: User, topic: str, title: str, body: str) -> StoryEntry:
     check_is_patient(user=by, patient=patient)
     if topic not in StoryTopic.values:
-        raise ValidationError({"topic": "Please choose what this part of your story is about."})
+        raise ValidationError({"topic": _("Please choose what this part of your story is about.")})
     title = clean_text(title, field="title", limit=200)
     body = clean_text(
         body,
         field="body",
         limit=6000,
-        required="Please write something. It can be as short or as long as you like.",
+        required=_("Please write something. It can be as short or as long as you like."),
     )
     return StoryEntry.objects.create(
         patient=patient, created_by=by, last_activity_by=by, topic=topic, title=title, body=body
@@ -57,12 +58,14 @@ def story_passage_mark(*, entry: StoryEntry, by: User, quote: str, note: str = "
     ``quote`` if the words are not in the entry or are already marked."""
     check_care_team(user=by, patient=entry.patient)
     require_live(entry)
-    quote = clean_text(quote, field="quote", limit=1000, required="Please select the words you'd like to talk about.")
+    quote = clean_text(
+        quote, field="quote", limit=1000, required=_("Please select the words you'd like to talk about.")
+    )
     note = clean_text(note, field="note", limit=500)
     found = passage_in_body(entry.body, quote)
     if found is None:
         raise ValidationError(
-            {"quote": "Those words aren't in this entry. Please select them in the entry, or choose a sentence."}
+            {"quote": _("Those words aren't in this entry. Please select them in the entry, or choose a sentence.")}
         )
     quote = found
     try:
@@ -72,20 +75,23 @@ def story_passage_mark(*, entry: StoryEntry, by: User, quote: str, note: str = "
             first_name = entry.patient.user.get_short_name()
             agenda_item_add(
                 patient=entry.patient,
-                text=agenda_text(f"Let's talk about this, from {first_name}'s story: “{quote}”"),
+                text=agenda_text(
+                    _("Let's talk about this, from %(name)s's story: “%(quote)s”")
+                    % {"name": first_name, "quote": quote}
+                ),
                 source=AgendaSource.STORY,
                 source_ref=f"passage:{passage.pk}",
                 raised_by=by,
             )
     except IntegrityError:
-        raise ValidationError({"quote": "This passage is already marked."}) from None
+        raise ValidationError({"quote": _("This passage is already marked.")}) from None
     return passage
 
 
 def story_reflect(*, entry: StoryEntry, by: User, summary: str) -> StoryReflection:
     check_care_team(user=by, patient=entry.patient)
     require_live(entry)
-    summary = clean_text(summary, field="summary", limit=2000, required="Please write what you heard, briefly.")
+    summary = clean_text(summary, field="summary", limit=2000, required=_("Please write what you heard, briefly."))
     with transaction.atomic():
         reflection = StoryReflection.objects.create(entry=entry, summary=summary, written_by=by)
         touch(entry, by, reflection.written_at)
@@ -98,8 +104,8 @@ def story_reflection_respond(
     entry = reflection.entry
     check_is_patient(user=by, patient=entry.patient)
     if reflection.response:
-        raise ValidationError("You've already replied to this. Thank you.")
-    required = None if confirmed else "Please say what they missed or got wrong, in your own words."
+        raise ValidationError(_("You've already replied to this. Thank you."))
+    required = None if confirmed else _("Please say what they missed or got wrong, in your own words.")
     correction = clean_text(correction, field="correction", limit=2000, required=required)
     with transaction.atomic():
         now = timezone.now()

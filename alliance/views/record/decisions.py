@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -51,7 +52,7 @@ def decision_new(request, pk):
         saved := form_save(form, lambda data: svc.decision_start(patient=patient, by=request.user, **data))
     ):
         decision = saved.value
-        text = "Now add the options. The patient sees nothing until you share them."
+        text = _("Now add the options. The patient sees nothing until you share them.")
         return done(request, text, record_url("record-decision", patient, decision.pk))
     return record_page(request, "alliance/record/decision_new.html", patient, RecordSection.DECISIONS, form=form)
 
@@ -68,7 +69,7 @@ def _decision_page(request, patient, decision, *, status=200, share_errors=None,
         "decision": decision,
         "options": options,
         "share_errors": share_errors,
-        "balance_rule": BALANCE_RULE,
+        "balance_rule": _(BALANCE_RULE),
         "preference_form": forms.get("preference_form")
         or (
             PreferenceForm(
@@ -136,13 +137,16 @@ def option_new(request, pk, item):
         saved := form_save(form, lambda data: svc.option_add(decision=decision, by=request.user, **data))
     ):
         option = saved.value
-        text = f"“{option.title}” is added."
         missing = svc.option_balance_errors(benefits=option.benefits, downsides=option.downsides)
-        if missing:
-            text += " It still needs " + " and ".join(
-                p for p, k in (("a benefit", "benefits"), ("a downside", "downsides")) if k in missing
-            )
-            text += " before the options can be shared."
+        if "benefits" in missing and "downsides" in missing:
+            text = _("“%(title)s” is added. It still needs a benefit and a downside before the options can be shared.")
+        elif "benefits" in missing:
+            text = _("“%(title)s” is added. It still needs a benefit before the options can be shared.")
+        elif "downsides" in missing:
+            text = _("“%(title)s” is added. It still needs a downside before the options can be shared.")
+        else:
+            text = _("“%(title)s” is added.")
+        text = text % {"title": option.title}
         return done(request, text, record_url("record-decision", patient, decision.pk))
     return record_page(
         request,
@@ -151,7 +155,7 @@ def option_new(request, pk, item):
         RecordSection.DECISIONS,
         form=form,
         decision=decision,
-        balance_rule=BALANCE_RULE,
+        balance_rule=_(BALANCE_RULE),
     )
 
 
@@ -163,7 +167,7 @@ def decision_share(request, pk, item):
         svc.decision_share(decision=decision, by=request.user)
     except ValidationError as error:
         return _decision_page(request, patient, decision, share_errors=error.messages)
-    text = f"The options are shared with {patient.user.get_short_name()}."
+    text = _("The options are shared with %(name)s.") % {"name": patient.user.get_short_name()}
     return done(request, text, record_url("record-decision", patient, decision.pk))
 
 
@@ -172,16 +176,16 @@ def decision_preference(request, pk, item):
     patient = sel.record_patient_get(user=request.user, pk=pk, roles=PATIENT_ONLY)
     decision = sel.decision_get(user=request.user, patient=patient, pk=item)
     if decision.status != DecisionStatus.SHARED:
-        messages.info(request, "This decision has already been made.")
+        messages.info(request, _("This decision has already been made."))
         return redirect(record_url("record-decision", patient, decision.pk))
     live = [o for o in decision.options.all() if not o.is_withdrawn]
     form = PreferenceForm(request.POST, options=live)
     if form_save(form, lambda data: svc.decision_preference_record(decision=decision, by=request.user, **data)):
         kind = form.cleaned_data["kind"]
         texts = {
-            PreferenceKind.UNSURE: "Thank you. It's on the agenda so you can talk it through together.",
-            PreferenceKind.LEANING: "Thank you. Your clinician can see where you're leaning.",
-            PreferenceKind.CHOSEN: "Thank you. Your choice is recorded. Three short questions follow.",
+            PreferenceKind.UNSURE: _("Thank you. It's on the agenda so you can talk it through together."),
+            PreferenceKind.LEANING: _("Thank you. Your clinician can see where you're leaning."),
+            PreferenceKind.CHOSEN: _("Thank you. Your choice is recorded. Three short questions follow."),
         }
         return done(request, texts[kind], record_url("record-decision", patient, decision.pk))
     return _decision_page(request, patient, decision, preference_form=form)
@@ -195,9 +199,13 @@ def decision_check(request, pk, item):
     form = DecisionCheckForm(request.POST)
     if saved := form_save(form, lambda data: svc.decision_check_submit(decision=decision, by=request.user, **data)):
         check = saved.value
-        text = "Thank you for answering."
         if check.is_low:
-            text += " Thank you for being honest, too. Your clinician will talk this through with you."
+            text = _(
+                "Thank you for answering. Thank you for being honest, too. "
+                "Your clinician will talk this through with you."
+            )
+        else:
+            text = _("Thank you for answering.")
         return done(request, text, record_url("record-decision", patient, decision.pk))
     return _decision_page(request, patient, decision, check_form=form)
 
@@ -208,7 +216,9 @@ def decision_advice(request, pk, item):
     decision = sel.decision_get(user=request.user, patient=patient, pk=item)
     form = AdviceForm(request.POST)
     if form_save(form, lambda data: svc.decision_advice_give(decision=decision, by=request.user, **data)):
-        text = f"Your view is shared with {patient.user.get_short_name()}, below the options and labelled as yours."
+        text = _("Your view is shared with %(name)s, below the options and labelled as yours.") % {
+            "name": patient.user.get_short_name()
+        }
         return done(request, text, record_url("record-decision", patient, decision.pk))
     return _decision_page(request, patient, decision, advice_form=form)
 
@@ -222,5 +232,5 @@ def decision_advice_ask(request, pk, item):
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
         return redirect(record_url("record-decision", patient, decision.pk))
-    text = "Thank you. Your question is on the agenda for your next appointment, and your clinician can see it."
+    text = _("Thank you. Your question is on the agenda for your next appointment, and your clinician can see it.")
     return done(request, text, record_url("record-decision", patient, decision.pk))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -37,7 +38,9 @@ def explanation_new(request, pk):
         saved := form_save(form, lambda data: svc.explanation_write(patient=patient, by=request.user, **data))
     ):
         explanation = saved.value
-        text = f"Shared. {patient.user.get_short_name()} will be asked whether it fits their experience."
+        text = _("Shared. %(name)s will be asked whether it fits their experience.") % {
+            "name": patient.user.get_short_name()
+        }
         return done(request, text, record_url("record-explanation", patient, explanation.pk))
     return record_page(request, "alliance/record/explanation_form.html", patient, RecordSection.EXPLANATIONS, form=form)
 
@@ -76,7 +79,7 @@ def explanation_revise(request, pk, item):
     if request.method == "POST" and (
         form_save(form, lambda data: svc.explanation_revise(explanation=explanation, by=request.user, **data))
     ):
-        return done(request, "The new version is shared.", record_url("record-explanation", patient, explanation.pk))
+        return done(request, _("The new version is shared."), record_url("record-explanation", patient, explanation.pk))
     return record_page(
         request,
         "alliance/record/explanation_form.html",
@@ -97,9 +100,9 @@ def explanation_respond(request, pk, item):
         form, lambda data: svc.explanation_respond(version=explanation.versions.all()[0], by=request.user, **data)
     ):
         text = (
-            "Thank you. It's good to know it fits."
+            _("Thank you. It's good to know it fits.")
             if form.cleaned_data["fit"] == Fit.FITS
-            else "Thank you for saying so. It's on the agenda, so you can talk it through together."
+            else _("Thank you for saying so. It's on the agenda, so you can talk it through together.")
         )
         return done(request, text, record_url("record-explanation", patient, explanation.pk))
     return _explanation_page(request, patient, explanation, fit_form=form)
@@ -113,7 +116,7 @@ def explanation_talked(request, pk, item, response):
     fit_response = sel.fit_response_get(explanation=explanation, pk=response)
     form = TalkedForm(request.POST)
     if form_save(form, lambda data: svc.explanation_talked_through(response=fit_response, by=request.user, **data)):
-        text = f"Recorded. {patient.user.get_short_name()} will be asked whether they felt heard."
+        text = _("Recorded. %(name)s will be asked whether they felt heard.") % {"name": patient.user.get_short_name()}
         return done(request, text, record_url("record-explanation", patient, explanation.pk))
     return _explanation_page(request, patient, explanation, talked_form=form, response_pk=fit_response.pk)
 
@@ -126,5 +129,5 @@ def explanation_heard(request, pk, item, response):
     fit_response = sel.fit_response_get(explanation=explanation, pk=response)
     form = FeltHeardForm(request.POST)
     if form_save(form, lambda data: svc.explanation_felt_heard(response=fit_response, by=request.user, **data)):
-        return done(request, "Thank you for telling us.", record_url("record-explanation", patient, explanation.pk))
+        return done(request, _("Thank you for telling us."), record_url("record-explanation", patient, explanation.pk))
     return _explanation_page(request, patient, explanation, heard_form=form, response_pk=fit_response.pk)

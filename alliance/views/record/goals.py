@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -50,9 +51,10 @@ def goal_new(request, pk):
     ):
         goal = saved.value
         text = (
-            f"Your suggestion is shared. {patient.user.get_short_name()} can take it on or reword it."
+            _("Your suggestion is shared. %(name)s can take it on or reword it.")
+            % {"name": patient.user.get_short_name()}
             if is_clinician
-            else "Your goal is saved."
+            else _("Your goal is saved.")
         )
         return done(request, text, record_url("record-goal", patient, goal.pk))
     return record_page(request, "alliance/record/goal_new.html", patient, RecordSection.GOALS, form=form)
@@ -91,7 +93,7 @@ def goal_accept(request, pk, item):
     goal = sel.goal_get(user=request.user, patient=patient, pk=item)
     form = GoalAcceptForm(request.POST)
     if form_save(form, lambda data: svc.goal_accept(goal=goal, by=request.user, text=data["text"])):
-        return done(request, "This goal is yours now.", record_url("record-goal", patient, goal.pk))
+        return done(request, _("This goal is yours now."), record_url("record-goal", patient, goal.pk))
     return _goal_page(request, patient, goal, accept_form=form)
 
 
@@ -101,7 +103,7 @@ def goal_rate(request, pk, item):
     goal = sel.goal_get(user=request.user, patient=patient, pk=item)
     form = GoalRateForm(request.POST, goal=goal)
     if form_save(form, lambda data: svc.goal_rate(goal=goal, by=request.user, **data)):
-        return done(request, "Progress noted.", record_url("record-goal", patient, goal.pk))
+        return done(request, _("Progress noted."), record_url("record-goal", patient, goal.pk))
     return _goal_page(request, patient, goal, rate_form=form)
 
 
@@ -112,10 +114,10 @@ def goal_status(request, pk, item):
     form = GoalStatusForm(request.POST, goal=goal)
     if form_save(form, lambda data: svc.goal_status_set(goal=goal, by=request.user, **data)):
         texts = {
-            GoalStatus.ACHIEVED: "Achieved. That's worth celebrating.",
-            GoalStatus.PAUSED: "Paused. It'll be here when you want to pick it up.",
-            GoalStatus.LET_GO: "Let go. Choosing what to put down is part of the work too.",
-            GoalStatus.ACTIVE: "Back to working on it.",
+            GoalStatus.ACHIEVED: _("Achieved. That's worth celebrating."),
+            GoalStatus.PAUSED: _("Paused. It'll be here when you want to pick it up."),
+            GoalStatus.LET_GO: _("Let go. Choosing what to put down is part of the work too."),
+            GoalStatus.ACTIVE: _("Back to working on it."),
         }
         return done(request, texts[goal.status], record_url("record-goal", patient, goal.pk))
     return _goal_page(request, patient, goal, status_form=form)

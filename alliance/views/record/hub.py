@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from alliance.forms.record import (
@@ -52,6 +53,6 @@ def note_new(request, pk):
     if form_save(
         form, lambda data: svc.private_note_add(patient=patient, by=request.user, body=data["body"], section=section)
     ):
-        return done(request, "Your private note is saved. Only the care team can see it.", back)
+        return done(request, _("Your private note is saved. Only the care team can see it."), back)
     # The note could come from any page; its own small page keeps what was typed, next to the message.
     return record_page(request, "alliance/record/note_form.html", patient, "", form=form, back=back)

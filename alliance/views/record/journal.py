@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -48,7 +49,7 @@ def win_new(request, pk):
     if request.method == "POST" and (
         form_save(form, lambda data: svc.win_log(patient=patient, by=request.user, **data))
     ):
-        return done(request, "Your win is in the journal. Well done.", record_url("record-journal", patient))
+        return done(request, _("Your win is in the journal. Well done."), record_url("record-journal", patient))
     return record_page(request, "alliance/record/win_new.html", patient, RecordSection.JOURNAL, form=form)
 
 
@@ -61,9 +62,13 @@ def setback_new(request, pk):
         saved := form_save(form, lambda data: svc.setback_log(patient=patient, by=request.user, **data))
     ):
         setback = saved.value
-        text = "Thank you for writing this down. Setbacks are part of living with pain, not a failure."
         if setback.on_agenda_at:
-            text += " It's on the agenda for the next appointment."
+            text = _(
+                "Thank you for writing this down. Setbacks are part of living with pain, not a failure. "
+                "It's on the agenda for the next appointment."
+            )
+        else:
+            text = _("Thank you for writing this down. Setbacks are part of living with pain, not a failure.")
         return done(request, text, record_url("record-journal", patient))
     return record_page(request, "alliance/record/setback_new.html", patient, RecordSection.JOURNAL, form=form)
 
@@ -76,7 +81,9 @@ def win_acknowledge(request, pk, item):
     form = AcknowledgeForm(request.POST, prefix=f"win{win.pk}")
     if form_save(form, lambda data: svc.win_acknowledge(win=win, by=request.user, **data)):
         return done(
-            request, "Acknowledged. The patient will see it.", record_url("record-journal", patient) + f"#win-{win.pk}"
+            request,
+            _("Acknowledged. The patient will see it."),
+            record_url("record-journal", patient) + f"#win-{win.pk}",
         )
     since = sel.record_visits(user=request.user, patient=patient).get(RecordSection.JOURNAL)
     return _journal_page(request, patient, since, bound_win=win.pk, bound_form=form)
@@ -91,4 +98,4 @@ def setback_agenda(request, pk, item):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(record_url("record-journal", patient))
-    return done(request, "It's on the agenda for the next appointment.", record_url("record-journal", patient))
+    return done(request, _("It's on the agenda for the next appointment."), record_url("record-journal", patient))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -48,9 +49,9 @@ def question_new(request, pk):
     ):
         question = saved.value
         text = (
-            "Thank you. Your question is on the agenda for your next appointment."
+            _("Thank you. Your question is on the agenda for your next appointment.")
             if question.route == QuestionRoute.NEXT_SESSION
-            else "Thank you. Your clinician will answer it in writing."
+            else _("Thank you. Your clinician will answer it in writing.")
         )
         return done(request, text, record_url("record-question", patient, question.pk))
     return record_page(request, "alliance/record/question_new.html", patient, RecordSection.QUESTIONS, form=form)
@@ -84,7 +85,7 @@ def question_answer(request, pk, item):
     question = sel.question_get(user=request.user, patient=patient, pk=item)
     form = AnswerForm(request.POST)
     if saved := form_save(form, lambda data: svc.question_answer(question=question, by=request.user, **data)):
-        text = "Marked as talked through in a session." if saved.value.body == "" else "Your answer is shared."
+        text = _("Marked as talked through in a session.") if saved.value.body == "" else _("Your answer is shared.")
         return done(request, text, record_url("record-question", patient, question.pk))
     return _question_page(request, patient, question, answer_form=form)
 
@@ -107,9 +108,9 @@ def question_feedback(request, pk, item):
     ):
         data = form.cleaned_data
         text = (
-            "Thank you for letting us know."
+            _("Thank you for letting us know.")
             if data["outcome"] == ReplyKind.HELPED
-            else "Thank you for saying so. The question stays open, and your clinician will come back to it."
+            else _("Thank you for saying so. The question stays open, and your clinician will come back to it.")
         )
         return done(request, text, record_url("record-question", patient, question.pk))
     return _question_page(request, patient, question, feedback_form=form)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.record import (
@@ -36,7 +37,7 @@ def story_new(request, pk):
         saved := form_save(form, lambda data: svc.story_add(patient=patient, by=request.user, **data))
     ):
         entry = saved.value
-        return done(request, "Thank you for sharing this.", record_url("record-story-entry", patient, entry.pk))
+        return done(request, _("Thank you for sharing this."), record_url("record-story-entry", patient, entry.pk))
     return record_page(request, "alliance/record/story_new.html", patient, RecordSection.STORY, form=form)
 
 
@@ -72,7 +73,7 @@ def story_passage(request, pk, item):
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
     form = PassageForm(request.POST, sentences=sel.story_sentences(entry))
     if form_save(form, lambda data: svc.story_passage_mark(entry=entry, by=request.user, **data)):
-        return done(request, "Marked. It's on the next agenda.", record_url("record-story-entry", patient, entry.pk))
+        return done(request, _("Marked. It's on the next agenda."), record_url("record-story-entry", patient, entry.pk))
     return _story_page(request, patient, entry, passage_form=form)
 
 
@@ -83,7 +84,7 @@ def story_reflect(request, pk, item):
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=item)
     form = ReflectForm(request.POST)
     if form_save(form, lambda data: svc.story_reflect(entry=entry, by=request.user, **data)):
-        text = f"Shared. {patient.user.get_short_name()} can confirm it or correct it."
+        text = _("Shared. %(name)s can confirm it or correct it.") % {"name": patient.user.get_short_name()}
         return done(request, text, record_url("record-story-entry", patient, entry.pk))
     return _story_page(request, patient, entry, reflect_form=form)
 
@@ -104,7 +105,7 @@ def story_reflection_respond(request, pk, item):
         ),
     ):
         confirmed = saved.value.response == HeardResponse.CONFIRMED
-        text = "Thank you." if confirmed else "Thank you for putting it right. Your clinician will see it."
+        text = _("Thank you.") if confirmed else _("Thank you for putting it right. Your clinician will see it.")
         return done(request, text, record_url("record-story-entry", patient, reflection.entry_id))
     entry = sel.story_entry_get(user=request.user, patient=patient, pk=reflection.entry_id)
     return _story_page(request, patient, entry, respond_form=form, reflection_pk=reflection.pk)
