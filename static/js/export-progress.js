@@ -20,10 +20,24 @@
   var ready = document.getElementById("export-ready");
   var download = document.getElementById("export-download");
   var delay = 1000;
+  // The words come, translated, from the box's data- attributes; English if the page gives none.
+  var words = {
+    rowsDone: box.getAttribute("data-text-rows-done") || ": {rows} rows",
+    rowsProgress: box.getAttribute("data-text-rows-progress") || ": {written} of {expected} rows ({percent}%)",
+    ready: box.getAttribute("data-text-ready") || "Your export is ready to download.",
+    reload: box.getAttribute("data-text-reload") || "Reload this page"
+  };
+  var locale = document.documentElement.lang || "en-GB";
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return name in values ? String(values[name]) : whole;
+    });
+  }
   var failures = 0;
 
   function number(value) {
-    return value === null || value === undefined ? "…" : Number(value).toLocaleString("en-GB");
+    return value === null || value === undefined ? "…" : Number(value).toLocaleString(locale);
   }
 
   function show(data) {
@@ -34,7 +48,7 @@
     }
     if (data.finished) {
       if (rows) {
-        rows.textContent = data.rows_written !== null ? ": " + number(data.rows_written) + " rows" : "";
+        rows.textContent = data.rows_written !== null ? fill(words.rowsDone, { rows: number(data.rows_written) }) : "";
       }
       if (bar) {
         bar.hidden = true;
@@ -45,7 +59,7 @@
       if (data.download_url && ready && download) {
         download.href = data.download_url;
         ready.hidden = false;
-        announce.textContent = "Your export is ready to download.";
+        announce.textContent = words.ready;
         download.focus();
       } else if (data.error) {
         announce.textContent = data.error;
@@ -54,7 +68,7 @@
         message.textContent = data.error + " ";
         var again = document.createElement("a");
         again.href = refresh ? refresh.querySelector("a").href : window.location.href;
-        again.textContent = "Reload this page";
+        again.textContent = words.reload;
         message.appendChild(again);
         box.appendChild(message);
       } else {
@@ -63,7 +77,9 @@
       return true;
     }
     if (rows) {
-      rows.textContent = ": " + number(data.rows_written) + " of " + number(data.rows_expected) + " rows (" + data.percent + "%)";
+      rows.textContent = fill(words.rowsProgress, {
+        written: number(data.rows_written), expected: number(data.rows_expected), percent: data.percent
+      });
     }
     return false;
   }

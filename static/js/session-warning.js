@@ -18,16 +18,15 @@
     clearTimeout(endTimer);
     box.hidden = true;
     warnTimer = setTimeout(function () {
+      // The sentences are written, translated, in the box's data- attributes (templates/base_app.html).
       var minutes = Math.round(warnBefore / 60);
-      var when = minutes > 1 ? minutes + " minutes" : minutes === 1 ? "a minute" : "less than a minute";
-      text.textContent = "For your privacy, you'll be signed out in " + when +
-        " unless you carry on. What you've written here won't be lost.";
+      text.textContent = minutes > 1 ? box.dataset.warnMinutes.replace("{minutes}", minutes)
+        : minutes === 1 ? box.dataset.warnMinute : box.dataset.warnSoon;
       stay.hidden = false;
       box.hidden = false;
     }, (seconds - warnBefore) * 1000);
     endTimer = setTimeout(function () {
-      text.textContent = "Your sign-in has run out. When you send this, you'll be asked to sign in again, " +
-        "and what you wrote will be kept and offered to you.";
+      text.textContent = box.dataset.ended;
       stay.hidden = true;
       box.hidden = false;
     }, seconds * 1000);
