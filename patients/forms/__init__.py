@@ -145,10 +145,19 @@ class InvitationForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("The clinicians who will treat this patient. You can change this later."),
     )
+    language = forms.ChoiceField(
+        label=_("Their language"),
+        required=False,
+        help_text=_("The invitation email, and their pages once they join. They can change it on their account."),
+    )
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["full_name"].widget.attrs["autocomplete"] = "off"
+        if len(settings.LANGUAGES) > 1:
+            self.fields["language"].choices = [("", gettext("The same as their browser")), *settings.LANGUAGES]
+        else:  # nothing to choose yet
+            del self.fields["language"]
         self.fields["clinicians"].queryset = Clinician.objects.filter(
             clinic=clinic, user__is_active=True
         ).select_related("user")

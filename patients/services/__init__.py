@@ -157,9 +157,13 @@ def invitation_create(
     role: str,
     profession: str = Profession.OTHER,
     clinicians: list[Clinician] | tuple = (),
+    language: str = "",
     request=None,
 ) -> IssuedInvitation:
     """Create the person's account (with no password yet) and email them a link to set one.
+
+    ``language`` (a code of ``settings.LANGUAGES``, or "" for their browser's) is the one the invitation
+    email is written in and their pages follow; they can change it on their account.
 
     An email already in this clinic, or already invited by it, is refused (the admin can see them in the
     people list). An email that belongs to someone elsewhere (another clinic) must not say so, or the
@@ -180,6 +184,8 @@ def invitation_create(
             raise ValidationError({"clinicians": gettext("Choose clinicians from your own clinic.")})
     if role == Role.CLINICIAN and profession not in Profession.values:
         raise ValidationError({"profession": gettext("Choose a profession from the list.")})
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": gettext("Choose a language from the list.")})
     asked = {"email": email, "full_name": full_name, "role": role, "profession": profession, "clinicians": clinicians}
     existing = (
         User.objects.select_related("patient__clinic", "clinician__clinic", "clinic_admin__clinic")
@@ -200,7 +206,7 @@ def invitation_create(
         return IssuedInvitation(invitation=invitation, token="", emailed=emailed)
     try:
         with transaction.atomic():
-            person = User.objects.create_user(email=email, full_name=full_name)
+            person = User.objects.create_user(email=email, full_name=full_name, language=language)
             if role == Role.PATIENT:
                 patient = Patient.objects.create(user=person, clinic=clinic)
                 CareTeamMembership.objects.bulk_create(

@@ -363,6 +363,7 @@ def invite(request):
                 role=data["role"],
                 profession=data.get("profession") or "other",
                 clinicians=list(data.get("clinicians") or []),
+                language=data.get("language") or "",
                 request=request,
             ),
         )
