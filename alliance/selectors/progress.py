@@ -127,10 +127,16 @@ def _when(point: Point) -> tuple[str, str]:
     local = timezone.localtime(point.at)
     now = timezone.localtime()
     if (now - local).days < 28:
-        return "day", date_format(local, "j F")
+        return "day", _day_month(local)
     if local.year == now.year:
         return "month", date_format(local, "F")
-    return "month", date_format(local, "F Y")
+    # Translators: a date format (Django's), the month and year: "March 2025".
+    return "month", date_format(local, pgettext("date format", "F Y"))
+
+
+def _day_month(moment: datetime) -> str:
+    # Translators: a date format (Django's), the day and month: "3 March".
+    return date_format(moment, pgettext("date format", "j F"))
 
 
 def _at(kind: str, date: str) -> str:
@@ -201,7 +207,7 @@ def change_sentence(
     previous = points[-2]
     after, before = _figure(latest.value, out_of), number(previous.value)
     since = (
-        _("since the check-in on %(date)s") % {"date": date_format(timezone.localtime(previous.at), "j F")}
+        _("since the check-in on %(date)s") % {"date": _day_month(timezone.localtime(previous.at))}
         if len(points) > 2
         else _since(kind, date)
     )

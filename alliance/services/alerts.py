@@ -87,7 +87,7 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
     definition = response.version.definition
     thresholds = definition.get("thresholds", {})
     by_patient = response.respondent_role == Respondent.PATIENT
-    name = response.respondent.full_name
+    name = "" if by_patient else response.respondent.full_name
     raised: list[Alert] = []
 
     def raise_alert(kind: str, detail: str) -> None:

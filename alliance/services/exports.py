@@ -137,7 +137,7 @@ def export_create(
         raise ValidationError({"dataset": _("Please choose what to export.")})
     kind = DATASETS[dataset]
     if fmt not in kind.formats:
-        allowed = ", ".join(ExportFormat(value).label for value in kind.formats)
+        allowed = ", ".join(str(ExportFormat(value).label) for value in kind.formats)
         raise ValidationError(
             {"format": _("%(dataset)s can be exported as %(formats)s.") % {"dataset": kind.title, "formats": allowed}}
         )
