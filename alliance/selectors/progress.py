@@ -140,21 +140,21 @@ def _day_month(moment: datetime) -> str:
 
 
 def _at(kind: str, date: str) -> str:
-    """ "on 3 March" or "in March"."""
+    """When, with its preposition: "on 3 March" or "in March"."""
     if kind == "day":
         return _("on %(date)s") % {"date": date}
     return _("in %(date)s") % {"date": date}
 
 
 def _since(kind: str, date: str) -> str:
-    """ "since 3 March" or "since March"."""
+    """Since when: "since 3 March" or "since March"."""
     if kind == "day":
         return pgettext("since a day", "since %(date)s") % {"date": date}
     return pgettext("since a month", "since %(date)s") % {"date": date}
 
 
 def _figure(value: Decimal, out_of: Decimal | None) -> str:
-    """ "5 out of 10", or "5" when there is no maximum to name."""
+    """A figure with its maximum, "5 out of 10", or "5" when there is no maximum to name."""
     if out_of is None:
         return number(value)
     return _("%(value)s out of %(out_of)s") % {"value": number(value), "out_of": number(out_of)}
