@@ -90,18 +90,23 @@ def digest_overdue_alerts(*, clinician: Clinician, since: datetime, now: datetim
 
 
 def _per_patient(
-    rows: list[tuple[str, datetime]], since: datetime, what: Callable[[int], str]
+    rows: list[tuple[str, datetime]], since: datetime, what: Callable[[int], str] | tuple[str, str]
 ) -> tuple[list[str], int]:
     """("Name", when) rows → one line per patient: "Name: 2 open questions (1 new)", and the count of new.
 
-    ``what(n)`` words the count, "%(count)s open question(s)", translated with ``ngettext``."""
+    ``what(n)`` words the count: an ``ngettext`` of "%(count)s open question(s)", so each language
+    counts in its own way. A (singular, plural) pair of English nouns is still taken, untranslated."""
     by_patient: dict[str, list[datetime]] = {}
     for name, when in rows:
         by_patient.setdefault(name, []).append(when)
     lines = []
     for name, whens in sorted(by_patient.items()):
         fresh = sum(1 for when in whens if when >= since)
-        values = {"name": name, "what": what(len(whens)) % {"count": len(whens)}, "new": fresh}
+        if isinstance(what, tuple):
+            words = f"{len(whens)} {what[0] if len(whens) == 1 else what[1]}"
+        else:
+            words = what(len(whens)) % {"count": len(whens)}
+        values = {"name": name, "what": words, "new": fresh}
         if fresh:
             lines.append(_("%(name)s: %(what)s (%(new)s new)") % values)
         else:
