@@ -29,6 +29,8 @@ from django.contrib.admin.models import LogEntry
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnAttestation, WebAuthnCredential, WebAuthnUserHandle
@@ -101,8 +103,8 @@ FORMAT_VERSION = 1
 # (templates/alliance/my_data/my_data.html says the same in the same words).
 LEFT_OUT = [
     {
-        "what": "Your clinicians' private notes",
-        "why": (
+        "what": _("Your clinicians' private notes"),
+        "why": _(
             "Your clinicians can keep short notes for the care team, and Alliance doesn't show them in the app. "
             "They are about you, so you have a right to see them: a health professional at your clinic looks "
             "through them first, in case anything in them needs explaining or could cause harm, which is why "
@@ -110,15 +112,15 @@ LEFT_OUT = [
         ),
     },
     {
-        "what": "Earlier versions of what was changed in your record",
-        "why": (
+        "what": _("Earlier versions of what was changed in your record"),
+        "why": _(
             "Your clinic's database keeps every earlier version as its record of changes. This file has "
             "how things are now, and who has looked at your record; the full history of changes can be part "
             "of a complete copy from your clinic."
         ),
     },
 ]
-HOW_TO_ASK = (
+HOW_TO_ASK = _(
     "You can ask your clinic for a complete copy of everything they hold about you, including the notes above. "
     "This is called a subject access request. Just tell anyone at your clinic (at reception, by phone, by email "
     "or by letter) that you would like a complete copy of your records. You don't need to give a reason or use "
@@ -195,202 +197,238 @@ def exempt(model, *, reason: str) -> None:
 # --- the registry: one line per model ----------------------------------------------------------------
 
 include(
-    User, title="Your account", about="Your name, email address and account settings.", user="pk", omit=("password",)
+    User,
+    title=_("Your account"),
+    about=_("Your name, email address and account settings."),
+    user="pk",
+    omit=("password",),
 )
-include(Patient, title="You as a patient", about="Which clinic you are with and since when.", patient="pk")
+include(Patient, title=_("You as a patient"), about=_("Which clinic you are with and since when."), patient="pk")
 include(
     CareTeamMembership,
-    title="Your care team",
-    about="The clinicians who care for you, and since when.",
+    title=_("Your care team"),
+    about=_("The clinicians who care for you, and since when."),
     patient="patient",
 )
 include(
     Invitation,
-    title="Invitations",
-    about="When your clinic invited you to Alliance.",
+    title=_("Invitations"),
+    about=_("When your clinic invited you to Alliance."),
     user="user",
     omit=("token_hash",),
 )
 include(
     LoginSession,
-    title="Times you signed in",
-    about="When each of your signed-in sessions started.",
+    title=_("Times you signed in"),
+    about=_("When each of your signed-in sessions started."),
     user="user",
     omit=("session_key",),
 )
-include(CareSession, title="Your appointments", about="Every appointment, past and booked.", patient="patient")
+include(CareSession, title=_("Your appointments"), about=_("Every appointment, past and booked."), patient="patient")
 include(
-    AgendaItem, title="Things to talk about", about="What you and your care team put on the agenda.", patient="patient"
+    AgendaItem,
+    title=_("Things to talk about"),
+    about=_("What you and your care team put on the agenda."),
+    patient="patient",
 )
 include(
-    CheckIn, title="Your check-ins", about="When you checked in and anything you wanted to raise.", patient="patient"
+    CheckIn,
+    title=_("Your check-ins"),
+    about=_("When you checked in and anything you wanted to raise."),
+    patient="patient",
 )
 include(
     Response,
-    title="Questionnaire answers and scores",
-    about="Every questionnaire answered about you, by you or by your clinician, with its scores.",
+    title=_("Questionnaire answers and scores"),
+    about=_("Every questionnaire answered about you, by you or by your clinician, with its scores."),
     patient="patient",
 )
 include(
-    Answer, title="Individual answers", about="Each answer given, question by question.", patient="response__patient"
+    Answer,
+    title=_("Individual answers"),
+    about=_("Each answer given, question by question."),
+    patient="response__patient",
 )
 include(
     Alert,
-    title="Prompts for your care team",
-    about="When a check-in suggested your care team should talk something through with you, and what happened.",
+    title=_("Prompts for your care team"),
+    about=_("When a check-in suggested your care team should talk something through with you, and what happened."),
     patient="patient",
 )
-include(Export, title="Your downloads", about="When you downloaded your data from Alliance.", user="requested_by")
+include(Export, title=_("Your downloads"), about=_("When you downloaded your data from Alliance."), user="requested_by")
 # The shared record (issue 4).
 include(
     Question,
-    title="Your questions",
-    about="Questions you asked, and whether you worried they were silly.",
+    title=_("Your questions"),
+    about=_("Questions you asked, and whether you worried they were silly."),
     patient="patient",
 )
 include(
     QuestionReply,
-    title="Answers to your questions",
-    about="Each answer, and whether it helped.",
+    title=_("Answers to your questions"),
+    about=_("Each answer, and whether it helped."),
     patient="question__patient",
 )
-include(Goal, title="Your goals", about="Your goals in your own words, and what happened to each.", patient="patient")
+include(
+    Goal, title=_("Your goals"), about=_("Your goals in your own words, and what happened to each."), patient="patient"
+)
 include(
     GoalRating,
-    title="Goal progress",
-    about="Each time you or your clinician rated progress on a goal.",
+    title=_("Goal progress"),
+    about=_("Each time you or your clinician rated progress on a goal."),
     patient="goal__patient",
 )
 include(
-    Win, title="Your wins", about="Things that went well, and how your care team acknowledged them.", patient="patient"
+    Win,
+    title=_("Your wins"),
+    about=_("Things that went well, and how your care team acknowledged them."),
+    patient="patient",
 )
-include(Setback, title="Setbacks", about="Harder patches, in your own words.", patient="patient")
+include(Setback, title=_("Setbacks"), about=_("Harder patches, in your own words."), patient="patient")
 include(
     Explanation,
-    title="Explanations",
-    about="Your care team's explanations of what might be going on.",
+    title=_("Explanations"),
+    about=_("Your care team's explanations of what might be going on."),
     patient="patient",
 )
 include(
     ExplanationVersion,
-    title="Every version of each explanation",
-    about="Explanations are never overwritten: each version is kept.",
+    title=_("Every version of each explanation"),
+    about=_("Explanations are never overwritten: each version is kept."),
     patient="explanation__patient",
 )
 include(
     FitResponse,
-    title="Whether explanations fitted your experience",
-    about="What you said about each explanation, and whether you felt heard.",
+    title=_("Whether explanations fitted your experience"),
+    about=_("What you said about each explanation, and whether you felt heard."),
     patient="version__explanation__patient",
 )
-include(Decision, title="Decisions", about="Decisions you and your care team worked through.", patient="patient")
+include(Decision, title=_("Decisions"), about=_("Decisions you and your care team worked through."), patient="patient")
 include(
     Option,
-    title="Options",
-    about="The options for each decision, with benefits, downsides and uncertainties.",
+    title=_("Options"),
+    about=_("The options for each decision, with benefits, downsides and uncertainties."),
     patient="patient",
 )
 include(
     DecisionCheck,
-    title="Did you have a real say?",
-    about="Your answers after each decision.",
+    title=_("Did you have a real say?"),
+    about=_("Your answers after each decision."),
     patient="decision__patient",
 )
 include(
     StoryEntry,
-    title="Your story",
-    about="What you wrote about your history, your life and what matters.",
+    title=_("Your story"),
+    about=_("What you wrote about your history, your life and what matters."),
     patient="patient",
 )
 include(
     StoryPassage,
-    title="Passages picked out to talk about",
-    about="Parts of your story put on the agenda.",
+    title=_("Passages picked out to talk about"),
+    about=_("Parts of your story put on the agenda."),
     patient="entry__patient",
 )
 include(
     StoryReflection,
-    title="What your clinician heard",
-    about="Their summaries of your story, and your replies.",
+    title=_("What your clinician heard"),
+    about=_("Their summaries of your story, and your replies."),
     patient="entry__patient",
 )
 include(
     StepBackReview,
-    title="Step-back reviews",
-    about="Your clinician's reviews of how things were going, the figures beside them, and your answers.",
+    title=_("Step-back reviews"),
+    about=_("Your clinician's reviews of how things were going, the figures beside them, and your answers."),
     patient="patient",
 )
 include(
     RecordRevision,
-    title="Earlier wording",
-    about="What items said before they were edited.",
+    title=_("Earlier wording"),
+    about=_("What items said before they were edited."),
     patient="patient",
     exclude={"item_kind": "note"},
 )
-include(RecordVisit, title="When you last looked", about="When you last opened each part of your record.", user="user")
 include(
-    NewsSeen, title="New things you've seen", about="Which new things from your care team you have seen.", user="user"
+    RecordVisit, title=_("When you last looked"), about=_("When you last opened each part of your record."), user="user"
 )
-include(NewsVisit, title="When you last came to look", about="When you last looked at what's new.", user="user")
+include(
+    NewsSeen,
+    title=_("New things you've seen"),
+    about=_("Which new things from your care team you have seen."),
+    user="user",
+)
+include(NewsVisit, title=_("When you last came to look"), about=_("When you last looked at what's new."), user="user")
 # Sessions as equal partners (issue 5).
 include(
     AgendaEntry,
-    title="What was talked about",
-    about="What happened to each agenda item in a session.",
+    title=_("What was talked about"),
+    about=_("What happened to each agenda item in a session."),
     patient="agenda_item__patient",
 )
 include(
     SessionRecord,
-    title="Session records",
-    about="The summary and next steps written after each session.",
+    title=_("Session records"),
+    about=_("The summary and next steps written after each session."),
     patient="care_session__patient",
 )
-include(HomePlan, title="Home plans", about="Each version of your home plan.", patient="patient")
+include(HomePlan, title=_("Home plans"), about=_("Each version of your home plan."), patient="patient")
 include(
-    PlanItem, title="Home plan activities", about="The exercises and activities in each plan.", patient="plan__patient"
+    PlanItem,
+    title=_("Home plan activities"),
+    about=_("The exercises and activities in each plan."),
+    patient="plan__patient",
 )
 include(
-    WorthRating, title="How worth trying", about="How worth trying you said each activity seemed.", patient="patient"
+    WorthRating,
+    title=_("How worth trying"),
+    about=_("How worth trying you said each activity seemed."),
+    patient="patient",
 )
 include(
-    PracticeLog, title="Practice you logged", about="Each time you logged practising an activity.", patient="patient"
+    PracticeLog,
+    title=_("Practice you logged"),
+    about=_("Each time you logged practising an activity."),
+    patient="patient",
 )
 include(
     Reminder,
-    title="Reminders we sent you",
-    about="Every reminder sent to you, or held back, and why.",
+    title=_("Reminders we sent you"),
+    about=_("Every reminder sent to you, or held back, and why."),
     user="recipient",
 )
-include(ReminderPreference, title="Your reminder settings", about="Which reminders you get, and when.", user="user")
+include(
+    ReminderPreference, title=_("Your reminder settings"), about=_("Which reminders you get, and when."), user="user"
+)
 # A patient's right of access (issue 12): their requests for a complete copy, and, once a request is
 # closed, what was withheld and each step taken.
 include(
     AccessRequest,
-    title="Your requests for a complete copy",
-    about="Each time you asked your clinic for a complete copy, when they answered and what they decided.",
+    title=_("Your requests for a complete copy"),
+    about=_("Each time you asked your clinic for a complete copy, when they answered and what they decided."),
     patient="patient",
     omit=("complete_path", "released_path"),
 )
 include(
     WithheldItem,
-    title="Items left out of a complete copy",
-    about="What your clinic left out of a complete copy they gave you, and why.",
+    title=_("Items left out of a complete copy"),
+    about=_("What your clinic left out of a complete copy they gave you, and why."),
     patient="request__patient",
     exclude={"request__closed_at__isnull": True},
 )
 include(
     AccessRequestEvent,
-    title="How your requests were handled",
-    about="Each step your clinic took in answering a request, once it was answered.",
+    title=_("How your requests were handled"),
+    about=_("Each step your clinic took in answering a request, once it was answered."),
     patient="request__patient",
     exclude={"request__closed_at__isnull": True},
 )
 
 include(
     AuditEvent,
-    title="Who has looked at your record, and your sign-ins",
-    about="Each time someone at your clinic opened a page about you or took your data out of Alliance (who, "
-    "their role and when), and each time you signed in.",
+    title=_("Who has looked at your record, and your sign-ins"),
+    about=_(
+        "Each time someone at your clinic opened a page about you or took your data out of Alliance (who, "
+        "their role and when), and each time you signed in."
+    ),
     patient="patient",
     user="actor",
 )
@@ -564,7 +602,7 @@ def patient_data_json(*, patient: Patient, out: BinaryIO) -> int:
         "format_version": FORMAT_VERSION,
         "generated_at": _plain(timezone.now()),
         "clinic": patient.clinic.name,
-        "what_this_is": (
+        "what_this_is": gettext(
             "Everything Alliance holds about you, one section per kind of record. Times are in UTC. "
             "Codes such as status values come with a label in plain words next to them."
         ),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from alliance.models import AccessRequest, AccessRequestEvent, AccessRequestState, WithheldItem
 from patients.models import Role, User
@@ -87,8 +88,8 @@ def item_label(row: dict) -> str:
             return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
     for name in ("created_at", "submitted_at", "starts_at", "at", "sent_at"):
         if row.get(name):
-            return f"from {row[name]}"
-    return "(no wording)"
+            return _("from %(date)s") % {"date": row[name]}
+    return _("(no wording)")
 
 
 def access_request_file(*, relative: str) -> Path:

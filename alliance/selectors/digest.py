@@ -8,7 +8,11 @@ email is not the place for the contents of a record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from patients.models import Clinician
 from sessions.registry import DigestSection, checked_in_provider_register, digest_section_register
@@ -36,13 +40,13 @@ def digest_open_alerts(*, clinician: Clinician, since: datetime, now: datetime) 
     lines = []
     for name, alerts in by_patient.items():
         fresh = sum(1 for a in alerts if a.raised_at >= since)
-        lines.append(
-            f"{name}: {len(alerts)} open ({alerts[0].get_kind_display().lower()}"
-            + (f"; {fresh} new" if fresh else "")
-            + ")"
-        )
+        values = {"name": name, "count": len(alerts), "kind": alerts[0].get_kind_display().lower(), "new": fresh}
+        if fresh:
+            lines.append(_("%(name)s: %(count)s open (%(kind)s; %(new)s new)") % values)
+        else:
+            lines.append(_("%(name)s: %(count)s open (%(kind)s)") % values)
     new = sum(1 for a in open_alerts if a.raised_at >= since)
-    return DigestSection(title="Conversations to open (alliance alerts)", lines=lines, new=new)
+    return DigestSection(title=_("Conversations to open (alliance alerts)"), lines=lines, new=new)
 
 
 def digest_overdue_alerts(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
@@ -65,28 +69,49 @@ def digest_overdue_alerts(*, clinician: Clinician, since: datetime, now: datetim
         return None
     became_overdue_after = alerts_overdue_cutoff(clinic=clinician.clinic, zone=zone, now=since)
     by_patient: dict[str, int] = {}
-    for name, _ in rows:
+    for name, _raised_at in rows:
         by_patient[name] = by_patient.get(name, 0) + 1
-    lines = [f"{name}: {count} overdue alert{'s' if count != 1 else ''}" for name, count in sorted(by_patient.items())]
+    lines = [
+        ngettext("%(name)s: %(count)s overdue alert", "%(name)s: %(count)s overdue alerts", count)
+        % {"name": name, "count": count}
+        for name, count in sorted(by_patient.items())
+    ]
     days = clinician.clinic.alert_overdue_days
     return DigestSection(
-        title=f"Overdue: alerts not acknowledged within {days} day{'s' if days != 1 else ''}",
+        title=ngettext(
+            "Overdue: alerts not acknowledged within %(days)s day",
+            "Overdue: alerts not acknowledged within %(days)s days",
+            days,
+        )
+        % {"days": days},
         lines=lines,
-        new=sum(1 for _, raised_at in rows if raised_at >= became_overdue_after),
+        new=sum(1 for _name, raised_at in rows if raised_at >= became_overdue_after),
     )
 
 
-def _per_patient(rows: list[tuple[str, datetime]], since: datetime, what: tuple[str, str]) -> tuple[list[str], int]:
-    """("Name", when) rows → one line per patient: "Name: 2 questions (1 new)", and the count of new."""
+def _per_patient(
+    rows: list[tuple[str, datetime]], since: datetime, what: Callable[[int], str] | tuple[str, str]
+) -> tuple[list[str], int]:
+    """("Name", when) rows → one line per patient: "Name: 2 open questions (1 new)", and the count of new.
+
+    ``what(n)`` words the count: an ``ngettext`` of "%(count)s open question(s)", so each language
+    counts in its own way. A (singular, plural) pair of English nouns is still taken, untranslated."""
     by_patient: dict[str, list[datetime]] = {}
     for name, when in rows:
         by_patient.setdefault(name, []).append(when)
     lines = []
     for name, whens in sorted(by_patient.items()):
         fresh = sum(1 for when in whens if when >= since)
-        noun = what[0] if len(whens) == 1 else what[1]
-        lines.append(f"{name}: {len(whens)} {noun}" + (f" ({fresh} new)" if fresh else ""))
-    return lines, sum(1 for _, when in rows if when >= since)
+        if isinstance(what, tuple):
+            words = f"{len(whens)} {what[0] if len(whens) == 1 else what[1]}"
+        else:
+            words = what(len(whens)) % {"count": len(whens)}
+        values = {"name": name, "what": words, "new": fresh}
+        if fresh:
+            lines.append(_("%(name)s: %(what)s (%(new)s new)") % values)
+        else:
+            lines.append(_("%(name)s: %(what)s") % values)
+    return lines, sum(1 for _name, when in rows if when >= since)
 
 
 def _caseload(clinician: Clinician, path: str = "patient") -> dict:
@@ -108,8 +133,8 @@ def digest_questions(*, clinician: Clinician, since: datetime, now: datetime) ->
     )
     if not rows:
         return None
-    lines, new = _per_patient(rows, since, ("open question", "open questions"))
-    return DigestSection(title="Questions waiting for you", lines=lines, new=new)
+    lines, new = _per_patient(rows, since, lambda n: ngettext("%(count)s open question", "%(count)s open questions", n))
+    return DigestSection(title=_("Questions waiting for you"), lines=lines, new=new)
 
 
 def digest_doesnt_fit(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
@@ -129,8 +154,14 @@ def digest_doesnt_fit(*, clinician: Clinician, since: datetime, now: datetime) -
     )
     if not rows:
         return None
-    lines, new = _per_patient(rows, since, ("explanation that doesn't fully fit", "explanations that don't fully fit"))
-    return DigestSection(title="Explanations to talk through", lines=lines, new=new)
+    lines, new = _per_patient(
+        rows,
+        since,
+        lambda n: ngettext(
+            "%(count)s explanation that doesn't fully fit", "%(count)s explanations that don't fully fit", n
+        ),
+    )
+    return DigestSection(title=_("Explanations to talk through"), lines=lines, new=new)
 
 
 def digest_wins(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
@@ -143,8 +174,12 @@ def digest_wins(*, clinician: Clinician, since: datetime, now: datetime) -> Dige
     )
     if not rows:
         return None
-    lines, new = _per_patient(rows, since, ("win waiting for your reply", "wins waiting for your reply"))
-    return DigestSection(title="Wins to acknowledge", lines=lines, new=new)
+    lines, new = _per_patient(
+        rows,
+        since,
+        lambda n: ngettext("%(count)s win waiting for your reply", "%(count)s wins waiting for your reply", n),
+    )
+    return DigestSection(title=_("Wins to acknowledge"), lines=lines, new=new)
 
 
 def digest_reviews_due(*, clinician: Clinician, since: datetime, now: datetime) -> DigestSection | None:
@@ -164,12 +199,15 @@ def digest_reviews_due(*, clinician: Clinician, since: datetime, now: datetime) 
     if not rows:
         return None
     lines = [
-        f"{name}: " + ("asked for" if asked else f"{count} sessions since the last one") for name, asked, count in rows
+        _("%(name)s: asked for") % {"name": name}
+        if asked
+        else _("%(name)s: %(count)s sessions since the last one") % {"name": name, "count": count}
+        for name, asked, count in rows
     ]
     # A review asked for since the last digest is news; one due by the count of sessions rides
     # along with the next digest sent, rather than sending one every day by itself.
     new = StepBackReview.objects.filter(**_caseload(clinician), written_at__isnull=True, asked_at__gte=since).count()
-    return DigestSection(title="Step-back reviews to write", lines=lines, new=new)
+    return DigestSection(title=_("Step-back reviews to write"), lines=lines, new=new)
 
 
 def register() -> None:

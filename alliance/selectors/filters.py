@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
 
 from alliance.models import Instrument
 from patients.models import AuditKind, Clinic, Clinician, Patient, User
@@ -44,15 +46,18 @@ class DataFilters:
     def describe(self, *, applies: frozenset[str] = frozenset({"date", "clinician", "instrument"})) -> str:
         """The filters in words, naming only those that ``applies`` (a dataset's ``filters_apply``):
         an audit trail export is not "all questionnaires"."""
-        parts = [f"{self.date_from:%-d %b %Y} to {self.date_to:%-d %b %Y}"]
+        parts = [
+            _("%(start)s to %(end)s")
+            % {"start": date_format(self.date_from, "j M Y"), "end": date_format(self.date_to, "j M Y")}
+        ]
         if "clinician" in applies:
-            parts.append(self.clinician.user.full_name if self.clinician else "all clinicians")
+            parts.append(self.clinician.user.full_name if self.clinician else _("all clinicians"))
         if "instrument" in applies:
-            parts.append(self.instrument.name if self.instrument else "all questionnaires")
+            parts.append(self.instrument.name if self.instrument else _("all questionnaires"))
         if self.patient is not None:
-            parts.append(f"patient {self.patient.user.full_name}")
+            parts.append(_("patient %(name)s") % {"name": self.patient.user.full_name})
         if self.actor is not None:
-            parts.append(f"by {self.actor.full_name}")
+            parts.append(_("by %(name)s") % {"name": self.actor.full_name})
         if self.audit_kind:
             parts.append(str(AuditKind(self.audit_kind).label).lower())
         return " · ".join(parts)

@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Substr
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from alliance.models import (
     Decision,
@@ -258,26 +259,32 @@ class NewThing:
     @property
     def headline(self) -> str:
         """What happened, in a sentence that does not repeat the words (the title follows it)."""
-        by = self.by or "Your care team"
+        by = self.by or _("Your care team")
         if self.kind == NewsKind.ANSWER:
             if self.detail == ReplyKind.TALKED_IN_SESSION:
-                return f"{by} noted that you talked about your question in a session"
-            return f"{by} answered your question"
-        if self.kind == NewsKind.WIN_REPLY:
-            return f"{by} replied to your win" if self.detail else f"{by} acknowledged your win"
-        if self.kind == NewsKind.REFLECTION:
-            return f"{by} wrote what they heard in your story"
-        if self.kind == NewsKind.OPTIONS:
-            return f"{by} shared some options with you"
-        if self.kind == NewsKind.EXPLANATION:
-            return f"{by} revised an explanation" if self.detail not in ("", "1") else f"{by} wrote an explanation"
-        if self.kind == NewsKind.PLAN_ITEM:
-            return f"{by} added something to your home plan"
-        if self.kind == NewsKind.ADVICE:
-            return f"{by} added their own view to the options"
-        if self.kind == NewsKind.REVIEW:
-            return f"{by} wrote a step-back review with you"
-        return f"{by} wrote up what you agreed in your session"
+                sentence = _("%(by)s noted that you talked about your question in a session")
+            else:
+                sentence = _("%(by)s answered your question")
+        elif self.kind == NewsKind.WIN_REPLY:
+            sentence = _("%(by)s replied to your win") if self.detail else _("%(by)s acknowledged your win")
+        elif self.kind == NewsKind.REFLECTION:
+            sentence = _("%(by)s wrote what they heard in your story")
+        elif self.kind == NewsKind.OPTIONS:
+            sentence = _("%(by)s shared some options with you")
+        elif self.kind == NewsKind.EXPLANATION:
+            if self.detail not in ("", "1"):
+                sentence = _("%(by)s revised an explanation")
+            else:
+                sentence = _("%(by)s wrote an explanation")
+        elif self.kind == NewsKind.PLAN_ITEM:
+            sentence = _("%(by)s added something to your home plan")
+        elif self.kind == NewsKind.ADVICE:
+            sentence = _("%(by)s added their own view to the options")
+        elif self.kind == NewsKind.REVIEW:
+            sentence = _("%(by)s wrote a step-back review with you")
+        else:
+            sentence = _("%(by)s wrote up what you agreed in your session")
+        return sentence % {"by": by}
 
     @property
     def url(self) -> str:

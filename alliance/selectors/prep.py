@@ -17,6 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from alliance.models import Alert, FitResponse, Goal, GoalStatus, PrivateNote, Question, Setback, Win
 from alliance.models.record import OPEN_QUESTION_STATUSES
@@ -66,8 +67,10 @@ def change_words(change: Decimal | None) -> str:
     if change is None:
         return ""
     if number(change) == "0":
-        return "no change"
-    return f"{'up' if change > 0 else 'down'} {number(abs(change))}"
+        return _("no change")
+    if change > 0:
+        return _("up %(change)s") % {"change": number(abs(change))}
+    return _("down %(change)s") % {"change": number(abs(change))}
 
 
 @dataclass

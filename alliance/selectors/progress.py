@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from alliance.instruments.scoring import minimal_important_difference
 from alliance.models import Answer, Purpose, Respondent, Response
@@ -121,25 +123,56 @@ def change_kind(before: Decimal, after: Decimal, *, lower_is_better: bool, mid: 
 
 
 def _when(point: Point) -> tuple[str, str]:
+    """When ``point`` was, as ("day", "3 March") within four weeks, else ("month", "March" or "March 2025")."""
     local = timezone.localtime(point.at)
     now = timezone.localtime()
     if (now - local).days < 28:
-        return "on", date_format(local, "j F")
+        return "day", _day_month(local)
     if local.year == now.year:
-        return "in", date_format(local, "F")
-    return "in", date_format(local, "F Y")
+        return "month", date_format(local, "F")
+    # Translators: a date format (Django's), the month and year: "March 2025".
+    return "month", date_format(local, pgettext("date format", "F Y"))
+
+
+def _day_month(moment: datetime) -> str:
+    # Translators: a date format (Django's), the day and month: "3 March".
+    return date_format(moment, pgettext("date format", "j F"))
+
+
+def _at(kind: str, date: str) -> str:
+    """When, with its preposition: "on 3 March" or "in March"."""
+    if kind == "day":
+        return _("on %(date)s") % {"date": date}
+    return _("in %(date)s") % {"date": date}
+
+
+def _since(kind: str, date: str) -> str:
+    """Since when: "since 3 March" or "since March"."""
+    if kind == "day":
+        return pgettext("since a day", "since %(date)s") % {"date": date}
+    return pgettext("since a month", "since %(date)s") % {"date": date}
+
+
+def _figure(value: Decimal, out_of: Decimal | None) -> str:
+    """A figure with its maximum, "5 out of 10", or "5" when there is no maximum to name."""
+    if out_of is None:
+        return number(value)
+    return _("%(value)s out of %(out_of)s") % {"value": number(value), "out_of": number(out_of)}
 
 
 def _points_word(value: Decimal) -> str:
-    return f"{number(value)} point{'' if Decimal(value) == 1 else 's'}"
+    count = 1 if Decimal(value) == 1 else 2
+    return ngettext("%(points)s point", "%(points)s points", count) % {"points": number(value)}
 
 
 def _verdict(kind: str, mid: Decimal) -> str:
     if kind == Change.WITHIN:
-        return f"a change smaller than {_points_word(mid)}, so within the usual ups and downs: about the same"
+        return _("a change smaller than %(points)s, so within the usual ups and downs: about the same") % {
+            "points": _points_word(mid)
+        }
     if kind == Change.BETTER:
-        return "better, by more than the usual ups and downs"
-    return "worse, by more than the usual ups and downs"
+        return _("better, by more than the usual ups and downs")
+    return _("worse, by more than the usual ups and downs")
 
 
 def change_sentence(
@@ -159,46 +192,72 @@ def change_sentence(
     worse, or within the usual ups and downs; with three or more it also compares with the first
     check-in, so a drop is never hidden by a figure that happens to match an older one. When
     ``invite`` is set and anything is worse by the MID or more, it offers a conversation.
-    Returns "" for no points.
+    Returns "" for no points. ``label`` is already translated; the sentences are marked whole.
     """
     if not points:
         return ""
     first, latest = points[0], points[-1]
-    suffix = f" out of {number(out_of)}" if out_of is not None else ""
-    preposition, when = _when(first)
+    kind, date = _when(first)
+    when = _at(kind, date)
     if len(points) == 1:
-        return (
-            f"{label} was {number(first.value)}{suffix} {preposition} {when}. "
+        return _(
+            "%(label)s was %(value)s %(when)s. "
             "That is the only check-in so far, so there is nothing to compare it with yet."
-        )
+        ) % {"label": label, "value": _figure(first.value, out_of), "when": when}
     previous = points[-2]
-    after, before = number(latest.value), number(previous.value)
+    after, before = _figure(latest.value, out_of), number(previous.value)
     since = (
-        f"since the check-in on {date_format(timezone.localtime(previous.at), 'j F')}"
+        _("since the check-in on %(date)s") % {"date": _day_month(timezone.localtime(previous.at))}
         if len(points) > 2
-        else f"since {when}"
+        else _since(kind, date)
     )
     recent = change_kind(previous.value, latest.value, lower_is_better=lower_is_better, mid=mid)
     if recent == Change.SAME:
-        same = "the same as at the check-in before" if len(points) > 2 else f"the same as {preposition} {when}"
-        sentence = f"{label} is {after}{suffix}, {same}."
+        if len(points) > 2:
+            sentence = _("%(label)s is %(value)s, the same as at the check-in before.") % {
+                "label": label,
+                "value": after,
+            }
+        else:
+            sentence = _("%(label)s is %(value)s, the same as %(when)s.") % {
+                "label": label,
+                "value": after,
+                "when": when,
+            }
     else:
-        direction = "come down" if latest.value < previous.value else "gone up"
-        sentence = f"{label} has {direction} from {before} to {after}{suffix} {since}: {_verdict(recent, mid)}."
+        values = {"label": label, "before": before, "after": after, "since": since, "verdict": _verdict(recent, mid)}
+        if latest.value < previous.value:
+            sentence = _("%(label)s has come down from %(before)s to %(after)s %(since)s: %(verdict)s.") % values
+        else:
+            sentence = _("%(label)s has gone up from %(before)s to %(after)s %(since)s: %(verdict)s.") % values
     kinds = [recent]
     if len(points) > 2:
         overall = change_kind(first.value, latest.value, lower_is_better=lower_is_better, mid=mid)
         kinds.append(overall)
-        at_first = f"At the first check-in, {preposition} {when}, it was"
+        values = {"when": when, "value": number(first.value)}
         if overall == Change.SAME:
-            sentence += f" {at_first} also {number(first.value)}."
+            sentence += " " + _("At the first check-in, %(when)s, it was also %(value)s.") % values
         elif overall == Change.WITHIN:
-            sentence += f" {at_first} {number(first.value)}: about the same, within the usual ups and downs."
+            sentence += (
+                " "
+                + _(
+                    "At the first check-in, %(when)s, it was %(value)s: about the same, within the usual ups and downs."
+                )
+                % values
+            )
+        elif overall == Change.BETTER:
+            sentence += (
+                " "
+                + _("At the first check-in, %(when)s, it was %(value)s, so it is better now than at the start.")
+                % values
+            )
         else:
-            word = "better" if overall == Change.BETTER else "worse"
-            sentence += f" {at_first} {number(first.value)}, so it is {word} now than at the start."
+            sentence += (
+                " "
+                + _("At the first check-in, %(when)s, it was %(value)s, so it is worse now than at the start.") % values
+            )
     if invite and Change.WORSE in kinds:
-        sentence += " It may help to talk this through with your care team."
+        sentence += " " + _("It may help to talk this through with your care team.")
     return sentence
 
 
@@ -208,7 +267,7 @@ def progress_sentences(progress, *, invite: bool) -> list[str]:
     pain_mid = minimal_important_difference(*progress.pain_range)
     summaries = [
         change_sentence(
-            "Your alliance check-in total" if invite else "The patient's alliance total",
+            _("Your alliance check-in total") if invite else _("The patient's alliance total"),
             progress.patient_alliance,
             lower_is_better=False,
             mid=minimal_important_difference(*progress.alliance_range),
@@ -216,7 +275,7 @@ def progress_sentences(progress, *, invite: bool) -> list[str]:
             invite=invite,
         ),
         change_sentence(
-            "Your pain check average" if invite else "The pain check average",
+            _("Your pain check average") if invite else _("The pain check average"),
             progress.pain_total,
             lower_is_better=True,
             mid=pain_mid,

@@ -51,6 +51,9 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Extract, TruncMonth
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alliance.instruments.scoring import minimal_important_difference, total_range
 from alliance.models import Alert, CheckIn, Instrument, Purpose, Respondent, Response
@@ -119,13 +122,16 @@ class PainChange:
 
     @property
     def buckets(self) -> list[tuple[str, Share]]:
-        much, little = self.much, self.little
+        values = {"much": _num(self.much), "little": _num(self.little)}
+        same = ngettext(
+            "Less than %(little)s point either way", "Less than %(little)s points either way", 2 - (self.little == 1)
+        )
         return [
-            (f"Better by {_num(much)} points or more", Share(self.much_better, self.patients)),
-            (f"Better by {_num(little)} to {_num(much)} points", Share(self.better, self.patients)),
-            (f"Less than {_num(little)} point{'s' if little != 1 else ''} either way", Share(self.same, self.patients)),
-            (f"Worse by {_num(little)} to {_num(much)} points", Share(self.worse, self.patients)),
-            (f"Worse by {_num(much)} points or more", Share(self.much_worse, self.patients)),
+            (_("Better by %(much)s points or more") % values, Share(self.much_better, self.patients)),
+            (_("Better by %(little)s to %(much)s points") % values, Share(self.better, self.patients)),
+            (same % values, Share(self.same, self.patients)),
+            (_("Worse by %(little)s to %(much)s points") % values, Share(self.worse, self.patients)),
+            (_("Worse by %(much)s points or more") % values, Share(self.much_worse, self.patients)),
         ]
 
 
@@ -406,7 +412,7 @@ def _pain_figures(scope: ReportScope, by: str) -> dict[object, PainChange]:
     changes: dict[object, list[Decimal]] = {}
     single: Counter = Counter()
     for (key, _patient), rows in groupby(checks, key=itemgetter(0, 1)):
-        totals = [total for _, _, total in rows]
+        totals = [total for _group, _patient_id, total in rows]
         if len(totals) == 1:
             single[key] += 1
         else:
@@ -504,5 +510,5 @@ def report_trends(*, user: User, filters: DataFilters) -> Trends:
     while current <= filters.date_to:
         months.append(current)
         current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    labels = {month: f"{month:%b %Y}" for month in months}
+    labels = {month: date_format(month, "M Y") for month in months}
     return Trends(scope=scope, months=_figures(scope, MONTH, months, labels))

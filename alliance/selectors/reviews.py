@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from alliance.instruments.scoring import minimal_important_difference
 from alliance.models import Goal, GoalStatus, StepBackReview
@@ -116,14 +117,14 @@ def review_figures(*, patient: Patient, you: bool) -> list[str]:
     low, high = progress.alliance_range
     sentences = [
         change_sentence(
-            "Your alliance check-in total" if you else "The alliance check-in total",
+            _("Your alliance check-in total") if you else _("The alliance check-in total"),
             progress.patient_alliance,
             lower_is_better=False,
             mid=minimal_important_difference(low, high),
             out_of=high,
         ),
         change_sentence(
-            "Your pain check average" if you else "The pain check average",
+            _("Your pain check average") if you else _("The pain check average"),
             progress.pain_total,
             lower_is_better=True,
             mid=minimal_important_difference(*progress.pain_range),
@@ -142,16 +143,16 @@ def review_figures(*, patient: Patient, you: bool) -> list[str]:
         g_low, g_high = SCALE_RANGES[goal.scale]
         sentences.append(
             change_sentence(
-                f"The rating for the goal “{goal.text}”",
+                _("The rating for the goal “%(goal)s”") % {"goal": goal.text},
                 points,
                 lower_is_better=False,
                 mid=minimal_important_difference(Decimal(g_low), Decimal(g_high)),
                 out_of=Decimal(g_high),
             )
-            or f"The goal “{goal.text}” has no rating yet."
+            or _("The goal “%(goal)s” has no rating yet.") % {"goal": goal.text}
         )
     if not progress.patient_alliance:
-        sentences[0] = "No alliance check-ins yet."
+        sentences[0] = _("No alliance check-ins yet.")
     if not progress.pain_total:
-        sentences[1] = "No pain checks yet."
+        sentences[1] = _("No pain checks yet.")
     return sentences

@@ -23,6 +23,8 @@ from django.db import models
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.models import (
     Alert,
@@ -65,17 +67,17 @@ MAX_PAGE = 40  # 1,000 events back; older ones are in each part of the record
 
 
 class TimelineKind(models.TextChoices):
-    CHECKINS = "checkins", "Check-ins"
-    ALERTS = "alerts", "Things to talk through"
-    QUESTIONS = "questions", "Questions and answers"
-    JOURNAL = "journal", "Wins and setbacks"
-    STORY = "story", "Story"
-    EXPLANATIONS = "explanations", "Explanations and responses"
-    DECISIONS = "decisions", "Options and decisions"
-    GOALS = "goals", "Goals"
-    SESSIONS = "sessions", "Sessions"
-    PLAN = "plan", "Home plan and practice"
-    NOTES = "notes", "Private notes"
+    CHECKINS = "checkins", gettext_lazy("Check-ins")
+    ALERTS = "alerts", gettext_lazy("Things to talk through")
+    QUESTIONS = "questions", gettext_lazy("Questions and answers")
+    JOURNAL = "journal", gettext_lazy("Wins and setbacks")
+    STORY = "story", gettext_lazy("Story")
+    EXPLANATIONS = "explanations", gettext_lazy("Explanations and responses")
+    DECISIONS = "decisions", gettext_lazy("Options and decisions")
+    GOALS = "goals", gettext_lazy("Goals")
+    SESSIONS = "sessions", gettext_lazy("Sessions")
+    PLAN = "plan", gettext_lazy("Home plan and practice")
+    NOTES = "notes", gettext_lazy("Private notes")
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def _short(text: str | None, limit: int = 240) -> str:
 
 
 def _withdrawn(row: dict) -> str:
-    return " (withdrawn)" if row.get("t_withdrawn") else ""
+    return " " + _("(withdrawn)") if row.get("t_withdrawn") else ""
 
 
 def _record(model, patient: Patient, text: str, *, at: str = "created_at", who: str = "created_by__full_name"):
@@ -125,19 +127,23 @@ def _record(model, patient: Patient, text: str, *, at: str = "created_at", who: 
 
 
 def _checkin(patient: Patient, row: dict) -> Event:
-    parts = [f"alliance {number(row['t_alliance'])}"]
+    parts = [_("alliance %(total)s") % {"total": number(row["t_alliance"])}]
     if row["t_pain"] is not None:
-        parts.append(f"pain-check average {number(row['t_pain'])}")
-    text = ", ".join(parts) + (f". Note: {_short(row['t_note'])}" if row["t_note"] else "")
-    return Event(row["t_at"], TimelineKind.CHECKINS, "Checked in", text, row["t_who"])
+        parts.append(_("pain-check average %(average)s") % {"average": number(row["t_pain"])})
+    text = ", ".join(parts)
+    if row["t_note"]:
+        text += ". " + _("Note: %(note)s") % {"note": _short(row["t_note"])}
+    return Event(row["t_at"], TimelineKind.CHECKINS, _("Checked in"), text, row["t_who"])
 
 
 def _alert(what: str, note_key: str | None = None):
     def event(patient: Patient, row: dict) -> Event:
         text = f"{AlertKind(row['t_kind']).label}: {row['t_detail']}"
         if note_key and row.get(note_key):
-            text = f"{text}. Note: {_short(row[note_key])}"
-        return Event(row["t_at"], TimelineKind.ALERTS, what, text, row.get("t_who") or "", _url("patient", patient.pk))
+            text += ". " + _("Note: %(note)s") % {"note": _short(row[note_key])}
+        return Event(
+            row["t_at"], TimelineKind.ALERTS, str(what), text, row.get("t_who") or "", _url("patient", patient.pk)
+        )
 
     return event
 
@@ -147,7 +153,7 @@ def _session(patient: Patient, row: dict) -> Event:
     return Event(
         row["t_at"],
         TimelineKind.SESSIONS,
-        "Session",
+        _("Session"),
         text,
         row["t_who"],
         reverse("care_sessions:agenda", args=[row["pk"]]),
@@ -158,11 +164,11 @@ def _talked_about(patient: Patient, row: dict) -> Event:
     lead = LedBy(row["t_led"]).label if row["t_led"] else ""
     text = _short(row["t_text"]) + (f" — {lead.lower()}" if lead else "")
     if row["t_agreed"]:
-        text += f". Agreed: {_short(row['t_agreed'])}"
+        text += ". " + _("Agreed: %(agreed)s") % {"agreed": _short(row["t_agreed"])}
     return Event(
         row["t_at"],
         TimelineKind.SESSIONS,
-        "Talked about in session",
+        _("Talked about in session"),
         text,
         row["t_who"],
         reverse("care_sessions:agenda", args=[row["t_session"]]),
@@ -184,7 +190,7 @@ SOURCES: list[Source] = [
     Source(
         TimelineKind.ALERTS,
         lambda p: Alert.objects.filter(patient=p).values(t_at=F("raised_at"), t_kind=F("kind"), t_detail=F("detail")),
-        _alert("Raised for a conversation"),
+        _alert(gettext_lazy("Raised for a conversation")),
     ),
     Source(
         TimelineKind.ALERTS,
@@ -195,7 +201,7 @@ SOURCES: list[Source] = [
             t_note=F("acknowledge_note"),
             t_who=F("acknowledged_by__full_name"),
         ),
-        _alert("Acknowledged", "t_note"),
+        _alert(gettext_lazy("Acknowledged"), "t_note"),
     ),
     Source(
         TimelineKind.ALERTS,
@@ -206,7 +212,7 @@ SOURCES: list[Source] = [
             t_note=F("resolve_note"),
             t_who=F("resolved_by__full_name"),
         ),
-        _alert("Talked through", "t_note"),
+        _alert(gettext_lazy("Talked through"), "t_note"),
     ),
     Source(
         TimelineKind.QUESTIONS,
@@ -214,7 +220,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.QUESTIONS,
-            "Asked a question" + (", worried it might sound silly" if row["t_silly"] else ""),
+            _("Asked a question, worried it might sound silly") if row["t_silly"] else _("Asked a question"),
             _short(row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record-question", p.pk, row["pk"]),
@@ -244,7 +250,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.JOURNAL,
-            "A win",
+            _("A win"),
             _short(row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record-journal", p.pk) + f"#win-{row['pk']}",
@@ -258,7 +264,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.JOURNAL,
-            "Replied to a win",
+            _("Replied to a win"),
             _short(row["t_text"]),
             row["t_who"],
             _url("record-journal", p.pk) + f"#win-{row['pk']}",
@@ -270,7 +276,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.JOURNAL,
-            "A setback",
+            _("A setback"),
             _short(row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record-journal", p.pk) + f"#setback-{row['pk']}",
@@ -282,7 +288,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.STORY,
-            "Added to their story",
+            _("Added to their story"),
             _short(f"{row['t_title']}: {row['t_text']}" if row["t_title"] else row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record-story-entry", p.pk, row["pk"]),
@@ -296,7 +302,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.STORY,
-            "Marked a passage to talk about",
+            _("Marked a passage to talk about"),
             f"“{_short(row['t_text'])}”",
             row["t_who"],
             _url("record-story-entry", p.pk, row["t_entry"]),
@@ -310,7 +316,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.STORY,
-            "Wrote what they heard",
+            _("Wrote what they heard"),
             _short(row["t_text"]),
             row["t_who"],
             _url("record-story-entry", p.pk, row["t_entry"]),
@@ -328,7 +334,9 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.EXPLANATIONS,
-            "Wrote an explanation" if row["t_number"] == 1 else f"Revised an explanation (version {row['t_number']})",
+            _("Wrote an explanation")
+            if row["t_number"] == 1
+            else _("Revised an explanation (version %(number)s)") % {"number": row["t_number"]},
             row["t_title"],
             row["t_who"],
             _url("record-explanation", p.pk, row["t_explanation"]),
@@ -347,7 +355,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.EXPLANATIONS,
-            f"Answered: {Fit(row['t_fit']).label.lower()}",
+            _("Answered: %(fit)s") % {"fit": Fit(row["t_fit"]).label.lower()},
             _short(f"{row['t_title']}: {row['t_text']}" if row["t_text"] else row["t_title"]),
             row["t_who"],
             _url("record-explanation", p.pk, row["t_explanation"]),
@@ -365,7 +373,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.EXPLANATIONS,
-            "Talked an explanation through",
+            _("Talked an explanation through"),
             _short(f"{row['t_title']}: {row['t_text']}" if row["t_text"] else row["t_title"]),
             row["t_who"],
             _url("record-explanation", p.pk, row["t_explanation"]),
@@ -377,7 +385,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.DECISIONS,
-            "Started laying out options",
+            _("Started laying out options"),
             _short(row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record-decision", p.pk, row["pk"]),
@@ -391,7 +399,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.DECISIONS,
-            "Made a choice",
+            _("Made a choice"),
             _short(f"{row['t_text']}: {row['t_option']}"),
             p.user.full_name,
             _url("record-decision", p.pk, row["pk"]),
@@ -403,7 +411,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.GOALS,
-            "Set a goal",
+            _("Set a goal"),
             _short(row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record-goal", p.pk, row["pk"]),
@@ -421,7 +429,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.GOALS,
-            f"Rated a goal {row['t_value']}",
+            _("Rated a goal %(value)s") % {"value": row["t_value"]},
             _short(row["t_text"]),
             row["t_who"],
             _url("record-goal", p.pk, row["t_goal"]),
@@ -455,7 +463,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.SESSIONS,
-            "Wrote the session summary",
+            _("Wrote the session summary"),
             _short(row["t_text"]),
             row["t_who"],
             reverse("care_sessions:agenda", args=[row["t_session"]]),
@@ -469,7 +477,9 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.PLAN,
-            "Made the home plan" if row["t_version"] == 1 else f"Changed the home plan (version {row['t_version']})",
+            _("Made the home plan")
+            if row["t_version"] == 1
+            else _("Changed the home plan (version %(version)s)") % {"version": row["t_version"]},
             _short(row["t_text"]),
             row["t_who"],
             reverse("care_sessions:plan-versions", args=[p.pk]),
@@ -483,7 +493,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.PLAN,
-            f"Practice: {PracticeOutcome(row['t_outcome']).label.lower()}",
+            _("Practice: %(outcome)s") % {"outcome": PracticeOutcome(row["t_outcome"]).label.lower()},
             _short(f"{row['t_title']}. {row['t_text']}" if row["t_text"] else row["t_title"]),
             p.user.full_name,
             reverse("care_sessions:plan", args=[p.pk]),
@@ -497,7 +507,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.PLAN,
-            f"Worth trying: {row['t_score']} out of 10",
+            _("Worth trying: %(score)s out of 10") % {"score": row["t_score"]},
             row["t_title"],
             p.user.full_name,
             reverse("care_sessions:plan", args=[p.pk]),
@@ -509,7 +519,7 @@ SOURCES: list[Source] = [
         lambda p, row: Event(
             row["t_at"],
             TimelineKind.NOTES,
-            "Private note (care team only)",
+            _("Private note (care team only)"),
             _short(row["t_text"]) + _withdrawn(row),
             row["t_who"],
             _url("record", p.pk),

@@ -23,13 +23,16 @@ from typing import BinaryIO
 
 from celery import shared_task
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from alliance.exports.my_data import HOW_TO_ASK
 from alliance.exports.subject_access import about_complete, subject_access_release, subject_access_write
@@ -56,8 +59,8 @@ logger = logging.getLogger(__name__)
 
 REASON_LIMIT = 2000
 HOW_LIMIT = 500
-NOT_IN_REVIEW = "This request is no longer being reviewed, so it cannot be changed."
-ALREADY_OPEN = (
+NOT_IN_REVIEW = gettext_lazy("This request is no longer being reviewed, so it cannot be changed.")
+ALREADY_OPEN = gettext_lazy(
     "There is already an open request for this patient. Please carry on with that one: the clock started "
     "when it was received."
 )
@@ -101,9 +104,13 @@ def access_request_open(*, user: User, patient: Patient, received_on: date, how_
     how_received = (how_received or "").strip()
     today = timezone.now().astimezone(user.tzinfo).date()
     if received_on > today:
-        raise ValidationError({"received_on": "Please give the date the request reached the clinic: not a day ahead."})
+        raise ValidationError(
+            {"received_on": _("Please give the date the request reached the clinic: not a day ahead.")}
+        )
     if len(how_received) > HOW_LIMIT:
-        raise ValidationError({"how_received": f"Please keep this under {HOW_LIMIT} characters."})
+        raise ValidationError(
+            {"how_received": _("Please keep this under %(limit)s characters.") % {"limit": HOW_LIMIT}}
+        )
     try:
         with transaction.atomic():
             request = AccessRequest.objects.create(
@@ -184,7 +191,9 @@ def access_request_retry(*, user: User, access_request: AccessRequest) -> Access
     with transaction.atomic():
         request = _locked(access_request)
         if request.state != AccessRequestState.FAILED:
-            raise ValidationError("This copy is no longer waiting to be tried again: the page shows where it is now.")
+            raise ValidationError(
+                _("This copy is no longer waiting to be tried again: the page shows where it is now.")
+            )
         request.state = AccessRequestState.PREPARING
         request.dispatched_at = None
         request.save(update_fields=["state", "dispatched_at"])
@@ -229,7 +238,7 @@ def access_request_build(*, request_id: int) -> AccessRequest | None:
         request.complete_path = str(relative)
         request.item_count = items
         request.save(update_fields=["state", "built_at", "complete_path", "item_count"])
-        _event(request, AccessEventKind.BUILT, None, f"{items} items")
+        _event(request, AccessEventKind.BUILT, None, _("%(count)s items") % {"count": items})
     return request
 
 
@@ -268,7 +277,7 @@ def _reason(reason: str, *, message: str) -> str:
     if not reason:
         raise ValidationError({"reason": message})
     if len(reason) > REASON_LIMIT:
-        raise ValidationError({"reason": f"Please keep this under {REASON_LIMIT} characters."})
+        raise ValidationError({"reason": _("Please keep this under %(limit)s characters.") % {"limit": REASON_LIMIT}})
     return reason
 
 
@@ -277,7 +286,7 @@ def access_request_withhold(
 ) -> WithheldItem:
     """Leave one item of the complete copy out of the patient's copy, with the reason they will be given."""
     _require_admin(user, access_request)
-    reason = _reason(reason, message="Please say why this item is withheld. The patient is told this reason.")
+    reason = _reason(reason, message=_("Please say why this item is withheld. The patient is told this reason."))
     item_id = (item_id or "").strip()
     with transaction.atomic():
         request = _locked(access_request)
@@ -285,17 +294,18 @@ def access_request_withhold(
             raise ValidationError(NOT_IN_REVIEW)
         sections = {s["key"]: s for s in access_request_complete(access_request=request)["sections"]}
         if section not in sections:
-            raise ValidationError({"section": "Please choose a section from the list."})
+            raise ValidationError({"section": _("Please choose a section from the list.")})
         found = sections[section]
         if item_id not in {str(row.get("id")) for row in found["rows"]}:
-            raise ValidationError(
-                {
-                    "item_id": f"There is no item {item_id or 'with that number'} in “{found['title']}”. "
-                    "Please use a number from the list above."
-                }
-            )
+            if item_id:
+                message = _("There is no item %(item)s in “%(section)s”. Please use a number from the list above.")
+            else:
+                message = _(
+                    "There is no item with that number in “%(section)s”. Please use a number from the list above."
+                )
+            raise ValidationError({"item_id": message % {"item": item_id, "section": found["title"]}})
         if WithheldItem.objects.filter(request=request, section=section, item_id=item_id).exists():
-            raise ValidationError({"item_id": "That item is already withheld."})
+            raise ValidationError({"item_id": _("That item is already withheld.")})
         item = WithheldItem.objects.create(
             request=request,
             section=section,
@@ -304,7 +314,13 @@ def access_request_withhold(
             reason=reason,
             withheld_by=user,
         )
-        _event(request, AccessEventKind.WITHHELD, user, f"{found['title']}, item {item_id}: {reason}")
+        _event(
+            request,
+            AccessEventKind.WITHHELD,
+            user,
+            _("%(section)s, item %(item)s: %(reason)s")
+            % {"section": found["title"], "item": item_id, "reason": reason},
+        )
     return item
 
 
@@ -317,27 +333,34 @@ def access_request_restore(*, user: User, access_request: AccessRequest, withhel
             raise ValidationError(NOT_IN_REVIEW)
         item = WithheldItem.objects.filter(request=request, pk=withheld_id).first()
         if item is None:
-            raise ValidationError("That item is not withheld.")
+            raise ValidationError(_("That item is not withheld."))
         item.delete()
-        _event(request, AccessEventKind.WITHHELD, user, f"{item.section_title}, item {item.item_id}: put back")
+        _event(
+            request,
+            AccessEventKind.WITHHELD,
+            user,
+            _("%(section)s, item %(item)s: put back") % {"section": item.section_title, "item": item.item_id},
+        )
 
 
 def access_request_decide(*, user: User, access_request: AccessRequest, decision: str, reason: str) -> AccessRequest:
     """Record the decision. Refusing closes the request; the patient sees the reason on their data page."""
     _require_admin(user, access_request)
     if decision not in AccessDecision.values:
-        raise ValidationError({"decision": "Please choose one of the three."})
+        raise ValidationError({"decision": _("Please choose one of the three.")})
     if decision in (AccessDecision.PARTIAL, AccessDecision.REFUSE):
         message = (
-            "Please give the reason the items are withheld. The patient is told it."
+            _("Please give the reason the items are withheld. The patient is told it.")
             if decision == AccessDecision.PARTIAL
-            else "Please give the reason for refusing. The patient is told it."
+            else _("Please give the reason for refusing. The patient is told it.")
         )
         reason = _reason(reason, message=message)
     else:
         reason = (reason or "").strip()
         if len(reason) > REASON_LIMIT:
-            raise ValidationError({"reason": f"Please keep this under {REASON_LIMIT} characters."})
+            raise ValidationError(
+                {"reason": _("Please keep this under %(limit)s characters.") % {"limit": REASON_LIMIT}}
+            )
     with transaction.atomic():
         request = _locked(access_request)
         if request.state != AccessRequestState.REVIEW:
@@ -361,20 +384,24 @@ def access_request_decide(*, user: User, access_request: AccessRequest, decision
 
 
 def about_released(*, request: AccessRequest, withheld: int) -> dict:
-    about = {
-        **about_complete(request=request),
-        "what_this_is": (
+    """The words at the top of the patient's copy, in the patient's own language (the keys stay English)."""
+    about = {**about_complete(request=request)}
+    with translation.override(request.patient.user.language or settings.LANGUAGE_CODE):
+        about["what_this_is"] = _(
             "Your complete copy of everything Alliance holds about you, from your subject access request, "
             "including your clinicians' private notes. Times are in UTC."
-        ),
-    }
-    if withheld:
-        about["items_left_out"] = (
-            f"Your clinic left {withheld} item{'s' if withheld != 1 else ''} out of this copy. Each is listed "
-            "under “withheld” at the end of this file, with the reason. If you disagree, please talk to your "
-            "clinic; you can also complain to the Information Commissioner's Office (ico.org.uk)."
         )
-    about["asking_again"] = HOW_TO_ASK
+        if withheld:
+            about["items_left_out"] = ngettext(
+                "Your clinic left %(count)s item out of this copy. Each is listed "
+                "under “withheld” at the end of this file, with the reason. If you disagree, please talk to your "
+                "clinic; you can also complain to the Information Commissioner's Office (ico.org.uk).",
+                "Your clinic left %(count)s items out of this copy. Each is listed "
+                "under “withheld” at the end of this file, with the reason. If you disagree, please talk to your "
+                "clinic; you can also complain to the Information Commissioner's Office (ico.org.uk).",
+                withheld,
+            ) % {"count": withheld}
+        about["asking_again"] = str(HOW_TO_ASK)
     return about
 
 
@@ -387,16 +414,20 @@ def access_request_release(*, user: User, access_request: AccessRequest) -> Acce
             raise ValidationError(NOT_IN_REVIEW)
         withheld = list(WithheldItem.objects.filter(request=request).order_by("section", "item_id"))
         if request.decision not in (AccessDecision.FULL, AccessDecision.PARTIAL):
-            raise ValidationError("Please record your decision before releasing the copy.")
+            raise ValidationError(_("Please record your decision before releasing the copy."))
         if request.decision == AccessDecision.FULL and withheld:
             raise ValidationError(
-                "You decided to release in full, but some items are marked as withheld. Please put them back, "
-                "or record the decision to release with items withheld."
+                _(
+                    "You decided to release in full, but some items are marked as withheld. Please put them back, "
+                    "or record the decision to release with items withheld."
+                )
             )
         if request.decision == AccessDecision.PARTIAL and not withheld:
             raise ValidationError(
-                "You decided to withhold some items, but none are marked. Please mark them, or record the "
-                "decision to release in full."
+                _(
+                    "You decided to withhold some items, but none are marked. Please mark them, or record the "
+                    "decision to release in full."
+                )
             )
         complete = access_request_complete(access_request=request)
         relative = Path(str(request.clinic_id)) / f"access-{uuid.uuid4().hex}-released.json"
@@ -425,7 +456,9 @@ def access_request_release(*, user: User, access_request: AccessRequest) -> Acce
             request,
             AccessEventKind.RELEASED,
             user,
-            f"{len(items)} item{'s' if len(items) != 1 else ''} withheld" if items else "Released in full",
+            ngettext("%(count)s item withheld", "%(count)s items withheld", len(items)) % {"count": len(items)}
+            if items
+            else _("Released in full"),
         )
         transaction.on_commit(lambda: access_copy_released_dispatch(request_id=request.pk))
     return request
@@ -472,8 +505,9 @@ def access_copy_released_email(*, request_id: int) -> bool:
             "link": absolute_url(reverse("alliance:my-data")),
         }
         message = render_to_string("alliance/email/access_copy_released.txt", context)
+        subject = _("A copy of your data is waiting in your Alliance account")
     send_mail(
-        subject="A copy of your data is waiting in your Alliance account",
+        subject=subject,
         message=message,
         from_email=None,
         recipient_list=[person.email],
@@ -489,7 +523,7 @@ def access_copy_open(*, user: User, access_request: AccessRequest) -> BinaryIO:
     if access_request.state != AccessRequestState.RELEASED:
         raise FileNotFoundError("not released")
     handle = access_request_file(relative=access_request.released_path).open("rb")
-    _event(access_request, AccessEventKind.DOWNLOADED, user, "By the patient" if own else "By a clinic admin")
+    _event(access_request, AccessEventKind.DOWNLOADED, user, _("By the patient") if own else _("By a clinic admin"))
     if own:
         export_record_patient_download(user=user, fmt=ExportFormat.JSON, rows=access_request.item_count or 0)
     return handle

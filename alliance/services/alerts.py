@@ -16,6 +16,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alliance.models import Alert, AlertKind, Instrument, Respondent, Response
 from alliance.numbers import number
@@ -24,7 +27,7 @@ from sessions.models import AgendaSource, CareSession, SessionStatus
 from sessions.services import agenda_item_add
 
 # What the patient sees on the agenda. Never the word "alert".
-ALLIANCE_AGENDA_TEXT = "How our sessions are going for you"
+ALLIANCE_AGENDA_TEXT = gettext_noop("How our sessions are going for you")
 
 
 def _previous_total(response: Response) -> tuple[Decimal | None, object] | None:
@@ -84,8 +87,7 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
     definition = response.version.definition
     thresholds = definition.get("thresholds", {})
     by_patient = response.respondent_role == Respondent.PATIENT
-    who = "The patient's" if by_patient else f"{response.respondent.full_name}'s"
-    what = f"{definition['name'].lower()} total" if by_patient else "rating total"
+    name = "" if by_patient else response.respondent.full_name
     raised: list[Alert] = []
 
     def raise_alert(kind: str, detail: str) -> None:
@@ -102,10 +104,15 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
 
     total = response.total
     if total is not None and "total_below" in thresholds and total < Decimal(str(thresholds["total_below"])):
-        raise_alert(
-            AlertKind.LOW_TOTAL,
-            f"{who} {what} is {number(total)}, below {thresholds['total_below']}.",
-        )
+        values = {"total": number(total), "limit": thresholds["total_below"]}
+        if by_patient:
+            detail = _("The patient's %(instrument)s total is %(total)s, below %(limit)s.") % {
+                **values,
+                "instrument": definition["name"].lower(),
+            }
+        else:
+            detail = _("%(name)s's rating total is %(total)s, below %(limit)s.") % {**values, "name": name}
+        raise_alert(AlertKind.LOW_TOTAL, detail)
 
     if "item_at_or_below" in thresholds:
         limit = Decimal(str(thresholds["item_at_or_below"]))
@@ -114,9 +121,12 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
             answers = {a.item_key: a.value for a in response.answers.all()}
         low = [f"{labels[key]} {value}" for key, value in answers.items() if value is not None and value <= limit]
         if low:
-            raise_alert(
-                AlertKind.LOW_ITEM, f"{who} answers at or below {thresholds['item_at_or_below']}: " + "; ".join(low)
-            )
+            values = {"limit": thresholds["item_at_or_below"], "answers": "; ".join(low), "name": name}
+            if by_patient:
+                detail = _("The patient's answers at or below %(limit)s: %(answers)s") % values
+            else:
+                detail = _("%(name)s's answers at or below %(limit)s: %(answers)s") % values
+            raise_alert(AlertKind.LOW_ITEM, detail)
 
     if response.respondent_role == Respondent.PATIENT and "drop_by" in thresholds and total is not None:
         previous = _previous_total(response)
@@ -125,8 +135,12 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
             if previous_total - total >= Decimal(str(thresholds["drop_by"])):
                 raise_alert(
                     AlertKind.DROP,
-                    f"Down from {number(previous_total)} to {number(total)} since the check-in on "
-                    f"{timezone.localtime(previous_at):%d %b}.",
+                    _("Down from %(before)s to %(after)s since the check-in on %(date)s.")
+                    % {
+                        "before": number(previous_total),
+                        "after": number(total),
+                        "date": date_format(timezone.localtime(previous_at), "d M"),
+                    },
                 )
 
     pair = _counterpart(response)
@@ -146,10 +160,10 @@ def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | N
                     "patient_id": response.patient_id,
                     "response": response,
                     "raised_at": response.submitted_at,
-                    "detail": (
-                        f"For the same session the patient's total is {number(patient_response.total)} and "
-                        f"the clinician's is {number(clinician_response.total)}."
-                    ),
+                    "detail": _(
+                        "For the same session the patient's total is %(patient)s and the clinician's is %(clinician)s."
+                    )
+                    % {"patient": number(patient_response.total), "clinician": number(clinician_response.total)},
                 },
             )
             if created:
@@ -172,7 +186,7 @@ def _agenda_push(response: Response) -> None:
         )
     agenda_item_add(
         patient=response.patient,
-        text=ALLIANCE_AGENDA_TEXT,
+        text=_(ALLIANCE_AGENDA_TEXT),
         source=AgendaSource.ALERT,
         source_ref=f"session:{target.pk}" if target else f"waiting:{response.pk}",
         raised_by=None,
@@ -184,7 +198,7 @@ def alert_acknowledge(*, alert: Alert, by: User, note: str = "") -> Alert:
     """Record that a clinician has seen the alert. Acknowledging twice changes nothing."""
     note = (note or "").strip()
     if len(note) > 2000:
-        raise ValidationError({"note": "Please keep the note under 2,000 characters."})
+        raise ValidationError({"note": _("Please keep the note under 2,000 characters.")})
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if alert.acknowledged_at is None:
@@ -197,7 +211,7 @@ def alert_resolve(*, alert: Alert, by: User, note: str = "") -> Alert:
     """Record that the conversation has happened. Resolving also acknowledges."""
     note = (note or "").strip()
     if len(note) > 2000:
-        raise ValidationError({"note": "Please keep the note under 2,000 characters."})
+        raise ValidationError({"note": _("Please keep the note under 2,000 characters.")})
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if alert.resolved_at is not None:

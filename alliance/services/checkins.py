@@ -9,6 +9,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.instruments.scoring import answers_validate, score
 from alliance.models import Alert, Answer, CheckIn, InstrumentVersion, Purpose, Respondent, Response
@@ -58,12 +59,14 @@ def checkin_submit(
     submitted_at = submitted_at or timezone.now()
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
-        raise ValidationError({"note": f"Please keep this under {NOTE_LIMIT:,} characters."})
+        raise ValidationError(
+            {"note": _("Please keep this under %(limit)s characters.") % {"limit": f"{NOTE_LIMIT:,}"}}
+        )
     if care_session is not None:
         if care_session.patient_id != patient.pk:
             raise PermissionDenied
         if care_session.status in (SessionStatus.CANCELLED, SessionStatus.MISSED):
-            raise ValidationError("That appointment isn't going ahead, so this check-in can stand on its own.")
+            raise ValidationError(_("That appointment isn't going ahead, so this check-in can stand on its own."))
     # "Once per appointment" is the database's rule (a unique constraint); a second check-in, or a
     # double tap, fails to insert below and is reported as AlreadyCheckedIn.
     if versions is None:
@@ -140,9 +143,9 @@ def clinician_rating_submit(
     if not CareTeamMembership.objects.filter(patient=patient, clinician=clinician).exists():
         raise PermissionDenied
     if care_session.status == SessionStatus.CANCELLED:
-        raise ValidationError("This session was cancelled, so there's nothing to rate.")
+        raise ValidationError(_("This session was cancelled, so there's nothing to rate."))
     if care_session.starts_at > timezone.now():
-        raise ValidationError("You can rate this session once it has started.")
+        raise ValidationError(_("You can rate this session once it has started."))
     version = instrument_current(clinic=patient.clinic, purpose=Purpose.ALLIANCE, respondent=Respondent.CLINICIAN)
     if Response.objects.filter(
         instrument_id=version.instrument_id,
@@ -175,7 +178,7 @@ def response_correct(
     if original.respondent_id != by.pk:
         raise PermissionDenied
     if Response.objects.filter(supersedes=original).exists():
-        raise ValidationError("This has already been corrected; correct the newest version instead.")
+        raise ValidationError(_("This has already been corrected; correct the newest version instead."))
     with transaction.atomic():
         response = response_submit(
             version=original.version,
@@ -214,9 +217,9 @@ def response_prepare(
         raise ValidationError(str(exc)) from None
     result = score(version.definition, clean)
     if result.total is None:
-        raise ValidationError("Please answer a few more of the questions so we can add them up.")
+        raise ValidationError(_("Please answer a few more of the questions so we can add them up."))
     if respondent_role not in Respondent.values:
-        raise ValidationError("Unknown respondent.")
+        raise ValidationError(_("Unknown respondent."))
     response = Response(
         version=version,
         instrument_id=version.instrument_id,

@@ -26,6 +26,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from alliance.exports import DATASETS, ExportContext, dataset_for
 from alliance.exports.base import Dataset
@@ -53,10 +55,15 @@ CONTENT_TYPES = {
     ExportFormat.JSON: "application/json",
 }
 
-FAILED_MESSAGE = "Something went wrong while preparing this file. Please try again."
-NOT_ALLOWED_MESSAGE = (
+# Kept on the export row in English (often written by a worker, with no one's language in force):
+# marked here so the page that shows them can translate them as it reads them.
+FAILED_MESSAGE = gettext_noop("Something went wrong while preparing this file. Please try again.")
+NOT_ALLOWED_MESSAGE = gettext_noop(
     "This export was not prepared: the person who asked for it can no longer export this clinic's data."
 )
+GIVEN_UP_MESSAGE = gettext_noop("This export stopped before it finished and was given up on. Please ask for it again.")
+INTERRUPTED_MESSAGE = gettext_noop("The download was interrupted.")
+PATIENT_DOWNLOAD_DESCRIPTION = gettext_noop("Their own record, everything Alliance holds about them")
 
 
 def export_root() -> Path:
@@ -127,20 +134,23 @@ def export_create(
         raise PermissionDenied
     purpose = (purpose or "").strip()
     if dataset not in DATASETS:
-        raise ValidationError({"dataset": "Please choose what to export."})
+        raise ValidationError({"dataset": _("Please choose what to export.")})
     kind = DATASETS[dataset]
     if fmt not in kind.formats:
-        allowed = ", ".join(ExportFormat(value).label for value in kind.formats)
-        raise ValidationError({"format": f"{kind.title} can be exported as {allowed}."})
+        allowed = ", ".join(str(ExportFormat(value).label) for value in kind.formats)
+        raise ValidationError(
+            {"format": _("%(dataset)s can be exported as %(formats)s.") % {"dataset": kind.title, "formats": allowed}}
+        )
     if identified and not purpose:
         raise ValidationError(
             {
-                "purpose": "Please say why names and email addresses are needed. "
-                "It is kept with the record of this export."
+                "purpose": _(
+                    "Please say why names and email addresses are needed. It is kept with the record of this export."
+                )
             }
         )
     if len(purpose) > PURPOSE_LIMIT:
-        raise ValidationError({"purpose": f"Please keep this under {PURPOSE_LIMIT} characters."})
+        raise ValidationError({"purpose": _("Please keep this under %(limit)s characters.") % {"limit": PURPOSE_LIMIT}})
     instance = dataset_for(dataset, ExportContext(filters=filters, identified=identified))
     expected = _expected(instance, fmt)
     streamed = expected <= settings.EXPORT_STREAM_MAX_ROWS
@@ -391,7 +401,7 @@ def exports_housekeeping(*, now=None) -> dict[str, int]:
     counts["given_up"] = stuck.update(
         status=ExportStatus.FAILED,
         finished_at=now,
-        error="This export stopped before it finished and was given up on. Please ask for it again.",
+        error=GIVEN_UP_MESSAGE,
     )
     lost = Export.objects.filter(
         Q(status=ExportStatus.QUEUED, created_at__lt=now - REQUEUE_AFTER)
@@ -404,7 +414,7 @@ def exports_housekeeping(*, now=None) -> dict[str, int]:
     # Streamed exports that never finished (the web process died mid-request).
     Export.objects.filter(
         status=ExportStatus.RUNNING, delivery=ExportDelivery.STREAMED, created_at__lt=now - timedelta(hours=1)
-    ).update(status=ExportStatus.FAILED, finished_at=now, error="The download was interrupted.")
+    ).update(status=ExportStatus.FAILED, finished_at=now, error=INTERRUPTED_MESSAGE)
     root = export_root()
     if root.is_dir():
         for partial in root.glob("*/*.part"):
@@ -431,7 +441,7 @@ def export_record_patient_download(*, user: User, fmt: str, rows: int) -> Export
         format=fmt,
         identified=True,
         filters={},
-        filters_description="Their own record, everything Alliance holds about them",
+        filters_description=PATIENT_DOWNLOAD_DESCRIPTION,
         delivery=ExportDelivery.STREAMED,
         status=ExportStatus.STREAMED,
         rows_expected=rows,

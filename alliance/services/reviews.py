@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from alliance.models import REVIEW_PARTS, StepBackReview
 from alliance.models.reviews import REVIEW_TEXT_LIMIT
@@ -23,10 +25,10 @@ from sessions.services import agenda_item_add
 from sessions.services.access import check_care_team, check_is_patient, check_takes_part
 
 REQUIRED = {
-    "what_changed": "Please say what has changed, even if it's small.",
-    "what_hasnt": "Please say what hasn't changed. Honesty about this helps.",
-    "going_on": "Please say what you think is going on.",
-    "try_next": "Please suggest what to try next.",
+    "what_changed": gettext_lazy("Please say what has changed, even if it's small."),
+    "what_hasnt": gettext_lazy("Please say what hasn't changed. Honesty about this helps."),
+    "going_on": gettext_lazy("Please say what you think is going on."),
+    "try_next": gettext_lazy("Please suggest what to try next."),
 }
 
 
@@ -44,10 +46,15 @@ def review_ask(*, patient: Patient, by: User) -> StepBackReview:
     try:
         with transaction.atomic():
             review = StepBackReview.objects.create(patient=patient, asked_by=by, asked_at=timezone.now())
-            who = "I'd" if by.role == Role.PATIENT else f"{by.full_name} would"
+            if by.role == Role.PATIENT:
+                text = _("I'd like a step-back review: how things are going overall, and what to try next.")
+            else:
+                text = _(
+                    "%(name)s would like a step-back review: how things are going overall, and what to try next."
+                ) % {"name": by.full_name}
             agenda_item_add(
                 patient=patient,
-                text=f"{who} like a step-back review: how things are going overall, and what to try next.",
+                text=text,
                 source=AgendaSource.REVIEW,
                 source_ref=f"review:{review.pk}",
                 raised_by=by,
@@ -95,12 +102,12 @@ def review_reflect(*, review: StepBackReview, by: User, reflection: str, disagre
     if review.written_at is None:
         raise PermissionDenied
     if review.reflected_at is not None:
-        raise ValidationError("You've already answered this review. Thank you.")
+        raise ValidationError(_("You've already answered this review. Thank you."))
     reflection = clean_text(
         reflection,
         field="reflection",
         limit=REVIEW_TEXT_LIMIT,
-        required="Please say how this looks from where you are. A few words is fine.",
+        required=_("Please say how this looks from where you are. A few words is fine."),
     )
     disagree = clean_text(disagree, field="disagree", limit=REVIEW_TEXT_LIMIT)
     with transaction.atomic():
@@ -108,11 +115,13 @@ def review_reflect(*, review: StepBackReview, by: User, reflection: str, disagre
             reflection=reflection, disagree=disagree, reflected_at=timezone.now()
         )
         if not updated:
-            raise ValidationError("You've already answered this review. Thank you.")
+            raise ValidationError(_("You've already answered this review. Thank you."))
         if disagree:
             agenda_item_add(
                 patient=review.patient,
-                text=agenda_text(f"Something I see differently in the step-back review: {disagree}"),
+                text=agenda_text(
+                    _("Something I see differently in the step-back review: %(words)s") % {"words": disagree}
+                ),
                 source=AgendaSource.REVIEW,
                 source_ref=f"review:{review.pk}:disagree",
                 raised_by=by,
