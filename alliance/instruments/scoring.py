@@ -366,14 +366,19 @@ def answers_validate(definition: dict, answers: Mapping[str, int | None]) -> dic
     known = {item["key"] for item in definition["items"]}
     unknown = set(answers) - known
     if unknown:
-        raise ValueError(f"Answers for items this instrument does not have: {', '.join(sorted(unknown))}.")
-    for item in definition["items"]:
+        raise ValueError(
+            _("Answers for items this instrument does not have: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}
+        )
+    for index, item in enumerate(definition["items"]):
         value = answers.get(item["key"])
         if value is None:
             clean[item["key"]] = None
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"The answer to “{item['text']}” must be a whole number from {low} to {high}.")
+            raise ValueError(
+                _("The answer to “%(item)s” must be a whole number from %(low)s to %(high)s.")
+                % {"item": localised(definition)["items"][index]["text"], "low": low, "high": high}
+            )
         clean[item["key"]] = value
     return clean
 

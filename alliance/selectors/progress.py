@@ -64,7 +64,7 @@ def progress_for_patient(*, patient: Patient, include_clinician: bool) -> Progre
         if response.total is None:
             continue
         point = Point(response.submitted_at, response.total, response.care_session_id)
-        definition = response.version.definition
+        definition = response.version.localised
         if response.instrument.purpose == Purpose.ALLIANCE:
             if response.respondent_role == Respondent.PATIENT:
                 patient_alliance.append(point)

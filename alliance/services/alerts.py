@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -82,9 +83,16 @@ def _counterpart(response: Response) -> tuple[Response, Response] | None:
 def alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | None = None) -> list[Alert]:
     """Raise the alerts this response calls for. Runs inside the submitting transaction.
 
-    ``answers`` may be passed when the caller has them already, to save reading them back.
+    ``answers`` may be passed when the caller has them already, to save reading them back. An alert's
+    reason is stored as words for the care team, so it is written in the clinic's language
+    (``LANGUAGE_CODE``), not in the language of the patient whose check-in raised it.
     """
-    definition = response.version.definition
+    with translation.override(settings.LANGUAGE_CODE):
+        return _alerts_evaluate(response=response, answers=answers)
+
+
+def _alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | None) -> list[Alert]:
+    definition = response.version.localised
     thresholds = definition.get("thresholds", {})
     by_patient = response.respondent_role == Respondent.PATIENT
     name = "" if by_patient else response.respondent.full_name

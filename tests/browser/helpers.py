@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pyotp
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import translation
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import CDPSession, Page, expect
 
@@ -243,6 +245,24 @@ def open_menu(page: Page, *, keyboard: bool = False) -> None:
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
+def words_in(language: str) -> Callable[..., str]:
+    """The words a page in ``language`` shows for an English string: ``words("Sign in")``, and with
+    placeholders ``words("Hello, %(name)s", name="Alice")``. Journeys find things by these, so one
+    journey runs in every language."""
+
+    def words(text: str, **values) -> str:
+        with translation.override(language):
+            said = gettext(text)
+        return said % values if values else said
+
+    return words
+
+
+def page_words(page: Page) -> Callable[..., str]:
+    """``words_in`` the language the open page says it is in (``<html lang>``)."""
+    return words_in(page.locator("html").get_attribute("lang") or "en-gb")
+
+
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Sign in through the real form, then give the second step if asked, checking each page on the way.
 
@@ -251,18 +271,20 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """
     page.goto("/accounts/login/")
     assert_accessible(page)
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    words = page_words(page)
+    page.get_by_label(words("Email address")).fill(email)
+    page.get_by_label(words("Password")).fill(password)
+    page.get_by_role("button", name=words("Sign in")).click()
     page.wait_for_load_state("load")
     assert_accessible(page)
-    if page.get_by_role("heading", name="One more step").count():
+    words = page_words(page)
+    if page.get_by_role("heading", name=words("One more step")).count():
         device = TOTPDevice.objects.get(user__email=email, confirmed=True)
-        page.get_by_label("Code").fill(totp_code(device))
-        page.get_by_role("button", name="Continue").click()
+        page.get_by_label(words("Code")).fill(totp_code(device))
+        page.get_by_role("button", name=words("Continue")).click()
         page.wait_for_load_state("load")
         assert_accessible(page)
-    elif page.get_by_role("heading", name="Set up your second step").count():
+    elif page.get_by_role("heading", name=words("Set up your second step")).count():
         set_up_an_authenticator_app(page)
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from alliance.models.record import RecordItem
@@ -30,7 +31,10 @@ def clean_text(value, *, field: str, limit: int, required: str | None = None) ->
         raise ValidationError(
             {
                 field: _("Please keep this to %(limit)s characters or fewer. It's %(length)s at the moment.")
-                % {"limit": f"{limit:,}", "length": f"{len(text):,}"}
+                % {
+                    "limit": number_format(limit, force_grouping=True),
+                    "length": number_format(len(text), force_grouping=True),
+                }
             }
         )
     return text
