@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CareSessionsConfig(AppConfig):
@@ -6,7 +7,7 @@ class CareSessionsConfig(AppConfig):
 
     name = "sessions"
     label = "care_sessions"
-    verbose_name = "Care sessions"
+    verbose_name = _("Care sessions")
 
     def ready(self):
         from sessions.registry import digest_section_register

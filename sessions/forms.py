@@ -1,12 +1,21 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.forms import RowChoiceField
 from patients.models import Clinician, Patient, Role
 from sessions.models import LedBy, NudgeFrequency, PracticeOutcome, SessionMode, SessionStatus
 
-DURATION_CHOICES = [(15, "15 minutes"), (30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90, "1½ hours")]
+DURATION_CHOICES = [
+    (15, _("15 minutes")),
+    (30, _("30 minutes")),
+    (45, _("45 minutes")),
+    (60, _("1 hour")),
+    (90, _("1½ hours")),
+]
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -25,8 +34,10 @@ class LocalDateTimeField(forms.DateTimeField):
         except ValidationError as error:
             if error.code == "ambiguous_timezone":
                 raise ValidationError(
-                    "The clocks change at that time, so it doesn't exist or happens twice. "
-                    "Please choose another time, for example an hour later.",
+                    _(
+                        "The clocks change at that time, so it doesn't exist or happens twice. "
+                        "Please choose another time, for example an hour later."
+                    ),
                     code="clock_change",
                 ) from None
             raise
@@ -34,20 +45,20 @@ class LocalDateTimeField(forms.DateTimeField):
 
 class SessionTimeForm(forms.Form):
     starts_at = LocalDateTimeField(
-        label="Date and time",
+        label=_("Date and time"),
         widget=DateTimeLocalInput(),
-        help_text="In your own time zone.",
-        error_messages={"invalid": "Please enter a date and time, for example 2026-12-01 14:00."},
+        help_text=_("In your own time zone."),
+        error_messages={"invalid": _("Please enter a date and time, for example 2026-12-01 14:00.")},
     )
-    duration_minutes = forms.TypedChoiceField(label="Length", choices=DURATION_CHOICES, coerce=int, initial=45)
+    duration_minutes = forms.TypedChoiceField(label=_("Length"), choices=DURATION_CHOICES, coerce=int, initial=45)
     mode = forms.ChoiceField(
-        label="How", choices=SessionMode.choices, widget=forms.RadioSelect, initial=SessionMode.IN_PERSON
+        label=_("How"), choices=SessionMode.choices, widget=forms.RadioSelect, initial=SessionMode.IN_PERSON
     )
 
 
 class ScheduleForm(SessionTimeForm):
-    patient = RowChoiceField(label="Patient", queryset=Patient.objects.none())
-    clinician = RowChoiceField(label="Clinician", queryset=Clinician.objects.none())
+    patient = RowChoiceField(label=_("Patient"), queryset=Patient.objects.none())
+    clinician = RowChoiceField(label=_("Clinician"), queryset=Clinician.objects.none())
 
     field_order = ["patient", "clinician", "starts_at", "duration_minutes", "mode"]
 
@@ -61,7 +72,7 @@ class ScheduleForm(SessionTimeForm):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional, the patient will see this)",
+        label=_("Reason (optional, the patient will see this)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -70,8 +81,8 @@ class CancelForm(forms.Form):
 
 class OutcomeForm(forms.Form):
     status = forms.ChoiceField(
-        label="Did this session happen?",
-        choices=[(SessionStatus.DONE, "Yes, it happened"), (SessionStatus.MISSED, "No, it didn't happen")],
+        label=_("Did this session happen?"),
+        choices=[(SessionStatus.DONE, _("Yes, it happened")), (SessionStatus.MISSED, _("No, it didn't happen"))],
         widget=forms.RadioSelect,
     )
 
@@ -79,17 +90,22 @@ class OutcomeForm(forms.Form):
 # --- Agenda and session record ----------------------------------------------------------------
 
 
+def _limit_text(n: int) -> str:
+    return gettext("Please keep this under %(limit)s characters.") % {"limit": f"{n:,}"}
+
+
 def _limit(n: int) -> str:
-    return f"Please keep this under {n:,} characters."
+    """The over-long message, translated when it is shown, not when the form class is defined."""
+    return lazy(_limit_text, str)(n)
 
 
 class AgendaItemForm(forms.Form):
     text = forms.CharField(
-        label="Something to talk about",
+        label=_("Something to talk about"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Anything at all, big or small. Both of you will see it, with your name beside it.",
-        error_messages={"required": "Please say what you'd like to talk about.", "max_length": _limit(1000)},
+        help_text=_("Anything at all, big or small. Both of you will see it, with your name beside it."),
+        error_messages={"required": _("Please say what you'd like to talk about."), "max_length": _limit(1000)},
     )
 
 
@@ -99,10 +115,10 @@ class RecordItemForm(forms.Form):
     Ticked means talked about. Who led it starts as whoever raised the item and can be changed.
     """
 
-    talked = forms.BooleanField(label="We talked about this", required=False)
-    led_by = forms.ChoiceField(label="Who led it", choices=LedBy.choices, required=False)
+    talked = forms.BooleanField(label=_("We talked about this"), required=False)
+    led_by = forms.ChoiceField(label=_("Who led it"), choices=LedBy.choices, required=False)
     agreed = forms.CharField(
-        label="What you agreed (the patient will see this)",
+        label=_("What you agreed (the patient will see this)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -117,27 +133,27 @@ class RecordItemForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("talked") and not cleaned.get("led_by"):
-            self.add_error("led_by", "Please say who led this part: the patient, you, or both together.")
+            self.add_error("led_by", _("Please say who led this part: the patient, you, or both together."))
         if not cleaned.get("talked") and (cleaned.get("agreed") or "").strip():
             self.add_error(
-                "agreed", "You wrote what was agreed: please tick this item as talked about, or clear the words."
+                "agreed", _("You wrote what was agreed: please tick this item as talked about, or clear the words.")
             )
         return cleaned
 
 
 class SessionRecordForm(forms.Form):
     summary = forms.CharField(
-        label="Summary, in plain language",
+        label=_("Summary, in plain language"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="The patient reads this. Write it as you would say it to them.",
+        help_text=_("The patient reads this. Write it as you would say it to them."),
         error_messages={
-            "required": "Please write a short summary. A few plain sentences are enough.",
+            "required": _("Please write a short summary. A few plain sentences are enough."),
             "max_length": _limit(4000),
         },
     )
     next_steps = forms.CharField(
-        label="Next steps",
+        label=_("Next steps"),
         max_length=4000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -147,12 +163,12 @@ class SessionRecordForm(forms.Form):
 
 class TakeawayForm(forms.Form):
     text = forms.CharField(
-        label="What I took from this session",
+        label=_("What I took from this session"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="In your own words. Your clinician will see this.",
+        help_text=_("In your own words. Your clinician will see this."),
         error_messages={
-            "required": "Please write a few words, or come back to this another time.",
+            "required": _("Please write a few words, or come back to this another time."),
             "max_length": _limit(2000),
         },
     )
@@ -163,32 +179,32 @@ class TakeawayForm(forms.Form):
 
 class PlanItemForm(forms.Form):
     title = forms.CharField(
-        label="Name",
+        label=_("Name"),
         max_length=200,
-        help_text="Short, such as “Morning walk” or “Pacing the hoovering”.",
-        error_messages={"required": "Please give this a short name.", "max_length": _limit(200)},
+        help_text=_("Short, such as “Morning walk” or “Pacing the hoovering”."),
+        error_messages={"required": _("Please give this a short name."), "max_length": _limit(200)},
     )
     description = forms.CharField(
-        label="What to do",
+        label=_("What to do"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Please describe what to do, in plain words.", "max_length": _limit(2000)},
+        error_messages={"required": _("Please describe what to do, in plain words."), "max_length": _limit(2000)},
     )
     how_often = forms.CharField(
-        label="How often",
+        label=_("How often"),
         max_length=200,
-        help_text="For example “most days, 10 minutes” or “twice a week”.",
-        error_messages={"required": "Please say how often.", "max_length": _limit(200)},
+        help_text=_("For example “most days, 10 minutes” or “twice a week”."),
+        error_messages={"required": _("Please say how often."), "max_length": _limit(200)},
     )
     link = forms.CharField(
-        label="Link (optional)",
+        label=_("Link (optional)"),
         max_length=500,
         required=False,
-        help_text="A video or leaflet, starting with https://",
+        help_text=_("A video or leaflet, starting with https://"),
         error_messages={"max_length": _limit(500)},
     )
     notes = forms.CharField(
-        label="Notes (optional)",
+        label=_("Notes (optional)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -201,27 +217,27 @@ WORTH_CHOICES = [(str(n), str(n)) for n in range(11)]
 
 class WorthRatingForm(forms.Form):
     score = forms.ChoiceField(
-        label="How worth trying does this feel?",
+        label=_("How worth trying does this feel?"),
         choices=WORTH_CHOICES,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Please choose a number from 0 to 10.",
-            "invalid_choice": "Please choose a number from 0 to 10.",
+            "required": _("Please choose a number from 0 to 10."),
+            "invalid_choice": _("Please choose a number from 0 to 10."),
         },
     )
 
 
 class PracticeLogForm(forms.Form):
     outcome = forms.ChoiceField(
-        label="How did today go?",
+        label=_("How did today go?"),
         choices=PracticeOutcome.choices,
         error_messages={
-            "required": "Please choose done, partly or not today.",
-            "invalid_choice": "Please choose done, partly or not today.",
+            "required": _("Please choose done, partly or not today."),
+            "invalid_choice": _("Please choose done, partly or not today."),
         },
     )
     note = forms.CharField(
-        label="How did it feel? (optional)",
+        label=_("How did it feel? (optional)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -232,11 +248,11 @@ class PracticeLogForm(forms.Form):
 # --- Reminder preferences ---------------------------------------------------------------------
 
 HOURS_BEFORE = [
-    (2, "2 hours before"),
-    (4, "4 hours before"),
-    (12, "12 hours before"),
-    (24, "The day before (24 hours)"),
-    (48, "Two days before"),
+    (2, _("2 hours before")),
+    (4, _("4 hours before")),
+    (12, _("12 hours before")),
+    (24, _("The day before (24 hours)")),
+    (48, _("Two days before")),
 ]
 
 
@@ -252,33 +268,35 @@ def _time_field(label: str, help_text: str = "") -> forms.TimeField:
         label=label,
         widget=TimeInput(),
         help_text=help_text,
-        error_messages={"required": "Please choose a time.", "invalid": "Please enter a time such as 18:00."},
+        error_messages={"required": _("Please choose a time."), "invalid": _("Please enter a time such as 18:00.")},
     )
 
 
 class ReminderPreferenceForm(forms.Form):
-    checkin_enabled = forms.BooleanField(label="Remind me to check in before an appointment", required=False)
-    checkin_hours_before = forms.TypedChoiceField(label="When", choices=HOURS_BEFORE, coerce=int)
+    checkin_enabled = forms.BooleanField(label=_("Remind me to check in before an appointment"), required=False)
+    checkin_hours_before = forms.TypedChoiceField(label=_("When"), choices=HOURS_BEFORE, coerce=int)
     nudge_frequency = forms.ChoiceField(
-        label="Nudges about my home plan", choices=NudgeFrequency.choices, widget=forms.RadioSelect
+        label=_("Nudges about my home plan"), choices=NudgeFrequency.choices, widget=forms.RadioSelect
     )
-    nudge_time = _time_field("At about", "In your own time zone. A time inside your quiet hours waits until they end.")
+    nudge_time = _time_field(
+        _("At about"), _("In your own time zone. A time inside your quiet hours waits until they end.")
+    )
     appointment_enabled = forms.BooleanField(
-        label="Tell me by email when an appointment is cancelled, moved or passed to another clinician",
+        label=_("Tell me by email when an appointment is cancelled, moved or passed to another clinician"),
         required=False,
     )
     news_enabled = forms.BooleanField(
-        label="Email me when something new from my care team is waiting",
+        label=_("Email me when something new from my care team is waiting"),
         required=False,
-        help_text=(
+        help_text=_(
             "Off unless you turn it on. The email only says that something is waiting, never what it is, and "
             "comes once until you next visit, however many new things there are. Never during your quiet hours."
         ),
     )
-    digest_enabled = forms.BooleanField(label="Send me a daily digest of what's new on my caseload", required=False)
-    digest_time = _time_field("At about", "Only sent on days when something is new.")
-    quiet_start = _time_field("Quiet hours start", "We never email you during quiet hours.")
-    quiet_end = _time_field("Quiet hours end")
+    digest_enabled = forms.BooleanField(label=_("Send me a daily digest of what's new on my caseload"), required=False)
+    digest_time = _time_field(_("At about"), _("Only sent on days when something is new."))
+    quiet_start = _time_field(_("Quiet hours start"), _("We never email you during quiet hours."))
+    quiet_end = _time_field(_("Quiet hours end"))
 
     PATIENT_FIELDS = (
         "checkin_enabled",
@@ -307,12 +325,12 @@ class HandoverForm(forms.Form):
     cancel it. ``options`` maps each appointment to the clinicians who could take it."""
 
     reason = forms.CharField(
-        label="What to tell the patient if an appointment is cancelled (optional)",
+        label=_("What to tell the patient if an appointment is cancelled (optional)"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="If you leave this empty, they are told their clinician can no longer see them at that time.",
-        error_messages={"max_length": "Please keep this under 500 characters."},
+        help_text=_("If you leave this empty, they are told their clinician can no longer see them at that time."),
+        error_messages={"max_length": _limit(500)},
     )
 
     def __init__(self, *args, options: dict, **kwargs):
@@ -320,14 +338,19 @@ class HandoverForm(forms.Form):
         self.appointments = {}
         for care_session, clinicians in options.items():
             name = f"appointment-{care_session.pk}"
-            choices = [(str(c.pk), f"Pass it to {c.user.full_name}") for c in clinicians]
-            choices.append(("cancel", f"Cancel it ({care_session.patient.user.get_short_name()} will be told)"))
-            when = timezone.localtime(care_session.starts_at)
+            choices = [(str(c.pk), gettext("Pass it to %(name)s") % {"name": c.user.full_name}) for c in clinicians]
+            choices.append(
+                (
+                    "cancel",
+                    gettext("Cancel it (%(name)s will be told)") % {"name": care_session.patient.user.get_short_name()},
+                )
+            )
+            when = formats.date_format(timezone.localtime(care_session.starts_at), "l j F Y, H:i")
             self.fields[name] = forms.ChoiceField(
-                label=f"{care_session.patient.user.full_name}, {when:%A %-d %B %Y, %H:%M}",
-                choices=[("", "Choose…"), *choices] if len(choices) > 1 else choices,
+                label=f"{care_session.patient.user.full_name}, {when}",
+                choices=[("", gettext("Choose…")), *choices] if len(choices) > 1 else choices,
                 initial=None if len(choices) > 1 else "cancel",
-                error_messages={"required": "Please choose what happens to this appointment."},
+                error_messages={"required": gettext("Please choose what happens to this appointment.")},
             )
             self.appointments[name] = (care_session, {str(c.pk): c for c in clinicians})
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient, User, tracked
 from sessions.models.appointments import CareSession
@@ -34,24 +36,24 @@ TAKEAWAY_LIMIT = 2000
 class AgendaSource(models.TextChoices):
     """Where an agenda item came from. The record pushes items in; this app never looks back up."""
 
-    PATIENT = "patient", "Added by the patient"
-    CLINICIAN = "clinician", "Added by the clinician"
-    CHECKIN_NOTE = "checkin_note", "From a check-in"
-    QUESTION = "question", "A question"
-    STORY = "story", "From the patient's story"
-    EXPLANATION = "explanation", "About an explanation"
-    SETBACK = "setback", "A setback"
-    ALERT = "alert", "How our sessions are going"
-    DECISION = "decision", "A decision"
-    REVIEW = "review", "A step-back review"
+    PATIENT = "patient", _("Added by the patient")
+    CLINICIAN = "clinician", _("Added by the clinician")
+    CHECKIN_NOTE = "checkin_note", _("From a check-in")
+    QUESTION = "question", _("A question")
+    STORY = "story", _("From the patient's story")
+    EXPLANATION = "explanation", _("About an explanation")
+    SETBACK = "setback", _("A setback")
+    ALERT = "alert", _("How our sessions are going")
+    DECISION = "decision", _("A decision")
+    REVIEW = "review", _("A step-back review")
 
 
 class AgendaStatus(models.TextChoices):
-    OPEN = "open", "To talk about"
-    PARKED = "parked", "Parked for later"
-    DISCUSSED = "discussed", "Talked about"
-    ANSWERED = "answered", "Answered already"
-    MERGED = "merged", "Same as another item"
+    OPEN = "open", _("To talk about")
+    PARKED = "parked", _("Parked for later")
+    DISCUSSED = "discussed", _("Talked about")
+    ANSWERED = "answered", _("Answered already")
+    MERGED = "merged", _("Same as another item")
 
 
 @tracked(patient="patient", title="Agenda item")
@@ -116,19 +118,24 @@ class AgendaItem(models.Model):
         """ "Carried over once", "... twice", "... 3 times"; empty for an item never carried."""
         if not self.times_carried:
             return ""
-        words = {1: "once", 2: "twice"}
-        return f"Carried over {words.get(self.times_carried, f'{self.times_carried} times')}"
+        if self.times_carried == 1:
+            return gettext("Carried over once")
+        if self.times_carried == 2:
+            return gettext("Carried over twice")
+        return ngettext("Carried over %(count)d time", "Carried over %(count)d times", self.times_carried) % {
+            "count": self.times_carried
+        }
 
 
 class LedBy(models.TextChoices):
-    PATIENT = "patient", "The patient led"
-    CLINICIAN = "clinician", "The clinician led"
-    TOGETHER = "together", "We led it together"
+    PATIENT = "patient", _("The patient led")
+    CLINICIAN = "clinician", _("The clinician led")
+    TOGETHER = "together", _("We led it together")
 
 
 class EntryOutcome(models.TextChoices):
-    DISCUSSED = "discussed", "Talked about"
-    PARKED = "parked", "Parked for later"
+    DISCUSSED = "discussed", _("Talked about")
+    PARKED = "parked", _("Parked for later")
 
 
 @tracked(patient="agenda_item__patient", title="What was talked about")

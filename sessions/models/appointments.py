@@ -4,21 +4,23 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Clinician, Patient, User, tracked
 
 
 class SessionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    DONE = "done", "Happened"
-    CANCELLED = "cancelled", "Cancelled"
-    MISSED = "missed", "Didn't happen"
+    SCHEDULED = "scheduled", _("Scheduled")
+    DONE = "done", _("Happened")
+    CANCELLED = "cancelled", _("Cancelled")
+    MISSED = "missed", _("Didn't happen")
 
 
 class SessionMode(models.TextChoices):
-    IN_PERSON = "in_person", "In person"
-    VIDEO = "video", "Video call"
-    PHONE = "phone", "Phone call"
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    PHONE = "phone", _("Phone call")
 
 
 @tracked(patient="patient", exclude=["updated_at"], title="Appointment")
@@ -67,10 +69,10 @@ class CareSession(models.Model):
     def what_happened(self) -> str:
         """What became of a session that is no longer scheduled, as a clause: "it was cancelled"."""
         return {
-            SessionStatus.CANCELLED: "it was cancelled",
-            SessionStatus.DONE: "it has been recorded as having happened",
-            SessionStatus.MISSED: "it has been recorded as not having happened",
-        }.get(self.status, "it is still scheduled")
+            SessionStatus.CANCELLED: gettext("it was cancelled"),
+            SessionStatus.DONE: gettext("it has been recorded as having happened"),
+            SessionStatus.MISSED: gettext("it has been recorded as not having happened"),
+        }.get(self.status, gettext("it is still scheduled"))
 
     @property
     def awaits_outcome(self) -> bool:

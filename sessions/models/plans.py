@@ -12,6 +12,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient, User, tracked
 from sessions.models.appointments import CareSession
@@ -82,9 +83,9 @@ class WorthRating(models.Model):
 
 
 class PracticeOutcome(models.TextChoices):
-    DONE = "done", "Done"
-    PARTLY = "partly", "Partly"
-    NOT_TODAY = "not_today", "Not today"
+    DONE = "done", _("Done")
+    PARTLY = "partly", _("Partly")
+    NOT_TODAY = "not_today", _("Not today")
 
 
 @tracked(patient="patient", title="Practice logged")

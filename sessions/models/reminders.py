@@ -13,40 +13,41 @@ from datetime import time
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import User
 from sessions.models.appointments import CareSession
 
 
 class ReminderKind(models.TextChoices):
-    CHECKIN = "checkin", "Check-in reminder before an appointment"
-    HOME_PLAN = "home_plan", "Home-plan nudge"
-    DIGEST = "digest", "Daily digest"
-    APPOINTMENT = "appointment", "A change to an appointment"
-    NEWS = "news", "“Something new is waiting”"
+    CHECKIN = "checkin", _("Check-in reminder before an appointment")
+    HOME_PLAN = "home_plan", _("Home-plan nudge")
+    DIGEST = "digest", _("Daily digest")
+    APPOINTMENT = "appointment", _("A change to an appointment")
+    NEWS = "news", _("“Something new is waiting”")
 
 
 class AppointmentChange(models.TextChoices):
     """What an appointment notice tells the patient; the start of the notice's dedupe key."""
 
-    CANCELLED = "cancelled", "Cancelled"
-    MOVED = "moved", "Moved to another time"
-    CLINICIAN = "clinician", "Now with another clinician"
+    CANCELLED = "cancelled", _("Cancelled")
+    MOVED = "moved", _("Moved to another time")
+    CLINICIAN = "clinician", _("Now with another clinician")
 
 
 class NudgeFrequency(models.TextChoices):
-    OFF = "off", "Off"
-    DAILY = "daily", "Every day"
-    FEW_A_WEEK = "few_a_week", "A few times a week (Monday, Wednesday, Friday)"
-    WEEKLY = "weekly", "Once a week (Mondays)"
+    OFF = "off", _("Off")
+    DAILY = "daily", _("Every day")
+    FEW_A_WEEK = "few_a_week", _("A few times a week (Monday, Wednesday, Friday)")
+    WEEKLY = "weekly", _("Once a week (Mondays)")
 
 
 class ReminderStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    QUEUED = "queued", "Being sent"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Not needed"
-    FAILED = "failed", "Could not be sent"
+    PENDING = "pending", _("Waiting")
+    QUEUED = "queued", _("Being sent")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Not needed")
+    FAILED = "failed", _("Could not be sent")
 
 
 class ReminderPreference(models.Model):

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from patients.models import Patient, Role, User
 from sessions.models import (
@@ -38,7 +39,15 @@ def _clean_text(value: str | None, *, field: str, limit: int, required: bool, em
     if required and not text:
         raise ValidationError({field: empty_message})
     if len(text) > limit:
-        raise ValidationError({field: f"Please keep this under {limit:,} characters (it's {len(text):,} now)."})
+        raise ValidationError(
+            {
+                field: _("Please keep this under %(limit)s characters (it's %(length)s now).")
+                % {
+                    "limit": f"{limit:,}",
+                    "length": f"{len(text):,}",
+                }
+            }
+        )
     return text
 
 
@@ -77,10 +86,14 @@ def agenda_item_add(
         if len(text) > TEXT_LIMIT:
             text = text[: TEXT_LIMIT - 1].rstrip() + "…"
     text = _clean_text(
-        text, field="text", limit=TEXT_LIMIT, required=True, empty_message="Please say what you'd like to talk about."
+        text,
+        field="text",
+        limit=TEXT_LIMIT,
+        required=True,
+        empty_message=_("Please say what you'd like to talk about."),
     )
     if source not in AgendaSource.values:
-        raise ValidationError({"source": "Unknown source."})
+        raise ValidationError({"source": _("Unknown source.")})
     if care_session is None or care_session.status != SessionStatus.SCHEDULED:
         care_session = (
             _next_session(patient=patient)
@@ -133,7 +146,7 @@ def agenda_item_retract(*, patient: Patient, source: str, source_ref: str) -> in
         AgendaItem.objects.filter(merged_into__in=going.values("pk")).update(
             status=AgendaStatus.OPEN, merged_into=None, marked_by=None, marked_at=None
         )
-        deleted, _ = AgendaItem.objects.filter(pk__in=going.values("pk")).delete()
+        deleted = AgendaItem.objects.filter(pk__in=going.values("pk")).delete()[0]
     return deleted
 
 
@@ -142,7 +155,7 @@ def agenda_item_raise(*, by: User, care_session: CareSession, text: str) -> Agen
     check_takes_part(user=by, patient=care_session.patient)
     if care_session.status != SessionStatus.SCHEDULED:
         raise ValidationError(
-            {"text": "This session is no longer open for new items. You can add it to the next one instead."}
+            {"text": _("This session is no longer open for new items. You can add it to the next one instead.")}
         )
     source = AgendaSource.PATIENT if by.role == Role.PATIENT else AgendaSource.CLINICIAN
     return agenda_item_add(
@@ -154,9 +167,9 @@ def agenda_item_move(*, by: User, item: AgendaItem, direction: str) -> AgendaIte
     """Move an item one place up or down among the items still to talk about. Either side may."""
     check_takes_part(user=by, patient=item.patient)
     if direction not in ("up", "down"):
-        raise ValidationError("Choose up or down.")
+        raise ValidationError(_("Choose up or down."))
     if item.status not in ACTIVE:
-        raise ValidationError("This item has already been talked about.")
+        raise ValidationError(_("This item has already been talked about."))
     with transaction.atomic():
         siblings = list(
             AgendaItem.objects.select_for_update()
@@ -165,7 +178,7 @@ def agenda_item_move(*, by: User, item: AgendaItem, direction: str) -> AgendaIte
         )
         index = next((i for i, sibling in enumerate(siblings) if sibling.pk == item.pk), None)
         if index is None:
-            raise ValidationError("This item has moved on since the page was loaded.")
+            raise ValidationError(_("This item has moved on since the page was loaded."))
         other = index - 1 if direction == "up" else index + 1
         if 0 <= other < len(siblings):
             siblings[index], siblings[other] = siblings[other], siblings[index]
@@ -203,9 +216,9 @@ def _check_may_settle(*, by: User, item: AgendaItem) -> None:
 def _check_open_on_session(item: AgendaItem) -> CareSession:
     at = item.care_session
     if item.status != AgendaStatus.OPEN or at is None:
-        raise ValidationError("This item has moved on since the page was loaded.")
+        raise ValidationError(_("This item has moved on since the page was loaded."))
     if at.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE):
-        raise ValidationError("This session didn't go ahead; its items have already moved on.")
+        raise ValidationError(_("This session didn't go ahead; its items have already moved on."))
     return at
 
 
@@ -255,7 +268,7 @@ def agenda_item_merge(*, by: User, item: AgendaItem, into_id) -> AgendaItem:
             .first()
         )
         if into is None:
-            raise ValidationError({"into": "Please choose another item still to talk about at this appointment."})
+            raise ValidationError({"into": _("Please choose another item still to talk about at this appointment.")})
         AgendaItem.objects.filter(merged_into=item).update(merged_into=into)
         item.merged_into = into
         _mark(item, by=by, status=AgendaStatus.MERGED, fields=("merged_into",))
@@ -297,11 +310,11 @@ def agenda_item_bring_back(*, by: User, item: AgendaItem, care_session: CareSess
     if care_session.patient_id != item.patient_id:
         raise PermissionDenied
     if care_session.status != SessionStatus.SCHEDULED:
-        raise ValidationError("That appointment is no longer open for new items.")
+        raise ValidationError(_("That appointment is no longer open for new items."))
     with transaction.atomic():
         item = AgendaItem.objects.select_for_update(of=("self",)).select_related("patient").get(pk=item.pk)
         if item.status not in (AgendaStatus.PARKED, AgendaStatus.ANSWERED, AgendaStatus.MERGED):
-            raise ValidationError("This item has moved on since the page was loaded.")
+            raise ValidationError(_("This item has moved on since the page was loaded."))
         was_on = item.parked_from_id if item.status == AgendaStatus.PARKED else item.care_session_id
         if was_on is not None and was_on != care_session.pk:
             item.times_carried += 1
@@ -428,9 +441,9 @@ def session_record_save(
     """
     check_care_team(user=by, patient=care_session.patient)
     if care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE):
-        raise ValidationError("This session didn't go ahead, so there's nothing to record.")
+        raise ValidationError(_("This session didn't go ahead, so there's nothing to record."))
     if care_session.starts_at > timezone.now():
-        raise ValidationError("You can record this session once it has started.")
+        raise ValidationError(_("You can record this session once it has started."))
     errors: dict[str, list[str]] = {}
 
     def collect(callable_):
@@ -447,7 +460,7 @@ def session_record_save(
             field="summary",
             limit=SUMMARY_LIMIT,
             required=True,
-            empty_message="Please write a short summary. A few plain sentences are enough.",
+            empty_message=_("Please write a short summary. A few plain sentences are enough."),
         )
     )
     next_steps = collect(
@@ -461,13 +474,13 @@ def session_record_save(
         if entry is None or not entry.talked:
             if entry is not None and (entry.agreed or "").strip():
                 errors.setdefault(_entry_field(item_id, "agreed"), []).append(
-                    "You wrote what was agreed: please tick this item as talked about, or clear the words."
+                    _("You wrote what was agreed: please tick this item as talked about, or clear the words.")
                 )
             cleaned.append((item, None, ""))
             continue
         if entry.led_by not in LedBy.values:
             errors.setdefault(_entry_field(item_id, "led_by"), []).append(
-                "Please say who led this part: the patient, you, or both together."
+                _("Please say who led this part: the patient, you, or both together.")
             )
         agreed = collect(
             lambda entry=entry, item_id=item_id: _clean_text(
@@ -481,7 +494,7 @@ def session_record_save(
         cleaned.append((item, entry, agreed or ""))
     unknown = set(given) - set(items)
     if unknown:
-        errors.setdefault("__all__", []).append("Some items have moved on since the page was loaded; please check.")
+        errors.setdefault("__all__", []).append(_("Some items have moved on since the page was loaded; please check."))
     if errors:
         raise ValidationError(errors)
 
@@ -489,9 +502,9 @@ def session_record_save(
         CareSession.objects.select_for_update().filter(pk=care_session.pk).first()
         for item, entry, agreed in cleaned:
             if entry is None:
-                was_recorded, _ = AgendaEntry.objects.filter(
+                was_recorded = AgendaEntry.objects.filter(
                     care_session=care_session, agenda_item=item, outcome=EntryOutcome.DISCUSSED
-                ).delete()
+                ).delete()[0]
                 if item.care_session_id == care_session.pk or was_recorded:
                     _carry(item=item, from_session=care_session)
                 continue
@@ -527,13 +540,13 @@ def session_takeaway_save(*, by: User, care_session: CareSession, text: str) -> 
     check_is_patient(user=by, patient=care_session.patient)
     record = SessionRecord.objects.filter(care_session=care_session).first()
     if record is None:
-        raise ValidationError("Your clinician hasn't shared a summary of this session yet.")
+        raise ValidationError(_("Your clinician hasn't shared a summary of this session yet."))
     text = _clean_text(
         text,
         field="text",
         limit=TAKEAWAY_LIMIT,
         required=True,
-        empty_message="Please write a few words, or come back to this another time.",
+        empty_message=_("Please write a few words, or come back to this another time."),
     )
     record.patient_takeaway = text
     record.takeaway_at = timezone.now()

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from patients.models import Clinician, Patient, Role, User
 from patients.selectors import on_care_team
@@ -38,24 +39,26 @@ def _validate_slot(
 ) -> None:
     errors: dict[str, str] = {}
     if starts_at is None or timezone.is_naive(starts_at):
-        errors["starts_at"] = "Please choose a date and time."
+        errors["starts_at"] = _("Please choose a date and time.")
     elif starts_at <= timezone.now():
-        errors["starts_at"] = "Please choose a time in the future."
+        errors["starts_at"] = _("Please choose a time in the future.")
     if not (MIN_DURATION <= duration_minutes <= MAX_DURATION):
-        errors["duration_minutes"] = f"A session lasts between {MIN_DURATION} and {MAX_DURATION} minutes."
+        errors["duration_minutes"] = _("A session lasts between %(min)s and %(max)s minutes.") % {
+            "min": MIN_DURATION,
+            "max": MAX_DURATION,
+        }
     if mode not in SessionMode.values:
-        errors["mode"] = "Choose in person, video or phone."
+        errors["mode"] = _("Choose in person, video or phone.")
     if clinician.clinic_id != patient.clinic_id:
-        errors["clinician"] = "Choose a clinician from the patient's clinic."
+        errors["clinician"] = _("Choose a clinician from the patient's clinic.")
     elif not on_care_team(clinician=clinician, patient=patient):
-        errors["clinician"] = (
-            f"{clinician.user.full_name} is not on {patient.user.full_name}'s care team. "
-            "A clinic admin can add them first."
-        )
+        errors["clinician"] = _(
+            "%(clinician)s is not on %(patient)s's care team. A clinic admin can add them first."
+        ) % {"clinician": clinician.user.full_name, "patient": patient.user.full_name}
     if not clinician.user.is_active:
-        errors["clinician"] = "This clinician's account is deactivated."
+        errors["clinician"] = _("This clinician's account is deactivated.")
     if not patient.user.is_active:
-        errors["patient"] = "This patient's account is deactivated."
+        errors["patient"] = _("This patient's account is deactivated.")
     if errors:
         raise ValidationError(errors)
 
@@ -70,13 +73,18 @@ def _validate_slot(
         nearby = nearby.exclude(pk=exclude_pk)
     for other in nearby:
         if other.ends_at > starts_at:
-            when = dateformat.format(timezone.localtime(other.starts_at), r"H:i \o\n l j F")
+            local = timezone.localtime(other.starts_at)
             raise ValidationError(
                 {
-                    "starts_at": (
-                        f"{clinician.user.full_name} already has a session at {when} that overlaps this time. "
+                    "starts_at": _(
+                        "%(clinician)s already has a session at %(time)s on %(day)s that overlaps this time. "
                         "Please choose another time."
                     )
+                    % {
+                        "clinician": clinician.user.full_name,
+                        "time": dateformat.format(local, "H:i"),
+                        "day": dateformat.format(local, "l j F"),
+                    }
                 }
             )
 
@@ -112,7 +120,7 @@ def care_session_reschedule(
 ) -> CareSession:
     _check_can_manage(by=by, patient=care_session.patient)
     if not care_session.can_change:
-        raise ValidationError("Only a scheduled session can be moved.")
+        raise ValidationError(_("Only a scheduled session can be moved."))
     with transaction.atomic():
         _validate_slot(
             patient=care_session.patient,
@@ -140,7 +148,7 @@ def care_session_reassign(*, by: User, care_session: CareSession, clinician: Cli
     """
     _check_can_manage(by=by, patient=care_session.patient)
     if not care_session.can_change:
-        raise ValidationError("Only a scheduled session can be passed to another clinician.")
+        raise ValidationError(_("Only a scheduled session can be passed to another clinician."))
     if clinician.pk == care_session.clinician_id:
         return care_session
     with transaction.atomic():
@@ -161,7 +169,7 @@ def care_session_reassign(*, by: User, care_session: CareSession, clinician: Cli
 def care_session_cancel(*, by: User, care_session: CareSession, reason: str = "") -> CareSession:
     _check_can_manage(by=by, patient=care_session.patient)
     if not care_session.can_change:
-        raise ValidationError("This session is no longer scheduled, so it cannot be cancelled.")
+        raise ValidationError(_("This session is no longer scheduled, so it cannot be cancelled."))
     with transaction.atomic():
         care_session.status = SessionStatus.CANCELLED
         care_session.cancelled_reason = (reason or "").strip()[:500]
@@ -175,11 +183,11 @@ def care_session_record_outcome(*, by: User, care_session: CareSession, status: 
     """Record that a session happened, or that it didn't. Neither is anyone's fault to record."""
     _check_can_manage(by=by, patient=care_session.patient)
     if status not in (SessionStatus.DONE, SessionStatus.MISSED):
-        raise ValidationError({"status": "Choose whether the session happened."})
+        raise ValidationError({"status": _("Choose whether the session happened.")})
     if care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE, SessionStatus.MISSED):
-        raise ValidationError("A cancelled session cannot be marked as happened.")
+        raise ValidationError(_("A cancelled session cannot be marked as happened."))
     if care_session.starts_at > timezone.now():
-        raise ValidationError("This session hasn't started yet.")
+        raise ValidationError(_("This session hasn't started yet."))
     with transaction.atomic():
         care_session.status = status
         care_session.save(update_fields=["status", "updated_at"])

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from patients.models import Clinician, Patient, Role, User
 from patients.services import care_team_unassign, user_deactivate
@@ -19,7 +21,8 @@ from sessions.models import CareSession, SessionStatus
 from sessions.services.appointments import care_session_cancel, care_session_reassign
 
 CANCEL = "cancel"
-DEFAULT_REASON = "Your clinician is no longer able to see you for this appointment."
+# Stored as the cancelled appointment's reason, in the words of whoever closes it (translated then).
+DEFAULT_REASON = gettext_noop("Your clinician is no longer able to see you for this appointment.")
 
 
 # One decision per appointment: (the appointment, the clinician it passes to, or None to cancel it).
@@ -46,9 +49,12 @@ def _apply(*, by: User, decisions: list[Decision], expected: list[CareSession], 
     decided = {care_session.pk for care_session, _ in decisions}
     if decided != {care_session.pk for care_session in expected}:
         raise ValidationError(
-            "The appointments changed while you were deciding (one was booked or moved). Please look at the list again."
+            _(
+                "The appointments changed while you were deciding (one was booked or moved). "
+                "Please look at the list again."
+            )
         )
-    reason = (reason or "").strip() or DEFAULT_REASON
+    reason = (reason or "").strip() or _(DEFAULT_REASON)
     problems = {}
     for care_session, to in decisions:
         try:
@@ -71,7 +77,9 @@ def care_team_leave(
     with transaction.atomic():
         expected = list(appointments_ahead(patient=patient, clinician=clinician).select_for_update(of=("self",)))
         if any(to is not None and to.pk == clinician.pk for _, to in decisions):
-            raise ValidationError(f"Choose someone other than {clinician.user.full_name} for each appointment.")
+            raise ValidationError(
+                _("Choose someone other than %(name)s for each appointment.") % {"name": clinician.user.full_name}
+            )
         _apply(by=by, decisions=decisions, expected=expected, reason=reason)
         care_team_unassign(patient=patient, clinician=clinician, by=by)
 
@@ -86,7 +94,7 @@ def account_close(*, by: User, person: User, decisions: list[Decision], reason: 
         elif person.role == Role.PATIENT:
             expected = list(appointments_ahead(patient=person.patient).select_for_update(of=("self",)))
             if any(to is not None for _, to in decisions):
-                raise ValidationError("A patient's appointments are cancelled when their account closes.")
+                raise ValidationError(_("A patient's appointments are cancelled when their account closes."))
         else:
             expected = []
         _apply(by=by, decisions=decisions, expected=expected, reason=reason)

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from patients.models import Patient, User
 from sessions.models import CareSession, HomePlan, PlanItem, PracticeLog, PracticeOutcome, WorthRating
@@ -18,9 +20,9 @@ from sessions.services.access import check_care_team, check_is_patient
 ITEM_FIELDS = ("title", "description", "how_often", "link", "notes")
 LIMITS = {"title": 200, "description": 2000, "how_often": 200, "link": 500, "notes": 1000}
 REQUIRED = {
-    "title": "Please give this a short name, such as “Morning walk”.",
-    "description": "Please describe what to do, in plain words.",
-    "how_often": "Please say how often, such as “most days, 10 minutes”.",
+    "title": gettext_lazy("Please give this a short name, such as “Morning walk”."),
+    "description": gettext_lazy("Please describe what to do, in plain words."),
+    "how_often": gettext_lazy("Please say how often, such as “most days, 10 minutes”."),
 }
 NOTE_LIMIT = 1000
 
@@ -34,13 +36,16 @@ def plan_item_clean(data: Mapping[str, str]) -> dict[str, str]:
         if field in REQUIRED and not value:
             errors[field] = REQUIRED[field]
         elif len(value) > LIMITS[field]:
-            errors[field] = f"Please keep this under {LIMITS[field]:,} characters (it's {len(value):,} now)."
+            errors[field] = _("Please keep this under %(limit)s characters (it's %(length)s now).") % {
+                "limit": f"{LIMITS[field]:,}",
+                "length": f"{len(value):,}",
+            }
         cleaned[field] = value
     if cleaned.get("link") and "link" not in errors:
         try:
             URLValidator(schemes=["http", "https"])(cleaned["link"])
         except ValidationError:
-            errors["link"] = "Please give a full web address starting with https://, or leave this empty."
+            errors["link"] = _("Please give a full web address starting with https://, or leave this empty.")
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -66,16 +71,16 @@ def home_plan_revise(
     check_care_team(user=by, patient=patient)
     change_note = (change_note or "").strip()
     if len(change_note) > 300:
-        raise ValidationError({"change_note": "Please keep this under 300 characters."})
+        raise ValidationError({"change_note": _("Please keep this under %(limit)s characters.") % {"limit": "300"}})
     if care_session is not None and care_session.patient_id != patient.pk:
-        raise ValidationError({"care_session": "That session belongs to someone else."})
+        raise ValidationError({"care_session": _("That session belongs to someone else.")})
     rows = []
     for item in items:
         cleaned = plan_item_clean(item)
         rows.append((item.get("lineage") or uuid.uuid4(), cleaned))
     lineages = [str(lineage) for lineage, _ in rows]
     if len(set(lineages)) != len(lineages):
-        raise ValidationError("The same item appears twice.")
+        raise ValidationError(_("The same item appears twice."))
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -114,7 +119,7 @@ def plan_item_add(*, by: User, patient: Patient, data: Mapping[str, str], change
         by=by,
         patient=patient,
         items=[*current, dict(data)],
-        change_note=change_note or f"Added “{data['title'].strip()}”",
+        change_note=change_note or _("Added “%(title)s”") % {"title": data["title"].strip()},
     )
 
 
@@ -124,12 +129,15 @@ def plan_item_change(
     cleaned = plan_item_clean(data)
     current = _current_items(home_plan_current(patient=patient))
     if not any(str(item["lineage"]) == str(lineage) for item in current):
-        raise ValidationError("This item is no longer in the plan.")
+        raise ValidationError(_("This item is no longer in the plan."))
     items = [
         ({**cleaned, "lineage": item["lineage"]} if str(item["lineage"]) == str(lineage) else item) for item in current
     ]
     return home_plan_revise(
-        by=by, patient=patient, items=items, change_note=change_note or f"Changed “{cleaned['title']}”"
+        by=by,
+        patient=patient,
+        items=items,
+        change_note=change_note or _("Changed “%(title)s”") % {"title": cleaned["title"]},
     )
 
 
@@ -137,15 +145,17 @@ def plan_item_remove(*, by: User, patient: Patient, lineage: uuid.UUID) -> HomeP
     current = _current_items(home_plan_current(patient=patient))
     remaining = [item for item in current if str(item["lineage"]) != str(lineage)]
     if len(remaining) == len(current):
-        raise ValidationError("This item is no longer in the plan.")
+        raise ValidationError(_("This item is no longer in the plan."))
     removed = next(item for item in current if str(item["lineage"]) == str(lineage))
-    return home_plan_revise(by=by, patient=patient, items=remaining, change_note=f"Took out “{removed['title']}”")
+    return home_plan_revise(
+        by=by, patient=patient, items=remaining, change_note=_("Took out “%(title)s”") % {"title": removed["title"]}
+    )
 
 
 def _check_current_item(*, patient: Patient, item: PlanItem) -> None:
     plan = home_plan_current(patient=patient)
     if plan is None or item.plan_id != plan.pk:
-        raise ValidationError("This item has changed since the page was loaded. Please look at your current plan.")
+        raise ValidationError(_("This item has changed since the page was loaded. Please look at your current plan."))
 
 
 def worth_rating_record(*, by: User, item: PlanItem, score) -> WorthRating:
@@ -158,7 +168,7 @@ def worth_rating_record(*, by: User, item: PlanItem, score) -> WorthRating:
     except (TypeError, ValueError):
         value = None
     if value is None or not 0 <= value <= 10 or str(score).strip() != str(value):
-        raise ValidationError({"score": "Please choose a number from 0 to 10."})
+        raise ValidationError({"score": _("Please choose a number from 0 to 10.")})
     return WorthRating.objects.create(patient=patient, item=item, lineage=item.lineage, score=value)
 
 
@@ -176,10 +186,15 @@ def practice_log_record(*, by: User, item: PlanItem, outcome: str, note: str = "
     check_is_patient(user=by, patient=patient)
     _check_current_item(patient=patient, item=item)
     if outcome not in PracticeOutcome.values:
-        raise ValidationError({"outcome": "Please choose done, partly or not today."})
+        raise ValidationError({"outcome": _("Please choose done, partly or not today.")})
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
-        raise ValidationError({"note": f"Please keep this under {NOTE_LIMIT:,} characters (it's {len(note):,} now)."})
+        raise ValidationError(
+            {
+                "note": _("Please keep this under %(limit)s characters (it's %(length)s now).")
+                % {"limit": f"{NOTE_LIMIT:,}", "length": f"{len(note):,}"}
+            }
+        )
     day = patient_today(patient=patient)
     with transaction.atomic():
         log, created = PracticeLog.objects.select_for_update().get_or_create(

@@ -35,7 +35,9 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from patients.emails import as_seen_by, zone_note
 from patients.models import Clinician, Patient, User
@@ -98,9 +100,9 @@ def reminder_preference_save(*, user: User, **fields) -> ReminderPreference:
     if unknown:
         raise ValidationError(f"Unknown preference: {', '.join(sorted(unknown))}")
     if "checkin_hours_before" in fields and not 1 <= int(fields["checkin_hours_before"]) <= 72:
-        raise ValidationError({"checkin_hours_before": "Choose between 1 and 72 hours before."})
+        raise ValidationError({"checkin_hours_before": _("Choose between 1 and 72 hours before.")})
     if "nudge_frequency" in fields and fields["nudge_frequency"] not in NudgeFrequency.values:
-        raise ValidationError({"nudge_frequency": "Choose how often you'd like a nudge."})
+        raise ValidationError({"nudge_frequency": _("Choose how often you'd like a nudge.")})
     with transaction.atomic():
         preference = reminder_preference_for(user=user)
         for key, value in fields.items():
@@ -368,12 +370,12 @@ def appointment_notice(*, care_session: CareSession, change: str) -> Reminder | 
         AppointmentChange.MOVED: f":{care_session.starts_at.astimezone(UTC):%Y%m%dT%H%M%S}",
         AppointmentChange.CLINICIAN: f":{care_session.clinician_id}",
     }[change]
-    reminder, _ = Reminder.objects.get_or_create(
+    reminder = Reminder.objects.get_or_create(
         recipient=recipient,
         kind=ReminderKind.APPOINTMENT,
         dedupe_key=f"{change}:{care_session.pk}{detail}",
         defaults={"due_at": timezone.now(), "care_session": care_session},
-    )
+    )[0]
     return reminder
 
 
@@ -400,7 +402,10 @@ def reminders_dispatch(
         # Reminders that kept failing stop being retried and say so.
         Reminder.objects.filter(
             status=ReminderStatus.QUEUED, attempts__gte=MAX_ATTEMPTS, queued_at__lt=now - lease()
-        ).update(status=ReminderStatus.FAILED, skipped_reason="The email could not be sent after several tries.")
+        ).update(
+            status=ReminderStatus.FAILED,
+            skipped_reason=gettext_noop("The email could not be sent after several tries."),
+        )
         due = (
             Reminder.objects.filter(
                 Q(status=ReminderStatus.PENDING, due_at__lte=now)
@@ -425,6 +430,7 @@ def reminders_dispatch(
 @dataclass(frozen=True)
 class Decision:
     send: bool = False
+    # Why it was not sent, kept in English (marked with gettext_noop) and translated where it is shown.
     skip: str = ""
     defer_to: datetime | None = None
     subject: str = ""
@@ -450,13 +456,13 @@ def _email_context(reminder: Reminder) -> dict:
 def _decide_checkin(reminder: Reminder, now: datetime) -> Decision:
     care_session = reminder.care_session
     if care_session is None or care_session.status != SessionStatus.SCHEDULED:
-        return Decision(skip="The appointment is no longer going ahead.")
+        return Decision(skip=gettext_noop("The appointment is no longer going ahead."))
     if checkin_dedupe_key(care_session) != reminder.dedupe_key:
-        return Decision(skip="The appointment moved; a reminder for the new time replaces this one.")
+        return Decision(skip=gettext_noop("The appointment moved; a reminder for the new time replaces this one."))
     if care_session.starts_at - now < CHECKIN_CLOSEST:
-        return Decision(skip="Too close to the appointment to be useful.")
+        return Decision(skip=gettext_noop("Too close to the appointment to be useful."))
     if care_session.pk in care_sessions_checked_in(care_session_ids=[care_session.pk]):
-        return Decision(skip="Already checked in.")
+        return Decision(skip=gettext_noop("Already checked in."))
     context = {
         **_email_context(reminder),
         "care_session": care_session,
@@ -466,7 +472,12 @@ def _decide_checkin(reminder: Reminder, now: datetime) -> Decision:
     when = context["starts_local"]
     return Decision(
         send=True,
-        subject=f"Your appointment on {when:%A} at {when:%H:%M}{context['zone_note']}: a two-minute check-in",
+        subject=_("Your appointment on %(day)s at %(time)s%(zone_note)s: a two-minute check-in")
+        % {
+            "day": formats.date_format(when, "l"),
+            "time": formats.date_format(when, "H:i"),
+            "zone_note": context["zone_note"],
+        },
         body=render_to_string("care_sessions/email/checkin.txt", context),
     )
 
@@ -476,14 +487,14 @@ def _decide_home_plan(reminder: Reminder, now: datetime) -> Decision:
     plan = HomePlan.objects.filter(patient=patient).order_by("-version").first() if patient else None
     items = list(plan.items.all()) if plan else []
     if not items:
-        return Decision(skip="There is no home plan at the moment.")
+        return Decision(skip=gettext_noop("There is no home plan at the moment."))
     today = now.astimezone(reminder.recipient.tzinfo).date()
     if PracticeLog.objects.filter(patient=patient, day=today).exists():
-        return Decision(skip="Practice was already logged today.")
+        return Decision(skip=gettext_noop("Practice was already logged today."))
     context = {**_email_context(reminder), "items": items}
     return Decision(
         send=True,
-        subject="A gentle nudge for your home plan",
+        subject=_("A gentle nudge for your home plan"),
         body=render_to_string("care_sessions/email/home_plan.txt", context),
     )
 
@@ -491,7 +502,7 @@ def _decide_home_plan(reminder: Reminder, now: datetime) -> Decision:
 def _decide_digest(reminder: Reminder, now: datetime) -> Decision:
     clinician = Clinician.objects.filter(user=reminder.recipient).select_related("user").first()
     if clinician is None:
-        return Decision(skip="No longer a clinician here.")
+        return Decision(skip=gettext_noop("No longer a clinician here."))
     last = (
         Reminder.objects.filter(recipient=reminder.recipient, kind=ReminderKind.DIGEST, status=ReminderStatus.SENT)
         .order_by("-sent_at")
@@ -501,12 +512,12 @@ def _decide_digest(reminder: Reminder, now: datetime) -> Decision:
     since = last or now - timedelta(days=1)
     sections = digest_sections_for(clinician=clinician, since=since, now=now)
     if not any(section.new for section in sections):
-        return Decision(skip="Nothing new since the last digest.")
+        return Decision(skip=gettext_noop("Nothing new since the last digest."))
     local = timezone.localtime(now)
     context = {**_email_context(reminder), "sections": sections, "day": local}
     return Decision(
         send=True,
-        subject=f"Your Alliance digest for {local:%A} {local.day} {local:%B}",
+        subject=_("Your Alliance digest for %(day)s") % {"day": formats.date_format(local, "l j F")},
         body=render_to_string("care_sessions/email/digest.txt", context),
     )
 
@@ -514,8 +525,8 @@ def _decide_digest(reminder: Reminder, now: datetime) -> Decision:
 def _decide_appointment(reminder: Reminder, now: datetime) -> Decision:
     care_session = reminder.care_session
     if care_session is None:
-        return Decision(skip="The appointment no longer exists.")
-    change, *_ = reminder.dedupe_key.split(":")
+        return Decision(skip=gettext_noop("The appointment no longer exists."))
+    change = reminder.dedupe_key.split(":")[0]
     still_true = {
         AppointmentChange.CANCELLED: care_session.status == SessionStatus.CANCELLED,
         AppointmentChange.MOVED: care_session.status == SessionStatus.SCHEDULED
@@ -524,9 +535,9 @@ def _decide_appointment(reminder: Reminder, now: datetime) -> Decision:
         and reminder.dedupe_key.endswith(f":{care_session.clinician_id}"),
     }.get(change, False)
     if not still_true:
-        return Decision(skip="The appointment changed again; a newer message says how it is now.")
+        return Decision(skip=gettext_noop("The appointment changed again; a newer message says how it is now."))
     if change != AppointmentChange.CANCELLED and care_session.starts_at <= now:
-        return Decision(skip="The appointment has already started.")
+        return Decision(skip=gettext_noop("The appointment has already started."))
     when = timezone.localtime(care_session.starts_at)
     context = {
         **_email_context(reminder),
@@ -535,15 +546,22 @@ def _decide_appointment(reminder: Reminder, now: datetime) -> Decision:
         "starts_local": when,
         "detail_url": _link("care_sessions:detail", pk=care_session.pk),
     }
-    on = f"{when:%A} {when.day} {when:%B} at {when:%H:%M}{context['zone_note']}"
+    words = {
+        "day": formats.date_format(when, "l j F"),
+        "time": formats.date_format(when, "H:i"),
+        "zone_note": context["zone_note"],
+        "clinician": care_session.clinician.user.full_name,
+    }
     subjects = {
-        AppointmentChange.CANCELLED: f"Your appointment on {on} is cancelled",
-        AppointmentChange.MOVED: f"Your appointment has moved to {on}",
-        AppointmentChange.CLINICIAN: f"Your appointment on {on} is now with {care_session.clinician.user.full_name}",
+        AppointmentChange.CANCELLED: _("Your appointment on %(day)s at %(time)s%(zone_note)s is cancelled"),
+        AppointmentChange.MOVED: _("Your appointment has moved to %(day)s at %(time)s%(zone_note)s"),
+        AppointmentChange.CLINICIAN: _(
+            "Your appointment on %(day)s at %(time)s%(zone_note)s is now with %(clinician)s"
+        ),
     }
     return Decision(
         send=True,
-        subject=subjects[change],
+        subject=subjects[change] % words,
         body=render_to_string("care_sessions/email/appointment.txt", context),
     )
 
@@ -553,11 +571,11 @@ def _decide_news(reminder: Reminder, now: datetime) -> Decision:
     email never holds what is new, so a shared inbox or a glance at a lock screen gives nothing away."""
     batch = news_batches_for(user_ids=[reminder.recipient_id]).get(reminder.recipient_id)
     if batch is None or news_dedupe_key(batch) != reminder.dedupe_key:
-        return Decision(skip="Visited since, or nothing new is waiting now.")
+        return Decision(skip=gettext_noop("Visited since, or nothing new is waiting now."))
     context = {**_email_context(reminder), "whats_new_url": _link("alliance:whats-new")}
     return Decision(
         send=True,
-        subject="Something new is waiting for you in Alliance",
+        subject=_("Something new is waiting for you in Alliance"),
         body=render_to_string("care_sessions/email/news.txt", context),
     )
 
@@ -574,10 +592,10 @@ DECIDERS = {
 def _decide(reminder: Reminder, now: datetime) -> Decision:
     user = reminder.recipient
     if not user.is_active:
-        return Decision(skip="The account is not active.")
+        return Decision(skip=gettext_noop("The account is not active."))
     preference = reminder_preference_for(user=user)
     if not preference.allows(reminder.kind):
-        return Decision(skip="Turned off by the recipient.")
+        return Decision(skip=gettext_noop("Turned off by the recipient."))
     care_session = reminder.care_session
     if (
         reminder.kind == ReminderKind.CHECKIN
@@ -588,14 +606,14 @@ def _decide(reminder: Reminder, now: datetime) -> Decision:
         )
     ):
         # Decided before quiet hours: a reminder that will never go is not put off until morning first.
-        return Decision(skip="The clinician is no longer on the patient's care team.")
+        return Decision(skip=gettext_noop("The clinician is no longer on the patient's care team."))
     local_now = now.astimezone(user.tzinfo)
     if in_quiet_hours(local_now, preference):
         # Held up (a busy queue, a broker outage) into quiet hours: wait for the morning.
         later = quiet_hours_end_after(local_now, preference)
         care_session = reminder.care_session if reminder.kind == ReminderKind.CHECKIN else None
         if care_session is not None and care_session.starts_at - later < CHECKIN_CLOSEST:
-            return Decision(skip="Quiet hours ran until too close to the appointment.")
+            return Decision(skip=gettext_noop("Quiet hours ran until too close to the appointment."))
         return Decision(defer_to=later)
     # Subject and body alike are written as the recipient reads them: in their own time zone.
     with as_seen_by(user):
@@ -708,6 +726,7 @@ def digest_tomorrow_section(*, clinician: Clinician, since: datetime, now: datet
     for care_session in sessions:
         status = ""
         if known:
-            status = " — checked in" if care_session.pk in checked_in else " — not checked in yet"
+            status = " — " + (_("checked in") if care_session.pk in checked_in else _("not checked in yet"))
         lines.append(f"{care_session.starts_at.astimezone(tz):%H:%M} {care_session.patient.user.full_name}{status}")
-    return DigestSection(title=f"Tomorrow's sessions ({len(sessions)})", lines=lines, new=len(sessions))
+    title = _("Tomorrow's sessions (%(count)s)") % {"count": len(sessions)}
+    return DigestSection(title=title, lines=lines, new=len(sessions))

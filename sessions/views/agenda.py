@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import changed_meanwhile, form_save, form_status
@@ -31,7 +33,7 @@ def agenda(request, pk):
         )
     ):
         item = saved.value
-        messages.success(request, "Added to the agenda.")
+        messages.success(request, _("Added to the agenda."))
         return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
     context = {
         "care_session": care_session,
@@ -72,7 +74,7 @@ def agenda_park(request, pk):
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
     else:
-        messages.success(request, "Parked for later. It's kept in the parked list, to bring back when it suits.")
+        messages.success(request, _("Parked for later. It's kept in the parked list, to bring back when it suits."))
     return _back_to(was_on, "parked-heading")
 
 
@@ -86,7 +88,7 @@ def agenda_answer(request, pk):
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
     else:
-        messages.success(request, "Marked as answered already. It's listed below, in case it's needed after all.")
+        messages.success(request, _("Marked as answered already. It's listed below, in case it's needed after all."))
     return _back_to(was_on, "open-heading")
 
 
@@ -100,7 +102,7 @@ def agenda_merge(request, pk):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back_to(was_on, f"item-{item.pk}")
-    messages.success(request, "Put together. It's shown under the item it's the same as, nothing lost.")
+    messages.success(request, _("Put together. It's shown under the item it's the same as, nothing lost."))
     return _back_to(was_on, f"item-{item.merged_into_id}")
 
 
@@ -114,7 +116,7 @@ def agenda_bring_back(request, pk):
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
         return redirect(_agenda_url(care_session.pk))
-    messages.success(request, "Back on the agenda.")
+    messages.success(request, _("Back on the agenda."))
     return redirect(_agenda_url(care_session.pk, f"item-{item.pk}"))
 
 
@@ -138,7 +140,7 @@ def session_record(request, pk):
     allow(request, Role.CLINICIAN)
     not_held = care_session.status not in (SessionStatus.SCHEDULED, SessionStatus.DONE)
     if (not_held and request.method != "POST") or care_session.starts_at > timezone.now():
-        messages.info(request, "You can record a session once it has started.")
+        messages.info(request, _("You can record a session once it has started."))
         return redirect("care_sessions:agenda", pk=care_session.pk)
     items = services.session_record_items(care_session=care_session)
     item_forms = _record_forms(request, care_session, items)
@@ -149,8 +151,11 @@ def session_record(request, pk):
         # Marked as cancelled or missed while this record was being written: keep every word of it.
         changed_meanwhile(
             form,
-            f"This session can't be recorded now: meanwhile, {care_session.what_happened}. "
-            "Nothing was saved; your words are still here to copy.",
+            _(
+                "This session can't be recorded now: meanwhile, %(what_happened)s. "
+                "Nothing was saved; your words are still here to copy."
+            )
+            % {"what_happened": care_session.what_happened},
         )
     elif request.method == "POST":
         valid = form.is_valid() & all([f.is_valid() for f in item_forms])
@@ -176,11 +181,13 @@ def session_record(request, pk):
                 _apply_record_errors(form, item_forms, error)
             else:
                 carried = sum(1 for entry in entries if not entry.talked)
-                text = "The session is recorded. The summary is now shared with the patient."
+                text = _("The session is recorded. The summary is now shared with the patient.")
                 if carried:
-                    text += (
-                        f" {carried} item{'s' if carried != 1 else ''} not talked about moved to the next appointment."
-                    )
+                    text += " " + ngettext(
+                        "%(count)d item not talked about moved to the next appointment.",
+                        "%(count)d items not talked about moved to the next appointment.",
+                        carried,
+                    ) % {"count": carried}
                 messages.success(request, text)
                 return redirect("care_sessions:agenda", pk=care_session.pk)
     context = {
@@ -213,7 +220,7 @@ def session_takeaway(request, pk):
     allow(request, Role.PATIENT)
     record = SessionRecord.objects.filter(care_session=care_session).first()
     if record is None:
-        messages.info(request, "Your clinician hasn't shared a summary of this session yet.")
+        messages.info(request, _("Your clinician hasn't shared a summary of this session yet."))
         return redirect("care_sessions:agenda", pk=care_session.pk)
     form = TakeawayForm(request.POST or None, initial={"text": record.patient_takeaway})
     if request.method == "POST" and (
@@ -222,7 +229,7 @@ def session_takeaway(request, pk):
             lambda data: services.session_takeaway_save(by=request.user, care_session=care_session, text=data["text"]),
         )
     ):
-        messages.success(request, "Thank you. Your clinician will see what you took from the session.")
+        messages.success(request, _("Thank you. Your clinician will see what you took from the session."))
         return redirect(_agenda_url(care_session.pk, "takeaway-heading"))
     return render(
         request,

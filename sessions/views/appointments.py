@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import care_staff_required
@@ -60,7 +61,9 @@ def session_new(request):
         )
     ):
         care_session = saved.value
-        messages.success(request, f"The session with {care_session.patient.user.full_name} is booked.")
+        messages.success(
+            request, _("The session with %(name)s is booked.") % {"name": care_session.patient.user.full_name}
+        )
         return redirect("care_sessions:detail", pk=care_session.pk)
     return render(request, "care_sessions/schedule.html", {"form": form}, status=form_status(form))
 
@@ -69,7 +72,7 @@ def session_new(request):
 @require_http_methods(["GET", "POST"])
 def session_reschedule(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
-    gone = "This session is no longer scheduled, so it can't be moved."
+    gone = _("This session is no longer scheduled, so it can't be moved.")
     if not care_session.can_change and request.method != "POST":
         messages.info(request, gone)
         return redirect("care_sessions:detail", pk=care_session.pk)
@@ -83,13 +86,16 @@ def session_reschedule(request, pk):
     )
     if not care_session.can_change:
         # Cancelled or recorded while this form was open: say so, keep what was typed.
-        changed_meanwhile(form, f"{gone} Meanwhile, {care_session.what_happened}.")
+        changed_meanwhile(
+            form,
+            _("%(gone)s Meanwhile, %(what_happened)s.") % {"gone": gone, "what_happened": care_session.what_happened},
+        )
     elif request.method == "POST" and (
         form_save(
             form, lambda data: services.care_session_reschedule(by=request.user, care_session=care_session, **data)
         )
     ):
-        messages.success(request, "The session has moved. The patient will see the new time.")
+        messages.success(request, _("The session has moved. The patient will see the new time."))
         return redirect("care_sessions:detail", pk=care_session.pk)
     return render(
         request, "care_sessions/reschedule.html", {"form": form, "care_session": care_session}, status=form_status(form)
@@ -101,13 +107,14 @@ def session_reschedule(request, pk):
 def session_cancel(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
     if not care_session.can_change and request.method != "POST":
-        messages.info(request, "This session is no longer scheduled.")
+        messages.info(request, _("This session is no longer scheduled."))
         return redirect("care_sessions:detail", pk=care_session.pk)
     form = CancelForm(request.POST or None)
     if not care_session.can_change:
         changed_meanwhile(
             form,
-            f"This session is no longer scheduled: meanwhile, {care_session.what_happened}. Nothing was changed.",
+            _("This session is no longer scheduled: meanwhile, %(what_happened)s. Nothing was changed.")
+            % {"what_happened": care_session.what_happened},
         )
     elif request.method == "POST" and (
         form_save(
@@ -117,7 +124,7 @@ def session_cancel(request, pk):
             ),
         )
     ):
-        messages.success(request, "The session is cancelled.")
+        messages.success(request, _("The session is cancelled."))
         return redirect("care_sessions:detail", pk=care_session.pk)
     return render(
         request, "care_sessions/cancel.html", {"form": form, "care_session": care_session}, status=form_status(form)
@@ -129,7 +136,7 @@ def session_cancel(request, pk):
 def session_outcome(request, pk):
     care_session = selectors.care_session_get(user=request.user, pk=pk)
     if not care_session.awaits_outcome and care_session.status not in (SessionStatus.DONE, SessionStatus.MISSED):
-        messages.info(request, "You can record what happened once the session's time has come.")
+        messages.info(request, _("You can record what happened once the session's time has come."))
         return redirect("care_sessions:detail", pk=care_session.pk)
     form = OutcomeForm(request.POST or None, initial={"status": care_session.status})
     if request.method == "POST" and (
@@ -140,7 +147,7 @@ def session_outcome(request, pk):
             ),
         )
     ):
-        messages.success(request, "Thank you, that's recorded.")
+        messages.success(request, _("Thank you, that's recorded."))
         return redirect("care_sessions:detail", pk=care_session.pk)
     return render(
         request, "care_sessions/outcome.html", {"form": form, "care_session": care_session}, status=form_status(form)

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from patients.decorators import clinic_admin_required
@@ -28,7 +29,10 @@ def _takers(appointments) -> dict:
 def care_team_leave_view(request, pk, clinician_pk):
     person = person_get_for_admin(user=request.user, pk=pk)
     clinician = clinician_get(user=request.user, pk=clinician_pk)
-    not_on_team = f"{clinician.user.full_name} is not on {person.full_name}'s care team."
+    not_on_team = _("%(clinician)s is not on %(person)s's care team.") % {
+        "clinician": clinician.user.full_name,
+        "person": person.full_name,
+    }
     if person.role != Role.PATIENT:
         messages.info(request, not_on_team)
         return redirect("patients:person", pk=person.pk)
@@ -40,7 +44,11 @@ def care_team_leave_view(request, pk, clinician_pk):
     form = HandoverForm(request.POST if request.method == "POST" else None, options=_takers(appointments))
     if not on_team:
         # Someone else took them off the care team while this page was open.
-        changed_meanwhile(form, f"{not_on_team} Someone took them off it meanwhile, so nothing was changed.")
+        changed_meanwhile(
+            form,
+            _("%(not_on_team)s Someone took them off it meanwhile, so nothing was changed.")
+            % {"not_on_team": not_on_team},
+        )
     elif request.method == "POST" and form_save(
         form,
         lambda data: care_team_leave(
@@ -51,7 +59,11 @@ def care_team_leave_view(request, pk, clinician_pk):
             reason=data["reason"],
         ),
     ):
-        messages.success(request, f"{clinician.user.full_name} is no longer on {person.full_name}'s care team.")
+        messages.success(
+            request,
+            _("%(clinician)s is no longer on %(person)s's care team.")
+            % {"clinician": clinician.user.full_name, "person": person.full_name},
+        )
         return redirect("patients:person", pk=person.pk)
     context = {"person": person, "clinician": clinician, "form": form, "appointments": appointments, "leaving": True}
     return render(request, "care_sessions/handover.html", context, status=400 if form.errors else 200)
@@ -62,10 +74,10 @@ def care_team_leave_view(request, pk, clinician_pk):
 def account_close_view(request, pk):
     person = person_get_for_admin(user=request.user, pk=pk)
     if person.pk == request.user.pk:
-        messages.error(request, "You cannot deactivate your own account. Ask another admin of your clinic.")
+        messages.error(request, _("You cannot deactivate your own account. Ask another admin of your clinic."))
         return redirect("patients:person", pk=person.pk)
     if not person.is_active and request.method != "POST":
-        messages.info(request, f"{person.full_name}'s account is already deactivated.")
+        messages.info(request, _("%(name)s's account is already deactivated.") % {"name": person.full_name})
         return redirect("patients:person", pk=person.pk)
     if person.role == Role.CLINICIAN:
         appointments = list(appointments_ahead(clinician=person.clinician))
@@ -78,13 +90,18 @@ def account_close_view(request, pk):
     form = HandoverForm(request.POST if request.method == "POST" else None, options=options)
     if not person.is_active:
         changed_meanwhile(
-            form, f"{person.full_name}'s account was deactivated by someone else meanwhile, so nothing was changed."
+            form,
+            _("%(name)s's account was deactivated by someone else meanwhile, so nothing was changed.")
+            % {"name": person.full_name},
         )
     elif request.method == "POST" and form_save(
         form,
         lambda data: account_close(by=request.user, person=person, decisions=form.decisions(), reason=data["reason"]),
     ):
-        messages.success(request, f"{person.full_name} can no longer sign in. Everything in their record is kept.")
+        messages.success(
+            request,
+            _("%(name)s can no longer sign in. Everything in their record is kept.") % {"name": person.full_name},
+        )
         return redirect("patients:person", pk=person.pk)
     context = {"person": person, "form": form, "appointments": appointments, "leaving": False}
     return render(request, "care_sessions/handover.html", context, status=400 if form.errors else 200)

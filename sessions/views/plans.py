@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import changed_meanwhile, form_save, form_status
@@ -45,7 +47,7 @@ def plan(request, pk):
             raise PermissionDenied
         add_form = PlanItemForm(request.POST)
         if form_save(add_form, lambda data: services.plan_item_add(by=request.user, patient=patient, data=data)):
-            messages.success(request, f"Added to {patient.user.get_short_name()}'s home plan.")
+            messages.success(request, _("Added to %(name)s's home plan.") % {"name": patient.user.get_short_name()})
             return redirect("care_sessions:plan", pk=patient.pk)
     return _plan_page(request, patient, add_form=add_form, status=form_status(add_form))
 
@@ -68,7 +70,7 @@ def plan_item_edit(request, pk):
     current = services.home_plan_current(patient=patient)
     newer = current is None or current.pk != item.plan_id
     if newer and request.method != "POST":
-        messages.info(request, "That was an earlier version of the plan. Here is the current one.")
+        messages.info(request, _("That was an earlier version of the plan. Here is the current one."))
         return redirect("care_sessions:plan", pk=patient.pk)
     initial = {name: getattr(item, name) for name in ("title", "description", "how_often", "link", "notes")}
     form = PlanItemForm(request.POST or None, initial=initial)
@@ -77,12 +79,17 @@ def plan_item_edit(request, pk):
         latest = current.items.filter(lineage=item.lineage).first() if current else None
         changed_meanwhile(
             form,
-            "The plan changed while you were editing: "
-            + (
-                f"a newer version was saved, so this was not. Your words are kept here; the current wording "
-                f"of “{latest.title}” is on the plan page."
+            (
+                _(
+                    "The plan changed while you were editing: a newer version was saved, so this was not. "
+                    "Your words are kept here; the current wording of “%(title)s” is on the plan page."
+                )
+                % {"title": latest.title}
                 if latest
-                else "this item was taken out of it, so nothing was saved. Your words are kept here to copy."
+                else _(
+                    "The plan changed while you were editing: this item was taken out of it, so nothing was saved. "
+                    "Your words are kept here to copy."
+                )
             ),
         )
     elif request.method == "POST" and (
@@ -91,7 +98,7 @@ def plan_item_edit(request, pk):
             lambda data: services.plan_item_change(by=request.user, patient=patient, lineage=item.lineage, data=data),
         )
     ):
-        messages.success(request, "Saved as a new version of the plan. The earlier one is kept.")
+        messages.success(request, _("Saved as a new version of the plan. The earlier one is kept."))
         return redirect("care_sessions:plan", pk=patient.pk)
     context = {"form": form, "item": item, "patient": patient}
     return render(request, "care_sessions/plan_item_edit.html", context, status=form_status(form))
@@ -107,7 +114,9 @@ def plan_item_remove(request, pk):
     except ValidationError as error:
         messages.info(request, " ".join(error.messages))
     else:
-        messages.success(request, f"“{item.title}” is out of the plan. Earlier versions still show it.")
+        messages.success(
+            request, _("“%(title)s” is out of the plan. Earlier versions still show it.") % {"title": item.title}
+        )
     return redirect("care_sessions:plan", pk=patient.pk)
 
 
@@ -122,7 +131,9 @@ def plan_item_rate(request, pk):
     ):
         rating = saved.value
         messages.success(
-            request, f"Thank you. You rated “{item.title}” {rating.score} out of 10. Your clinician will see it."
+            request,
+            _("Thank you. You rated “%(title)s” %(score)s out of 10. Your clinician will see it.")
+            % {"title": item.title, "score": rating.score},
         )
         return redirect(f"{_plan_url(patient)}#item-{item.pk}")
     return _plan_page(request, patient, rating_forms={item.pk: form}, status=form_status(form))
@@ -133,9 +144,11 @@ def _plan_url(patient) -> str:
 
 
 ENCOURAGEMENT = {
-    PracticeOutcome.DONE: "Well done. Every time you practise counts.",
-    PracticeOutcome.PARTLY: "Some is more than none. Well done for doing what you could.",
-    PracticeOutcome.NOT_TODAY: "That's fine. Some days are like that, and saying so helps your clinician understand.",
+    PracticeOutcome.DONE: gettext_lazy("Well done. Every time you practise counts."),
+    PracticeOutcome.PARTLY: gettext_lazy("Some is more than none. Well done for doing what you could."),
+    PracticeOutcome.NOT_TODAY: gettext_lazy(
+        "That's fine. Some days are like that, and saying so helps your clinician understand."
+    ),
 }
 
 
@@ -154,9 +167,12 @@ def practice_log(request, pk):
         )
     ):
         log, created = saved.value
-        message = ENCOURAGEMENT[log.outcome]
+        message = str(ENCOURAGEMENT[log.outcome])
         if not created:
-            message = f"Updated today's entry for “{item.title}”. " + message
+            message = _("Updated today's entry for “%(title)s”. %(encouragement)s") % {
+                "title": item.title,
+                "encouragement": message,
+            }
         messages.success(request, message)
         return redirect(next_url or reverse("alliance:home"))
     context = {"form": form, "item": item, "next": next_url}

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -28,7 +29,7 @@ def reminder_preferences(request):
     if request.method == "POST" and (
         form_save(form, lambda data: services.reminder_preference_save(user=request.user, **data))
     ):
-        messages.success(request, "Your reminder choices are saved.")
+        messages.success(request, _("Your reminder choices are saved."))
         return redirect("care_sessions:reminder-preferences")
     return render(
         request,
