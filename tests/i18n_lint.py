@@ -16,7 +16,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-HOLE = "\x00"
+HOLE = " \x00 "  # spaced, so a tag inside an HTML tag (<p{% if x %} hidden{% endif %}>) still parses
 SKIPPED = {"script", "style", "code"}  # code samples are the same in every language
 WORD = re.compile(r"[A-Za-z]{2,}")
 READ_ATTRIBUTES = {"alt", "title", "placeholder", "aria-label", "aria-description", "aria-roledescription"}
@@ -62,7 +62,7 @@ class _Reader(HTMLParser):
         self._skip = 0
 
     def _check(self, text: str) -> None:
-        text = NOT_WORDS.sub(" ", text.replace(HOLE, " "))
+        text = NOT_WORDS.sub(" ", text.replace("\x00", " "))
         if WORD.search(text):
             self.found.append(" ".join(text.split()))
 
@@ -70,7 +70,8 @@ class _Reader(HTMLParser):
         if tag in SKIPPED:
             self._skip += 1
         attributes = dict(attrs)
-        pressable = tag == "button" or attributes.get("type") in {"submit", "button", "reset"}
+        # A button shows its content; an input button shows its value.
+        pressable = tag == "input" and attributes.get("type") in {"submit", "button", "reset"}
         for name, value in attrs:
             read = (
                 name in READ_ATTRIBUTES
@@ -102,7 +103,7 @@ def unmarked_text(path: Path) -> list[str]:
     template = engine.from_string(Path(path).read_text())
     flat = _flatten(template.nodelist)
     if path.suffix == ".txt":
-        text = NOT_WORDS.sub(" ", flat.replace(HOLE, " "))
+        text = NOT_WORDS.sub(" ", flat.replace("\x00", " "))
         return [" ".join(line.split()) for line in text.splitlines() if WORD.search(line)]
     reader = _Reader()
     reader.feed(flat)
