@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alliance.models import InstrumentVersion
 
-NOTE_HELP = "Big or small, nothing is too small or too silly to bring up. It goes on the agenda for your appointment."
+NOTE_HELP = _(
+    "Big or small, nothing is too small or too silly to bring up. It goes on the agenda for your appointment."
+)
 
 
 class RatingGroup:
@@ -18,8 +22,8 @@ class RatingGroup:
 
     def __init__(self, field, item: dict, scale: dict):
         self.field = field
-        self.low = f"{scale['min']} = {item.get('low_label') or scale.get('low_label') or 'lowest'}"
-        self.high = f"{scale['max']} = {item.get('high_label') or scale.get('high_label') or 'highest'}"
+        self.low = f"{scale['min']} = {item.get('low_label') or scale.get('low_label') or gettext('lowest')}"
+        self.high = f"{scale['max']} = {item.get('high_label') or scale.get('high_label') or gettext('highest')}"
         chosen = field.value()
         chosen = str(chosen) if chosen not in (None, "") else None
         self.choices = [
@@ -30,7 +34,7 @@ class RatingGroup:
 
 def _rating_field(item: dict, scale: dict, *, required: bool) -> forms.IntegerField:
     """A whole number on the item's scale. Drawn as a radio group by ``RatingGroup``."""
-    message = f"Please choose a number from {scale['min']} to {scale['max']}."
+    message = gettext("Please choose a number from %(min)s to %(max)s.") % {"min": scale["min"], "max": scale["max"]}
     return forms.IntegerField(
         label=item["text"],
         min_value=scale["min"],
@@ -67,12 +71,12 @@ class InstrumentFormMixin:
 
 class CheckInForm(InstrumentFormMixin, forms.Form):
     note = forms.CharField(
-        label="Anything you'd like to raise next time?",
+        label=_("Anything you'd like to raise next time?"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=NOTE_HELP,
-        error_messages={"max_length": "Please keep this under 2,000 characters (it has %(show_value)d)."},
+        error_messages={"max_length": _("Please keep this under 2,000 characters (it has %(show_value)d).")},
     )
 
     def __init__(self, *args, alliance_version: InstrumentVersion, pain_version: InstrumentVersion, **kwargs):
@@ -89,7 +93,9 @@ class CheckInForm(InstrumentFormMixin, forms.Form):
         if answered and len(answered) < needed:
             for key in keys:
                 if key not in answered:
-                    self.add_error(key, "Please answer this one too, or leave all of the pain questions blank.")
+                    self.add_error(
+                        key, gettext("Please answer this one too, or leave all of the pain questions blank.")
+                    )
         return cleaned
 
 

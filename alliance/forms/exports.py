@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import reduce
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alliance.exports import DATASETS
 from alliance.forms.reports import FilterFieldsMixin, _instruments
@@ -15,53 +18,59 @@ from patients.forms.audit import AuditFilterForm
 from patients.models import Clinic
 
 IDENTIFIED_CHOICES = [
-    ("no", "De-identified: a pseudonymous id instead of each name and email, and no free text"),
-    ("yes", "Identified: names and email addresses, and what people wrote"),
+    ("no", _("De-identified: a pseudonymous id instead of each name and email, and no free text")),
+    ("yes", _("Identified: names and email addresses, and what people wrote")),
 ]
 
 
 class ExportForm(FilterFieldsMixin):
     dataset = forms.ChoiceField(
-        label="What to export",
+        label=_("What to export"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Please choose what to export.", "invalid_choice": "Please choose from the list."},
+        error_messages={
+            "required": _("Please choose what to export."),
+            "invalid_choice": _("Please choose from the list."),
+        },
     )
     format = forms.ChoiceField(
-        label="File format",
+        label=_("File format"),
         widget=forms.RadioSelect,
         choices=[
-            (ExportFormat.CSV.value, "CSV, for analysis software"),
-            (ExportFormat.XLSX.value, "Excel (XLSX), to open in a spreadsheet"),
-            (ExportFormat.FHIR.value, "FHIR R4 JSON, for a health record system (check-ins and goals)"),
+            (ExportFormat.CSV.value, _("CSV, for analysis software")),
+            (ExportFormat.XLSX.value, _("Excel (XLSX), to open in a spreadsheet")),
+            (ExportFormat.FHIR.value, _("FHIR R4 JSON, for a health record system (check-ins and goals)")),
         ],
         initial=ExportFormat.XLSX.value,
-        error_messages={"required": "Please choose a file format.", "invalid_choice": "Please choose from the list."},
+        error_messages={
+            "required": _("Please choose a file format."),
+            "invalid_choice": _("Please choose from the list."),
+        },
     )
     identified = forms.ChoiceField(
-        label="People in the file",
+        label=_("People in the file"),
         widget=forms.RadioSelect,
         choices=IDENTIFIED_CHOICES,
         initial="no",
         error_messages={
-            "required": "Please choose whether to include names.",
-            "invalid_choice": "Please choose from the list.",
+            "required": _("Please choose whether to include names."),
+            "invalid_choice": _("Please choose from the list."),
         },
     )
     purpose = forms.CharField(
-        label="Why names are needed (for identified exports)",
+        label=_("Why names are needed (for identified exports)"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Kept with the record of this export, which every admin at your clinic can see.",
-        error_messages={"max_length": "Please keep this under 500 characters (it has %(show_value)d)."},
+        help_text=_("Kept with the record of this export, which every admin at your clinic can see."),
+        error_messages={"max_length": _("Please keep this under 500 characters (it has %(show_value)d).")},
     )
     instrument = RowChoiceField(
-        label="Questionnaire",
+        label=_("Questionnaire"),
         queryset=Instrument.objects.none(),
         required=False,
-        empty_label="All questionnaires",
-        help_text="For check-ins and alerts.",
-        error_messages={"invalid_choice": "Please choose a questionnaire from the list."},
+        empty_label=_("All questionnaires"),
+        help_text=_("For check-ins and alerts."),
+        error_messages={"invalid_choice": _("Please choose a questionnaire from the list.")},
     )
 
     # The audit page's filters, carried along when it links here ("Export these entries").
@@ -91,11 +100,19 @@ class ExportForm(FilterFieldsMixin):
         kind = DATASETS.get(cleaned.get("dataset"))
         fmt = cleaned.get("format")
         if kind is not None and fmt and fmt not in kind.formats:
-            allowed = " or ".join(ExportFormat(value).label for value in kind.formats)
-            self.add_error("format", f"{kind.title} can be exported as {allowed}.")
+            # "CSV or Excel (XLSX)": each "or" joins two, so a language can order or inflect it.
+            allowed = reduce(
+                lambda first, second: gettext("%(first)s or %(second)s") % {"first": first, "second": second},
+                (ExportFormat(value).label for value in kind.formats),
+            )
+            self.add_error(
+                "format",
+                gettext("%(dataset)s can be exported as %(formats)s.") % {"dataset": kind.title, "formats": allowed},
+            )
         if cleaned.get("identified") == "yes" and not (cleaned.get("purpose") or "").strip():
             self.add_error(
-                "purpose", "Please say why names and email addresses are needed. It is kept with the export's record."
+                "purpose",
+                gettext("Please say why names and email addresses are needed. It is kept with the export's record."),
             )
         return cleaned
 

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from alliance.models import Instrument, Purpose, Respondent
 from alliance.selectors.filters import DataFilters, default_range
@@ -18,7 +20,7 @@ EARLIEST = date(2000, 1, 1)
 LONGEST = timedelta(days=366 * 10)
 
 
-DATE_MESSAGES = {"invalid": "Please enter a real date, such as 31/01/2026."}
+DATE_MESSAGES = {"invalid": _("Please enter a real date, such as 31/01/2026.")}
 
 
 class _DateInput(forms.DateInput):
@@ -31,16 +33,16 @@ class _DateInput(forms.DateInput):
 class FilterFieldsMixin(forms.Form):
     """Date range and clinician, shared by the report filters and the export form."""
 
-    date_from = forms.DateField(label="From", required=False, widget=_DateInput(), error_messages=DATE_MESSAGES)
+    date_from = forms.DateField(label=_("From"), required=False, widget=_DateInput(), error_messages=DATE_MESSAGES)
     date_to = forms.DateField(
-        label="To (including this day)", required=False, widget=_DateInput(), error_messages=DATE_MESSAGES
+        label=_("To (including this day)"), required=False, widget=_DateInput(), error_messages=DATE_MESSAGES
     )
     clinician = RowChoiceField(
-        label="Clinician",
+        label=_("Clinician"),
         queryset=Clinician.objects.none(),
         required=False,
-        empty_label="All clinicians",
-        error_messages={"invalid_choice": "Please choose a clinician from the list."},
+        empty_label=_("All clinicians"),
+        error_messages={"invalid_choice": _("Please choose a clinician from the list.")},
     )
 
     def __init__(self, *args, clinic: Clinic, **kwargs):
@@ -53,7 +55,9 @@ class FilterFieldsMixin(forms.Form):
             Clinician.objects.filter(clinic=clinic).select_related("user").order_by("user__full_name")
         )
         self.fields["clinician"].label_from_instance = lambda c: (
-            c.user.full_name if c.user.is_active else f"{c.user.full_name} (no longer active)"
+            c.user.full_name
+            if c.user.is_active
+            else gettext("%(name)s (no longer active)") % {"name": c.user.full_name}
         )
 
     def clean(self):
@@ -65,14 +69,14 @@ class FilterFieldsMixin(forms.Form):
             cleaned["date_to"] = end
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_from < EARLIEST:
-            self.add_error("date_from", "Please choose a date from 2000 onwards.")
+            self.add_error("date_from", gettext("Please choose a date from 2000 onwards."))
         if date_to and date_to > end + timedelta(days=366):
-            self.add_error("date_to", "Please choose a date no more than a year from today.")
+            self.add_error("date_to", gettext("Please choose a date no more than a year from today."))
         if date_from and date_to and not self.errors:
             if date_to < date_from:
-                self.add_error("date_to", "The end date is before the start date. Please swap them round.")
+                self.add_error("date_to", gettext("The end date is before the start date. Please swap them round."))
             elif date_to - date_from > LONGEST:
-                self.add_error("date_to", "Please choose a range of ten years or less.")
+                self.add_error("date_to", gettext("Please choose a range of ten years or less."))
         return cleaned
 
     def filters(self, *, instrument: Instrument | None = None) -> DataFilters:
@@ -99,12 +103,12 @@ class ReportFilterForm(FilterFieldsMixin):
     """GET filters on the report pages. Empty dates mean the last twelve months."""
 
     instrument = RowChoiceField(
-        label="Alliance questionnaire",
+        label=_("Alliance questionnaire"),
         queryset=Instrument.objects.none(),
         required=False,
-        empty_label="The one your clinic uses now",
-        help_text="Totals from different questionnaires are on different scales, so a report covers one.",
-        error_messages={"invalid_choice": "Please choose a questionnaire from the list."},
+        empty_label=_("The one your clinic uses now"),
+        help_text=_("Totals from different questionnaires are on different scales, so a report covers one."),
+        error_messages={"invalid_choice": _("Please choose a questionnaire from the list.")},
     )
 
     def __init__(self, *args, clinic: Clinic, with_clinician: bool = True, **kwargs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alliance.forms.record import textfield
 from alliance.models import REVIEW_PARTS
@@ -20,12 +21,14 @@ class ReviewForm(forms.Form):
 
 class ReflectionForm(forms.Form):
     reflection = textfield(
-        "How does this look from where you are?",
-        required="Please say how this looks from where you are. A few words is fine.",
+        _("How does this look from where you are?"),
+        required=_("Please say how this looks from where you are. A few words is fine."),
         rows=4,
     )
     disagree = textfield(
-        "Is there anything you see differently? (optional)",
+        _("Is there anything you see differently? (optional)"),
         rows=3,
-        help_text="Anything you write here goes on the agenda for your next appointment, so you can talk it through.",
+        help_text=_(
+            "Anything you write here goes on the agenda for your next appointment, so you can talk it through."
+        ),
     )

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from alliance.selectors.timeline import TimelineKind
 
 
 class TimelineFilterForm(forms.Form):
     kind = forms.MultipleChoiceField(
-        label="Show only",
+        label=_("Show only"),
         choices=TimelineKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Leave them all unticked to see everything.",
-        error_messages={"invalid_choice": "That isn't one of the kinds listed, so everything is shown."},
+        help_text=_("Leave them all unticked to see everything."),
+        error_messages={"invalid_choice": _("That isn't one of the kinds listed, so everything is shown.")},
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Clinic, Patient, User, tracked
 
@@ -26,20 +27,20 @@ _BLANK = r"^\s*$"
 
 
 class AccessRequestState(models.TextChoices):
-    PREPARING = "preparing", "Preparing the copy"
-    REVIEW = "review", "Ready for review"
-    FAILED = "failed", "Could not be prepared"
-    RELEASED = "released", "Released to the patient"
-    REFUSED = "refused", "Refused"
+    PREPARING = "preparing", _("Preparing the copy")
+    REVIEW = "review", _("Ready for review")
+    FAILED = "failed", _("Could not be prepared")
+    RELEASED = "released", _("Released to the patient")
+    REFUSED = "refused", _("Refused")
 
 
 OPEN_STATES = (AccessRequestState.PREPARING, AccessRequestState.REVIEW, AccessRequestState.FAILED)
 
 
 class AccessDecision(models.TextChoices):
-    FULL = "full", "Release in full"
-    PARTIAL = "partial", "Release with some items withheld"
-    REFUSE = "refuse", "Refuse the request"
+    FULL = "full", _("Release in full")
+    PARTIAL = "partial", _("Release with some items withheld")
+    REFUSE = "refuse", _("Refuse the request")
 
 
 REASON_NEEDED = (AccessDecision.PARTIAL, AccessDecision.REFUSE)
@@ -48,7 +49,7 @@ REASON_NEEDED = (AccessDecision.PARTIAL, AccessDecision.REFUSE)
 # When the broker took the build or the email is plumbing, not part of the request: not kept.
 @tracked(
     patient="patient",
-    title="Subject access request",
+    title=_("Subject access request"),
     event_name="AccessRequestVersion",
     exclude=["dispatched_at", "patient_told_at"],
 )
@@ -140,7 +141,7 @@ class AccessRequest(models.Model):
         return self.state in OPEN_STATES
 
 
-@tracked(patient="request__patient", title="Item withheld from a subject access copy")
+@tracked(patient="request__patient", title=_("Item withheld from a subject access copy"))
 class WithheldItem(models.Model):
     """One item left out of the patient's copy, with the reason the patient is given."""
 
@@ -164,15 +165,15 @@ class WithheldItem(models.Model):
 
 
 class AccessEventKind(models.TextChoices):
-    OPENED = "opened", "Request opened"
-    BUILT = "built", "Complete copy prepared"
-    BUILD_FAILED = "build_failed", "Copy could not be prepared"
-    RETRIED = "retried", "Preparing the copy again"
-    WITHHELD = "withheld", "Item withheld"
-    DECIDED = "decided", "Decision recorded"
-    RELEASED = "released", "Released to the patient"
-    REFUSED = "refused", "Request refused"
-    DOWNLOADED = "downloaded", "Released copy downloaded"
+    OPENED = "opened", _("Request opened")
+    BUILT = "built", _("Complete copy prepared")
+    BUILD_FAILED = "build_failed", _("Copy could not be prepared")
+    RETRIED = "retried", _("Preparing the copy again")
+    WITHHELD = "withheld", _("Item withheld")
+    DECIDED = "decided", _("Decision recorded")
+    RELEASED = "released", _("Released to the patient")
+    REFUSED = "refused", _("Request refused")
+    DOWNLOADED = "downloaded", _("Released copy downloaded")
 
 
 class AccessRequestEvent(models.Model):

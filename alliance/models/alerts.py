@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from alliance.models.checkins import Response
 from patients.models import Patient, User, tracked
@@ -12,20 +14,20 @@ from sessions.models import CareSession
 
 
 class AlertKind(models.TextChoices):
-    LOW_TOTAL = "low_total", "Low overall score"
-    LOW_ITEM = "low_item", "A low answer"
-    DROP = "drop", "A drop since the last check-in"
-    MISMATCH = "mismatch", "You and the patient see it differently"
-    DECISION_CHECK = "decision_check", "A low answer after a decision"
+    LOW_TOTAL = "low_total", _("Low overall score")
+    LOW_ITEM = "low_item", _("A low answer")
+    DROP = "drop", _("A drop since the last check-in")
+    MISMATCH = "mismatch", _("You and the patient see it differently")
+    DECISION_CHECK = "decision_check", _("A low answer after a decision")
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", "New"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Talked through"
+    OPEN = "open", pgettext_lazy("alert status", "New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Talked through")
 
 
-@tracked(patient="patient", title="Alert")
+@tracked(patient="patient", title=_("Alert"))
 class Alert(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     care_session = models.ForeignKey(

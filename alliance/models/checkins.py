@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from alliance.models.instruments import Instrument, InstrumentVersion, Respondent
 from patients.models import Patient, User, tracked
@@ -23,7 +24,7 @@ class ImmutableModel(models.Model):
         super().save(*args, **kwargs)
 
 
-@tracked(patient="patient", title="Questionnaire response")
+@tracked(patient="patient", title=_("Questionnaire response"))
 class Response(ImmutableModel):
     """One person's answers to one instrument version about one patient, scored when submitted."""
 
@@ -66,7 +67,7 @@ class Response(ImmutableModel):
         return f"{self.instrument.name} for {self.patient} at {self.submitted_at:%Y-%m-%d}"
 
 
-@tracked(patient="response__patient", title="Answer")
+@tracked(patient="response__patient", title=_("Answer"))
 class Answer(ImmutableModel):
     # No index of its own: the (response, item_key) constraint's index leads with it.
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers", db_index=False)
@@ -83,7 +84,7 @@ class Answer(ImmutableModel):
         return f"{self.item_key}={self.value}"
 
 
-@tracked(patient="patient", title="Check-in")
+@tracked(patient="patient", title=_("Check-in"))
 class CheckIn(ImmutableModel):
     """A patient's check-in: the alliance items, the pain check, and anything to raise next time."""
 

@@ -11,39 +11,40 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Clinic, User
 
 
 class ExportDataset(models.TextChoices):
-    CHECKIN_ANSWERS = "checkin_answers", "Check-ins: one row per answered question"
-    CHECKIN_RESPONSES = "checkin_responses", "Check-ins: one row per questionnaire, with totals"
-    ALERTS = "alerts", "Alerts"
-    SESSIONS = "sessions", "Sessions, with check-in status"
-    GOALS = "goals", "Goals, with progress ratings"
-    PATIENT_RECORD = "patient_record", "A patient's own record"
-    AUDIT = "audit", "Audit trail"
+    CHECKIN_ANSWERS = "checkin_answers", _("Check-ins: one row per answered question")
+    CHECKIN_RESPONSES = "checkin_responses", _("Check-ins: one row per questionnaire, with totals")
+    ALERTS = "alerts", _("Alerts")
+    SESSIONS = "sessions", _("Sessions, with check-in status")
+    GOALS = "goals", _("Goals, with progress ratings")
+    PATIENT_RECORD = "patient_record", _("A patient's own record")
+    AUDIT = "audit", _("Audit trail")
 
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel (XLSX)"
-    FHIR = "fhir", "FHIR R4 (JSON bundle)"
+    XLSX = "xlsx", _("Excel (XLSX)")
+    FHIR = "fhir", _("FHIR R4 (JSON bundle)")
     JSON = "json", "JSON"
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Being prepared"
-    READY = "ready", "Ready to download"
-    STREAMED = "streamed", "Downloaded straight away"
-    FAILED = "failed", "Could not be completed"
-    EXPIRED = "expired", "File deleted"
+    QUEUED = "queued", _("Waiting to start")
+    RUNNING = "running", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    STREAMED = "streamed", _("Downloaded straight away")
+    FAILED = "failed", _("Could not be completed")
+    EXPIRED = "expired", _("File deleted")
 
 
 class ExportDelivery(models.TextChoices):
-    STREAMED = "streamed", "In the browser, straight away"
-    FILE = "file", "Prepared in the background"
+    STREAMED = "streamed", _("In the browser, straight away")
+    FILE = "file", _("Prepared in the background")
 
 
 FINISHED_STATUSES = (ExportStatus.READY, ExportStatus.STREAMED, ExportStatus.FAILED, ExportStatus.EXPIRED)

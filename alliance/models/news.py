@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import User
 
@@ -21,15 +22,15 @@ from patients.models import User
 class NewsKind(models.TextChoices):
     """A kind of new thing; with its object's id it names one thing on the list."""
 
-    ANSWER = "answer", "An answer to your question"
-    WIN_REPLY = "win_reply", "A reply to your win"
-    REFLECTION = "reflection", "What your clinician heard in your story"
-    OPTIONS = "options", "Options shared with you"
-    EXPLANATION = "explanation", "An explanation, new or revised"
-    PLAN_ITEM = "plan_item", "Something new in your home plan"
-    SESSION_RECORD = "session_record", "What you agreed in a session"
-    ADVICE = "advice", "Your clinician's own view on a decision"
-    REVIEW = "review", "A step-back review"
+    ANSWER = "answer", _("An answer to your question")
+    WIN_REPLY = "win_reply", _("A reply to your win")
+    REFLECTION = "reflection", _("What your clinician heard in your story")
+    OPTIONS = "options", _("Options shared with you")
+    EXPLANATION = "explanation", _("An explanation, new or revised")
+    PLAN_ITEM = "plan_item", _("Something new in your home plan")
+    SESSION_RECORD = "session_record", _("What you agreed in a session")
+    ADVICE = "advice", _("Your clinician's own view on a decision")
+    REVIEW = "review", _("A step-back review")
 
 
 class NewsSeen(models.Model):

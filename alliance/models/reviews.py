@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient, User, tracked
 
@@ -19,27 +20,27 @@ REVIEW_TEXT_LIMIT = 2000
 
 # The four parts of a review, in the order they are written and shown: (field, heading, prompt).
 REVIEW_PARTS = (
-    ("what_changed", "What has changed", "What has changed since we started, or since the last review?"),
-    ("what_hasnt", "What hasn't changed", "What hasn't changed, or not as much as we hoped?"),
-    ("going_on", "What I think is going on", "What do you think is going on?"),
-    ("try_next", "What to try next", "What would you suggest trying next?"),
+    ("what_changed", _("What has changed"), _("What has changed since we started, or since the last review?")),
+    ("what_hasnt", _("What hasn't changed"), _("What hasn't changed, or not as much as we hoped?")),
+    ("going_on", _("What I think is going on"), _("What do you think is going on?")),
+    ("try_next", _("What to try next"), _("What would you suggest trying next?")),
 )
 
 
-@tracked(patient="patient", title="Step-back review")
+@tracked(patient="patient", title=_("Step-back review"))
 class StepBackReview(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     asked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     asked_at = models.DateTimeField(null=True, blank=True)
     written_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     written_at = models.DateTimeField(null=True, blank=True)
-    what_changed = models.TextField("what has changed", max_length=REVIEW_TEXT_LIMIT, blank=True)
-    what_hasnt = models.TextField("what hasn't changed", max_length=REVIEW_TEXT_LIMIT, blank=True)
-    going_on = models.TextField("what I think is going on", max_length=REVIEW_TEXT_LIMIT, blank=True)
-    try_next = models.TextField("what to try next", max_length=REVIEW_TEXT_LIMIT, blank=True)
+    what_changed = models.TextField(_("what has changed"), max_length=REVIEW_TEXT_LIMIT, blank=True)
+    what_hasnt = models.TextField(_("what hasn't changed"), max_length=REVIEW_TEXT_LIMIT, blank=True)
+    going_on = models.TextField(_("what I think is going on"), max_length=REVIEW_TEXT_LIMIT, blank=True)
+    try_next = models.TextField(_("what to try next"), max_length=REVIEW_TEXT_LIMIT, blank=True)
     figures = models.JSONField(default=list, blank=True, help_text="The sentences about the patient's figures.")
-    reflection = models.TextField("how this looks from where I am", max_length=REVIEW_TEXT_LIMIT, blank=True)
-    disagree = models.TextField("what I see differently", max_length=REVIEW_TEXT_LIMIT, blank=True)
+    reflection = models.TextField(_("how this looks from where I am"), max_length=REVIEW_TEXT_LIMIT, blank=True)
+    disagree = models.TextField(_("what I see differently"), max_length=REVIEW_TEXT_LIMIT, blank=True)
     reflected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

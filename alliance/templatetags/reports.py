@@ -5,11 +5,21 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 
 from alliance.numbers import number
 from alliance.numbers import signed as signed_number
 
 register = template.Library()
+
+# The nouns the report pages count in (``|share:"sessions"``): a page passes the English word, and it is
+# shown in the reader's language. A word not listed here is shown as it was passed.
+SHARE_NOUNS = {
+    "sessions": pgettext_lazy("a share of", "sessions"),
+    "check-ins": pgettext_lazy("a share of", "check-ins"),
+    "alerts": pgettext_lazy("a share of", "alerts"),
+    "patients": pgettext_lazy("a share of", "patients"),
+}
 
 
 @register.filter
@@ -17,10 +27,13 @@ def share(value, noun: str = "") -> str:
     """A Share as "75% (3 of 4 sessions)", or "none yet (0 of 0)" when there is nothing to divide."""
     if value is None:
         return ""
-    noun = f" {noun}" if noun else ""
+    noun = SHARE_NOUNS.get(noun, noun)
     if value.percent is None:
-        return f"– (0 of 0{noun})"
-    return f"{value.percent}% ({value.count:,} of {value.total:,}{noun})"
+        return gettext("– (0 of 0 %(noun)s)") % {"noun": noun} if noun else gettext("– (0 of 0)")
+    figures = {"percent": value.percent, "count": f"{value.count:,}", "total": f"{value.total:,}", "noun": noun}
+    if noun:
+        return gettext("%(percent)s%% (%(count)s of %(total)s %(noun)s)") % figures
+    return gettext("%(percent)s%% (%(count)s of %(total)s)") % figures
 
 
 @register.filter
@@ -43,11 +56,12 @@ def duration_hours(value) -> str:
     hours = Decimal(str(value))
     if hours < 1:
         minutes = int((hours * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
     if hours < 48:
         text = score(hours)
-        return f"{text} hour{'' if text == '1' else 's'}"
-    return f"{score(hours / 24)} days"
+        # "1 hour", and "1.5 hours": a decimal takes the plural, so any figure but "1" counts as many.
+        return ngettext("%(count)s hour", "%(count)s hours", 1 if text == "1" else 2) % {"count": text}
+    return gettext("%(count)s days") % {"count": score(hours / 24)}
 
 
 @register.inclusion_tag("alliance/reports/_too_few.html")

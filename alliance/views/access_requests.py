@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -63,7 +64,7 @@ def access_request_new(request, pk):
         )
     ):
         messages.success(
-            request, "Request opened. The complete copy is being prepared; this page shows when it is ready."
+            request, _("Request opened. The complete copy is being prepared; this page shows when it is ready.")
         )
         return redirect("alliance:access-request", pk=saved.value.pk)
     return render(
@@ -123,7 +124,7 @@ def access_request_withhold_view(request, pk):
             reason=data["reason"],
         ),
     ):
-        messages.success(request, "Item withheld. It will not be in the patient's copy, and they will be told why.")
+        messages.success(request, _("Item withheld. It will not be in the patient's copy, and they will be told why."))
         return redirect("alliance:access-request", pk=pk)
     return _detail(request, access_request, withhold=form)
 
@@ -145,7 +146,7 @@ def access_request_restore_view(request, pk, item):
     if form_save(
         form, lambda data: access_request_restore(user=request.user, access_request=access_request, withheld_id=item)
     ):
-        messages.success(request, "Item put back into the patient's copy.")
+        messages.success(request, _("Item put back into the patient's copy."))
         return redirect("alliance:access-request", pk=pk)
     return _back_with_errors(request, form, pk)
 
@@ -161,7 +162,7 @@ def access_request_decide_view(request, pk):
             user=request.user, access_request=access_request, decision=data["decision"], reason=data["reason"]
         ),
     ):
-        messages.success(request, "Decision recorded.")
+        messages.success(request, _("Decision recorded."))
         return redirect("alliance:access-request", pk=pk)
     return _detail(request, access_request, decision=form)
 
@@ -172,7 +173,7 @@ def access_request_release_view(request, pk):
     access_request = access_request_get(user=request.user, pk=pk)
     form = ConfirmForm(request.POST)
     if form_save(form, lambda data: access_request_release(user=request.user, access_request=access_request)):
-        messages.success(request, "Released. The patient can now download their copy from their data page.")
+        messages.success(request, _("Released. The patient can now download their copy from their data page."))
         return redirect("alliance:access-request", pk=pk)
     return _back_with_errors(request, form, pk)
 
@@ -184,7 +185,7 @@ def access_request_retry_view(request, pk):
     access_request = access_request_get(user=request.user, pk=pk)
     form = ConfirmForm(request.POST)
     if form_save(form, lambda data: access_request_retry(user=request.user, access_request=access_request)):
-        messages.success(request, "We're preparing the copy again. This page shows when it is ready.")
+        messages.success(request, _("We're preparing the copy again. This page shows when it is ready."))
         return redirect("alliance:access-request", pk=pk)
     return _detail(request, access_request, retry=form)
 

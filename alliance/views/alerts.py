@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from alliance.forms.alerts import AlertNoteForm
@@ -16,7 +17,7 @@ def _alert_action(request, pk, action, done_message):
     alert = selectors.alert_get(user=request.user, pk=pk)
     form = AlertNoteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Please keep the note under 2,000 characters; nothing was changed.")
+        messages.error(request, _("Please keep the note under 2,000 characters; nothing was changed."))
         return redirect("alliance:patient", pk=alert.patient_id)
     action(alert=alert, by=request.user, note=form.cleaned_data["note"])
     messages.success(request, done_message)
@@ -26,10 +27,12 @@ def _alert_action(request, pk, action, done_message):
 @clinician_required
 @require_POST
 def alert_acknowledge_view(request, pk):
-    return _alert_action(request, pk, alert_acknowledge, "Noted. It stays on the list until you've talked it through.")
+    return _alert_action(
+        request, pk, alert_acknowledge, _("Noted. It stays on the list until you've talked it through.")
+    )
 
 
 @clinician_required
 @require_POST
 def alert_resolve_view(request, pk):
-    return _alert_action(request, pk, alert_resolve, "Marked as talked through.")
+    return _alert_action(request, pk, alert_resolve, _("Marked as talked through."))

@@ -7,6 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from alliance.forms.checkins import CheckInForm, RatingForm
@@ -117,9 +119,9 @@ def rating(request, pk):
         # Nothing to rate yet: say so rather than offer a form that can only be refused.
         when = date_format(timezone.localtime(care_session.starts_at), "l j F, H:i")
         text = (
-            "This session was cancelled, so there's nothing to rate."
+            _("This session was cancelled, so there's nothing to rate.")
             if care_session.status == SessionStatus.CANCELLED
-            else f"You can rate this session once it has started ({when})."
+            else _("You can rate this session once it has started (%(when)s).") % {"when": when}
         )
         messages.info(request, text)
         return redirect("alliance:patient", pk=patient.pk)
@@ -133,16 +135,22 @@ def rating(request, pk):
             ),
         )
     except AlreadyRated:
-        messages.info(request, "You've already rated this session. Ratings aren't changed once they're in.")
+        messages.info(request, _("You've already rated this session. Ratings aren't changed once they're in."))
         return redirect("alliance:patient", pk=patient.pk)
     if saved:
-        _, alerts = saved.value
+        _rating, alerts = saved.value
         if alerts:
             messages.warning(
-                request, f"Thank you. Your rating raised {len(alerts)} thing(s) to talk through; see below."
+                request,
+                ngettext(
+                    "Thank you. Your rating raised %(count)s thing(s) to talk through; see below.",
+                    "Thank you. Your rating raised %(count)s thing(s) to talk through; see below.",
+                    len(alerts),
+                )
+                % {"count": len(alerts)},
             )
         else:
-            messages.success(request, "Thank you, your rating is saved.")
+            messages.success(request, _("Thank you, your rating is saved."))
         return redirect("alliance:patient", pk=patient.pk)
     context = {
         "form": form,

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -70,8 +71,11 @@ def export_new(request):
             return response
         messages.info(
             request,
-            f"That is {export.rows_expected:,} rows, so we're preparing the file in the background. "
-            "You can leave this page and come back to it from Exports.",
+            _(
+                "That is %(rows)s rows, so we're preparing the file in the background. "
+                "You can leave this page and come back to it from Exports."
+            )
+            % {"rows": f"{export.rows_expected:,}"},
         )
         return redirect("alliance:export", pk=export.pk)
     return render(

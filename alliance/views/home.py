@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from alliance.forms.alerts import AlertNoteForm
 from alliance.selectors import alerts as alert_selectors
@@ -187,7 +188,7 @@ def patient_detail(request, pk):
         "alerts": alert_selectors.alerts_for_patient(user=request.user, patient=patient)[:50],
         "to_rate": checkin_selectors.sessions_to_rate(user=request.user).filter(patient=patient)[:10],
         "note_form": AlertNoteForm(),
-        **progress_context(patient=patient, include_clinician=True, invite=False, you="Patient's check-ins"),
+        **progress_context(patient=patient, include_clinician=True, invite=False, you=_("Patient's check-ins")),
         # The record's counts and whether a step-back review is due, in one query.
         "record_counts": review_status_annotate(
             record_counts_annotate(type(patient).objects.filter(pk=patient.pk))

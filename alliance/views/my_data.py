@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -98,8 +99,10 @@ def who_looked_ask(request, pk):
     ):
         messages.success(
             request,
-            "Thank you for asking. Your question is on the agenda for your next appointment, "
-            "and it's in your questions too.",
+            _(
+                "Thank you for asking. Your question is on the agenda for your next appointment, "
+                "and it's in your questions too."
+            ),
         )
         return redirect("alliance:who-looked")
     return render(

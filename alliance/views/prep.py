@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance.exports.pdf import PdfUnavailable, html_to_pdf
 from alliance.selectors.prep import prep_sheet_for
@@ -26,10 +27,13 @@ def _context(request, pk) -> dict:
     low, high = sheet.alliance_range
     chart = charts.line_chart(
         chart_id="prep-alliance-chart",
-        title="Alliance check-ins since the last session",
-        description=f"Totals from {low:g} to {high:g}; higher means the working relationship feels stronger. "
-        "The same numbers are in the table beside it.",
-        series=[charts.Series("Alliance total", [(p.at, p.value) for p in sheet.alliance_points])],
+        title=_("Alliance check-ins since the last session"),
+        description=_(
+            "Totals from %(low)s to %(high)s; higher means the working relationship feels stronger. "
+            "The same numbers are in the table beside it."
+        )
+        % {"low": f"{low:g}", "high": f"{high:g}"},
+        series=[charts.Series(_("Alliance total"), [(p.at, p.value) for p in sheet.alliance_points])],
         y_min=low,
         y_max=high,
     )

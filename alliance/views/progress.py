@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from alliance.selectors import progress as selectors
 from alliance.selectors.progress import progress_sentences
@@ -16,7 +17,7 @@ def progress_context(*, patient, include_clinician: bool, invite: bool, you: str
     alliance_series = [charts.Series(you, [(p.at, p.value) for p in progress.patient_alliance])]
     if include_clinician and progress.clinician_alliance:
         alliance_series.append(
-            charts.Series("Clinician's rating", [(p.at, p.value) for p in progress.clinician_alliance])
+            charts.Series(_("Clinician's rating"), [(p.at, p.value) for p in progress.clinician_alliance])
         )
     pain_series = [charts.Series(s.text, [(p.at, p.value) for p in s.points]) for s in progress.pain_items]
     low, high = progress.alliance_range
@@ -25,19 +26,20 @@ def progress_context(*, patient, include_clinician: bool, invite: bool, you: str
         "summaries": progress_sentences(progress, invite=invite),
         "alliance_chart": charts.line_chart(
             chart_id="alliance-chart",
-            title="Alliance check-ins over time",
-            description=f"Totals from {low:g} to {high:g}; higher means the working relationship feels stronger.",
+            title=_("Alliance check-ins over time"),
+            description=_("Totals from %(low)s to %(high)s; higher means the working relationship feels stronger.")
+            % {"low": f"{low:g}", "high": f"{high:g}"},
             series=alliance_series,
             y_min=low,
             y_max=high,
             threshold=progress.alliance_threshold,
-            threshold_label="worth a conversation below this line" if progress.alliance_threshold else "",
+            threshold_label=_("worth a conversation below this line") if progress.alliance_threshold else "",
         ),
         "alliance_legend": charts.legend(alliance_series),
         "pain_chart": charts.line_chart(
             chart_id="pain-chart",
-            title="Pain check over time",
-            description="Each question from 0 to 10; lower means pain is getting in the way less.",
+            title=_("Pain check over time"),
+            description=_("Each question from 0 to 10; lower means pain is getting in the way less."),
             series=pain_series,
             y_min=progress.pain_range[0],
             y_max=progress.pain_range[1],
@@ -74,5 +76,7 @@ def _pain_rows(progress) -> list[dict]:
 
 @patient_required
 def progress(request):
-    context = progress_context(patient=request.user.patient, include_clinician=False, invite=True, you="Your check-ins")
+    context = progress_context(
+        patient=request.user.patient, include_clinician=False, invite=True, you=_("Your check-ins")
+    )
     return render(request, "alliance/progress/progress.html", context)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from alliance.forms.reports import ReportFilterForm, default_filters
@@ -77,22 +78,22 @@ def _trend_charts(trends) -> dict:
         for m in months
         if m.alliance_enough and m.median_total is not None
     ]
-    alliance_series = [charts.Series("Average (mean)", mean), charts.Series("Middle value (median)", median)]
+    alliance_series = [charts.Series(_("Average (mean)"), mean), charts.Series(_("Middle value (median)"), median)]
     rate_series = [
         charts.Series(
-            "Sessions with a check-in",
+            _("Sessions with a check-in"),
             [(_month_start(m.key, tz), Decimal(m.rate.percent)) for m in months if m.rate_enough and m.sessions],
         )
     ]
     # Every state an alert can be in (AlertStatus), each on its own line, with the month's total.
     alert_series = [
-        charts.Series("Raised (all)", [(_month_start(m.key, tz), Decimal(m.alerts_raised)) for m in months]),
+        charts.Series(_("Raised (all)"), [(_month_start(m.key, tz), Decimal(m.alerts_raised)) for m in months]),
         charts.Series(
-            f"{AlertStatus.OPEN.label} (not acknowledged yet)",
+            _("%(status)s (not acknowledged yet)") % {"status": AlertStatus.OPEN.label},
             [(_month_start(m.key, tz), Decimal(m.alerts_still_new)) for m in months],
         ),
         charts.Series(
-            f"{AlertStatus.ACKNOWLEDGED.label}, not talked through yet",
+            _("%(status)s, not talked through yet") % {"status": AlertStatus.ACKNOWLEDGED.label},
             [(_month_start(m.key, tz), Decimal(m.alerts_acknowledged_only)) for m in months],
         ),
         charts.Series(
@@ -104,24 +105,27 @@ def _trend_charts(trends) -> dict:
     return {
         "alliance_chart": charts.line_chart(
             chart_id="alliance-trend",
-            title="Alliance check-in totals by month",
-            description=(
-                f"Average and middle {scope.alliance_instrument.name} totals each month, on a scale of "
-                f"{low:g} to {high:g}; higher means patients feel the working relationship is stronger. "
+            title=_("Alliance check-in totals by month"),
+            description=_(
+                "Average and middle %(instrument)s totals each month, on a scale of "
+                "%(low)s to %(high)s; higher means patients feel the working relationship is stronger. "
                 "Months with too few patients to compare are left out. The table below has every figure."
-            ),
+            )
+            % {"instrument": scope.alliance_instrument.name, "low": f"{low:g}", "high": f"{high:g}"},
             series=alliance_series,
             y_min=low,
             y_max=high,
             threshold=scope.threshold,
-            threshold_label="threshold for a conversation" if scope.threshold is not None else "",
+            threshold_label=_("threshold for a conversation") if scope.threshold is not None else "",
         ),
         "alliance_legend": charts.legend(alliance_series),
         "rate_chart": charts.line_chart(
             chart_id="rate-trend",
-            title="Check-in rate by month",
-            description="The percentage of sessions each month that the patient checked in for, from 0 to 100. "
-            "The table below has every figure.",
+            title=_("Check-in rate by month"),
+            description=_(
+                "The percentage of sessions each month that the patient checked in for, from 0 to 100. "
+                "The table below has every figure."
+            ),
             series=rate_series,
             y_min=Decimal(0),
             y_max=Decimal(100),
@@ -129,9 +133,11 @@ def _trend_charts(trends) -> dict:
         "rate_legend": charts.legend(rate_series),
         "alerts_chart": charts.line_chart(
             chart_id="alerts-trend",
-            title="Alerts by month",
-            description="How many alerts were raised each month, and where those alerts are now: still new, "
-            "acknowledged but not talked through yet, or talked through. The table below has every figure.",
+            title=_("Alerts by month"),
+            description=_(
+                "How many alerts were raised each month, and where those alerts are now: still new, "
+                "acknowledged but not talked through yet, or talked through. The table below has every figure."
+            ),
             series=alert_series,
             y_min=Decimal(0),
             y_max=Decimal(most_alerts),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.forms.reviews import ReflectionForm, ReviewForm
@@ -43,11 +44,13 @@ def review_ask(request, pk):
     patient = record_selectors.record_patient_get(user=request.user, pk=pk)
     svc.review_ask(patient=patient, by=request.user)
     if request.user.role == Role.PATIENT:
-        text = (
+        text = _(
             "Thank you. Your clinician will write a step-back review, and it's on the agenda for your next appointment."
         )
     else:
-        text = f"A step-back review is on the agenda for {patient.user.get_short_name()}'s next appointment."
+        text = _("A step-back review is on the agenda for %(name)s's next appointment.") % {
+            "name": patient.user.get_short_name()
+        }
     messages.success(request, text)
     return redirect(_reviews_url(patient))
 
@@ -59,7 +62,7 @@ def review_new(request, pk):
     if request.method == "POST" and (
         saved := form_save(form, lambda data: svc.review_write(patient=patient, by=request.user, **data))
     ):
-        messages.success(request, f"Your review is shared with {patient.user.get_short_name()}.")
+        messages.success(request, _("Your review is shared with %(name)s.") % {"name": patient.user.get_short_name()})
         return redirect(saved.value.get_absolute_url())
     context = {
         "patient": patient,
@@ -99,9 +102,14 @@ def review_reflect(request, pk, item):
     review = sel.review_get(user=request.user, patient=patient, pk=item)
     form = ReflectionForm(request.POST)
     if saved := form_save(form, lambda data: svc.review_reflect(review=review, by=request.user, **data)):
-        text = "Thank you for your reflection. Your clinician can read it."
-        if saved.value.disagree:
-            text += " What you see differently is on the agenda for your next appointment."
+        text = (
+            _(
+                "Thank you for your reflection. Your clinician can read it. "
+                "What you see differently is on the agenda for your next appointment."
+            )
+            if saved.value.disagree
+            else _("Thank you for your reflection. Your clinician can read it.")
+        )
         messages.success(request, text)
         return redirect(review.get_absolute_url())
     return _review_page(request, patient, review, form=form)

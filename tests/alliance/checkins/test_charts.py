@@ -133,6 +133,6 @@ def test_the_alerts_chart_shows_every_state(client, cast):
     text = visible_text(client.get(reverse("alliance:report-trends")))
     legend = text.split("Alerts", 1)[1]
     for state in AlertStatus:
-        assert state.label in legend
+        assert str(state.label) in legend
     assert "New (not acknowledged yet)" in legend and "Acknowledged, not talked through yet" in legend
     assert "Still new" in legend
