@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import get_format
+
 MINUS = "\u2212"  # a real minus sign: a hyphen reads as a dash, and screen readers say it as one
 NONE = "\u2013"  # an en dash stands for "no figure"
 
@@ -13,8 +15,9 @@ NONE = "\u2013"  # an en dash stands for "no figure"
 def number(value, places: int = 1) -> str:
     """``value`` rounded half up to ``places`` decimals, without trailing zeros, with a minus sign.
 
-    ``number(Decimal("27.00"))`` → "27", ``number(5.333)`` → "5.3", ``number(-2)`` → "−2",
-    ``number(None)`` → "–". Accepts int, float, Decimal or a numeric string.
+    ``number(Decimal("27.00"))`` → "27", ``number(5.333)`` → "5.3" ("5,3" in Spanish: the decimal mark is
+    the active language's), ``number(-2)`` → "−2", ``number(None)`` → "–". Accepts int, float, Decimal
+    or a numeric string.
     """
     if value is None:
         return NONE
@@ -24,7 +27,7 @@ def number(value, places: int = 1) -> str:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"
-    return text.replace("-", MINUS)
+    return text.replace("-", MINUS).replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def signed(value, places: int = 1) -> str:

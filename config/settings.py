@@ -215,8 +215,9 @@ ALLIANCE_DEFAULT_TIMEZONE = env_str("ALLIANCE_DEFAULT_TIMEZONE") or "Europe/Lond
 
 LANGUAGE_CODE = "en-gb"
 # What a person may choose on their account (User.language); pages, forms and emails follow it. A
-# language is listed here once every page and email a patient sees has its translation in locale/.
-LANGUAGES = [("en-gb", "English")]
+# language is listed here once every page and email a patient sees has its translation in locale/
+# (tests/test_translations.py fails otherwise). Each is named in its own language.
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Dates are written by name ({{ when|date:"SHORT_DAY_TIME_FORMAT" }}); each language says how (config/formats/).
 FORMAT_MODULE_PATH = ["config.formats"]

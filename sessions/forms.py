@@ -345,7 +345,7 @@ class HandoverForm(forms.Form):
                     gettext("Cancel it (%(name)s will be told)") % {"name": care_session.patient.user.get_short_name()},
                 )
             )
-            when = formats.date_format(timezone.localtime(care_session.starts_at), "l j F Y, H:i")
+            when = formats.date_format(timezone.localtime(care_session.starts_at), "WEEKDAY_DAY_YEAR_TIME_FORMAT")
             self.fields[name] = forms.ChoiceField(
                 label=f"{care_session.patient.user.full_name}, {when}",
                 choices=[("", gettext("Choose…")), *choices] if len(choices) > 1 else choices,

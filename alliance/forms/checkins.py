@@ -48,7 +48,7 @@ class InstrumentFormMixin:
     """Adds one rating field per item of an instrument version, named ``<prefix>-<item key>``."""
 
     def add_instrument(self, prefix: str, version: InstrumentVersion, *, required: bool) -> None:
-        definition = version.definition
+        definition = version.localised
         scale = definition["scale"]
         self._instruments = getattr(self, "_instruments", {})
         self._instruments[prefix] = version
@@ -57,11 +57,11 @@ class InstrumentFormMixin:
             self.fields[name] = _rating_field(item, scale, required=required)
 
     def groups(self, prefix: str) -> list[RatingGroup]:
-        definition = self._instruments[prefix].definition
+        definition = self._instruments[prefix].localised
         return [RatingGroup(self[f"{prefix}-{item['key']}"], item, definition["scale"]) for item in definition["items"]]
 
     def answers(self, prefix: str) -> dict[str, int | None]:
-        definition = self._instruments[prefix].definition
+        definition = self._instruments[prefix].localised
         values = {}
         for item in definition["items"]:
             value = self.cleaned_data.get(f"{prefix}-{item['key']}")

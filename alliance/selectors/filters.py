@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from alliance.models import Instrument
@@ -48,7 +48,10 @@ class DataFilters:
         an audit trail export is not "all questionnaires"."""
         parts = [
             _("%(start)s to %(end)s")
-            % {"start": date_format(self.date_from, "j M Y"), "end": date_format(self.date_to, "j M Y")}
+            % {
+                "start": date_format(self.date_from, "SHORT_DAY_FORMAT"),
+                "end": date_format(self.date_to, "SHORT_DAY_FORMAT"),
+            }
         ]
         if "clinician" in applies:
             parts.append(self.clinician.user.full_name if self.clinician else _("all clinicians"))

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 

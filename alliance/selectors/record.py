@@ -132,7 +132,7 @@ def goal_trend(goal: Goal) -> Trend | None:
         return f"{value:+d}" if goal.scale == GoalScale.GAS and value else str(value)
 
     def day(rating: GoalRating) -> str:
-        return date_format(timezone.localtime(rating.rated_at), "j F")
+        return date_format(timezone.localtime(rating.rated_at), "MONTH_DAY_FORMAT")
 
     first, last = ratings[0], ratings[-1]
     if len(ratings) == 1:

@@ -51,7 +51,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Extract, TruncMonth
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -510,5 +510,5 @@ def report_trends(*, user: User, filters: DataFilters) -> Trends:
     while current <= filters.date_to:
         months.append(current)
         current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    labels = {month: date_format(month, "M Y") for month in months}
+    labels = {month: date_format(month, "MONTH_YEAR_FORMAT") for month in months}
     return Trends(scope=scope, months=_figures(scope, MONTH, months, labels))

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -147,7 +147,7 @@ def _alerts_evaluate(*, response: Response, answers: Mapping[str, int | None] | 
                     % {
                         "before": number(previous_total),
                         "after": number(total),
-                        "date": date_format(timezone.localtime(previous_at), "d M"),
+                        "date": date_format(timezone.localtime(previous_at), "SHORT_DAY_MONTH_FORMAT"),
                     },
                 )
 

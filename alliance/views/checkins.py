@@ -117,7 +117,7 @@ def rating(request, pk):
     patient = care_session.patient
     if care_session.status == SessionStatus.CANCELLED or care_session.starts_at > timezone.now():
         # Nothing to rate yet: say so rather than offer a form that can only be refused.
-        when = date_format(timezone.localtime(care_session.starts_at), "l j F, H:i")
+        when = date_format(timezone.localtime(care_session.starts_at), "WEEKDAY_DAY_TIME_FORMAT")
         text = (
             _("This session was cancelled, so there's nothing to rate.")
             if care_session.status == SessionStatus.CANCELLED

@@ -653,7 +653,7 @@ def passkey_remove(request, pk):
     """GET: what removing this passkey does, and a button to do it. POST: remove it."""
     if request.method == "GET":
         passkey = selectors.passkey_get(user=request.user, pk=pk)
-        added = date_format(timezone.localtime(passkey.created_at), "j F Y")
+        added = date_format(timezone.localtime(passkey.created_at), "DATE_FORMAT")
         return render(
             request,
             "patients/confirm_action.html",

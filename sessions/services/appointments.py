@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from patients.models import Clinician, Patient, Role, User
@@ -82,8 +82,8 @@ def _validate_slot(
                     )
                     % {
                         "clinician": clinician.user.full_name,
-                        "time": dateformat.format(local, "H:i"),
-                        "day": dateformat.format(local, "l j F"),
+                        "time": formats.date_format(local, "CLOCK_FORMAT"),
+                        "day": formats.date_format(local, "WEEKDAY_DAY_FORMAT"),
                     }
                 }
             )

@@ -475,7 +475,7 @@ def _decide_checkin(reminder: Reminder, now: datetime) -> Decision:
         subject=_("Your appointment on %(day)s at %(time)s%(zone_note)s: a two-minute check-in")
         % {
             "day": formats.date_format(when, "l"),
-            "time": formats.date_format(when, "H:i"),
+            "time": formats.date_format(when, "CLOCK_FORMAT"),
             "zone_note": context["zone_note"],
         },
         body=render_to_string("care_sessions/email/checkin.txt", context),
@@ -517,7 +517,7 @@ def _decide_digest(reminder: Reminder, now: datetime) -> Decision:
     context = {**_email_context(reminder), "sections": sections, "day": local}
     return Decision(
         send=True,
-        subject=_("Your Alliance digest for %(day)s") % {"day": formats.date_format(local, "l j F")},
+        subject=_("Your Alliance digest for %(day)s") % {"day": formats.date_format(local, "WEEKDAY_DAY_FORMAT")},
         body=render_to_string("care_sessions/email/digest.txt", context),
     )
 
@@ -547,8 +547,8 @@ def _decide_appointment(reminder: Reminder, now: datetime) -> Decision:
         "detail_url": _link("care_sessions:detail", pk=care_session.pk),
     }
     words = {
-        "day": formats.date_format(when, "l j F"),
-        "time": formats.date_format(when, "H:i"),
+        "day": formats.date_format(when, "WEEKDAY_DAY_FORMAT"),
+        "time": formats.date_format(when, "CLOCK_FORMAT"),
         "zone_note": context["zone_note"],
         "clinician": care_session.clinician.user.full_name,
     }

@@ -1,7 +1,7 @@
 """A person's language: chosen on their account, followed by every page and email they get.
 
-Alliance lists one language until a translation is complete; these tests list Spanish beside it and
-check through Django's own Spanish translations (form errors), which ship with Django.
+Alliance lists English and Spanish (tests/test_translations.py checks the Spanish is complete); these
+tests also check through Django's own Spanish translations (form errors), which ship with Django.
 """
 
 import pytest
@@ -26,7 +26,8 @@ def _account(name="Alice Archer", language="es"):
     return {"full_name": name, "timezone": "", "language": language}
 
 
-def test_with_one_language_there_is_nothing_to_choose(client, cast):
+def test_with_one_language_there_is_nothing_to_choose(client, cast, settings):
+    settings.LANGUAGES = [("en-gb", "English")]
     client.force_login(cast.alice.user)
     response = client.get(reverse("patients:account"))
     assert 'name="language"' not in response.content.decode()
@@ -69,3 +70,18 @@ def test_emails_are_written_in_the_recipients_language(cast, two_languages):
         assert gettext("This field is required.") == REQUIRED_ES
     with as_seen_by(cast.frank.user):
         assert gettext("This field is required.") == "This field is required."
+
+
+def test_an_admin_chooses_the_invitees_language_and_the_invitation_is_written_in_it(client, cast, mailoutbox):
+    from patients.models import User
+
+    client.force_login(cast.dave.user)
+    page = client.get(reverse("patients:invite"))
+    assert 'name="language"' in page.content.decode()
+    form = {"role": "patient", "full_name": "Rosa Ruiz", "email": "rosa@example.org", "clinicians": [cast.bob.pk]}
+    refused = client.post(reverse("patients:invite"), {**form, "language": "xx"})
+    assert refused.status_code == 400 and refused.context["form"].errors["language"]
+    assert not User.objects.filter(email="rosa@example.org").exists()
+    assert client.post(reverse("patients:invite"), {**form, "language": "es"}).status_code == 302
+    assert User.objects.get(email="rosa@example.org").language == "es"
+    assert mailoutbox[-1].subject == "Riverside Pain Service te ha invitado a Alliance"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -114,7 +114,7 @@ def question_about_access(*, patient: Patient, by: User, entry: AuditEvent, text
     words = clean_text(text, field="text", limit=1500, required=_("Please say what you'd like to ask."))
     day = timezone.localtime(entry.at, by.tzinfo)
     who = entry.actor.full_name if entry.actor is not None else _("Someone")
-    values = {"who": who, "day": date_format(day, "j F Y"), "times": times, "words": words}
+    values = {"who": who, "day": date_format(day, "DATE_FORMAT"), "times": times, "words": words}
     if times > 1:
         about = ngettext(
             "About %(who)s looking at my record on %(day)s (%(times)s time that day): %(words)s",
