@@ -196,9 +196,12 @@ def seed_people(ctx: DemoContext) -> None:
         user=_person(ctx, "clinician@second.demo.test", "Liam Byrne"),
         defaults={"clinic": second, "profession": Profession.PHYSIOTHERAPIST},
     )
-    second_patient, _ = Patient.objects.get_or_create(
+    second_patient, created = Patient.objects.get_or_create(
         user=_person(ctx, "patient@second.demo.test", "Nadia Kowalski"), defaults={"clinic": second}
     )
+    if created:  # she reads Alliance in Spanish (her account page changes it)
+        second_patient.user.language = "es"
+        second_patient.user.save(update_fields=["language"])
     CareTeamMembership.objects.get_or_create(patient=second_patient, clinician=second_clinician)
     ctx.all_patients = [*patients, second_patient]
 
