@@ -82,3 +82,27 @@ def test_every_email_a_patient_gets_is_written_in_her_language(cast, mailoutbox)
     print("\n".join(subjects))
     assert all(subject.strip() for subject in subjects)
     assert any("cuestionario" in subject for subject in subjects), subjects
+
+
+@pytest.mark.django_db
+def test_dates_and_numbers_on_her_pages_follow_her_language(client, cast):
+    """Her next appointment reads "miércoles 2 de diciembre"; her pain average 4.5 reads "4,5"."""
+    from django.utils import formats, timezone, translation
+
+    from alliance.services.checkins import checkin_submit
+
+    _spanish(cast.alice.user)
+    checkin_submit(
+        patient=cast.alice,
+        care_session=None,
+        alliance_answers={"relationship": 8, "goals": 8, "approach": 8, "overall": 8},
+        pain_answers={"intensity": 4, "enjoyment": 5, "activity": None},
+    )
+    client.force_login(cast.alice.user)
+    with translation.override("es"):
+        day = formats.date_format(timezone.localtime(cast.alice_session.starts_at), "WEEKDAY_DAY_FORMAT")
+    assert " de " in day
+    home = client.get("/").content.decode()
+    assert day in home
+    progress = client.get("/progress/").content.decode()
+    assert "4,5" in progress and "4.5" not in progress
