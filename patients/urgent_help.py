@@ -12,6 +12,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # What a patient sees when their clinic has not written its own text. UK numbers: Alliance's clinics are
@@ -25,16 +26,17 @@ GENERAL_URGENT_HELP = _(
 
 
 def urgent_help_demo_text(*, clinic_name: str, phone: str) -> str:
-    """A starting text for a demo clinic, for its admin to review: ``phone`` is the clinic's number."""
-    return (
-        f"{clinic_name}: call {phone}, Monday to Friday, 9am to 5pm. Ask for the duty clinician if your own "
+    """A starting text for a demo clinic, for its admin to review: ``phone`` is the clinic's number. In the
+    active language (the demo seeds one per language Alliance offers)."""
+    return gettext(
+        "%(clinic)s: call %(phone)s, Monday to Friday, 9am to 5pm. Ask for the duty clinician if your own "
         "clinician isn't in.\n"
         "When we are closed (evenings, weekends and bank holidays): call NHS 111, or your GP surgery's "
         "out-of-hours line.\n"
         "\n"
         "If you are in danger now, or someone's life is at risk, call 999.\n"
         "If you are struggling to cope, Samaritans listen at any time: call 116 123 (free)."
-    )
+    ) % {"clinic": clinic_name, "phone": phone}
 
 
 # Numbers short enough to be safe to dial straight from a tap: emergency, NHS 111, Samaritans.

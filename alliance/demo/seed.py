@@ -13,13 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import CareTeamMembership, Clinic, ClinicAdmin, Clinician, Patient, Profession, User
-from patients.services import totp_device_enrol
+from patients.services import totp_device_enrol, urgent_help_languages
 from patients.urgent_help import urgent_help_demo_text
 from sessions.models import CareSession, SessionMode, SessionStatus
 
@@ -156,8 +157,12 @@ def seed_people(ctx: DemoContext) -> None:
     # so the admin's home page asks them to check it. A text an admin has saved is never replaced.
     for clinic, phone in ((first, "01632 960 123"), (second, "01632 960 456")):
         if not clinic.urgent_help and clinic.urgent_help_reviewed_at is None:
-            clinic.urgent_help = urgent_help_demo_text(clinic_name=clinic.name, phone=phone)
-            clinic.save(update_fields=["urgent_help"])
+            with translation.override(settings.LANGUAGE_CODE):
+                clinic.urgent_help = urgent_help_demo_text(clinic_name=clinic.name, phone=phone)
+            for code in urgent_help_languages():
+                with translation.override(code):
+                    clinic.urgent_help_translations[code] = urgent_help_demo_text(clinic_name=clinic.name, phone=phone)
+            clinic.save(update_fields=["urgent_help", "urgent_help_translations"])
 
     ClinicAdmin.objects.get_or_create(user=_person(ctx, "admin@demo.test", "Dawn Okafor"), defaults={"clinic": first})
     clinicians = []

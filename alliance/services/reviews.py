@@ -46,12 +46,14 @@ def review_ask(*, patient: Patient, by: User) -> StepBackReview:
     try:
         with transaction.atomic():
             review = StepBackReview.objects.create(patient=patient, asked_by=by, asked_at=timezone.now())
-            if by.role == Role.PATIENT:
-                text = _("I'd like a step-back review: how things are going overall, and what to try next.")
-            else:
-                text = _(
+
+            def text() -> str:
+                if by.role == Role.PATIENT:
+                    return _("I'd like a step-back review: how things are going overall, and what to try next.")
+                return _(
                     "%(name)s would like a step-back review: how things are going overall, and what to try next."
                 ) % {"name": by.full_name}
+
             agenda_item_add(
                 patient=patient,
                 text=text,
@@ -119,7 +121,7 @@ def review_reflect(*, review: StepBackReview, by: User, reflection: str, disagre
         if disagree:
             agenda_item_add(
                 patient=review.patient,
-                text=agenda_text(
+                text=lambda: agenda_text(
                     _("Something I see differently in the step-back review: %(words)s") % {"words": disagree}
                 ),
                 source=AgendaSource.REVIEW,

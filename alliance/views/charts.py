@@ -16,6 +16,9 @@ from itertools import pairwise
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import pgettext_lazy
+
+from alliance.numbers import number
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 52, 18, 24, 48
@@ -25,6 +28,13 @@ STYLES = [
     {"stroke": "#4b3f99", "dash": "2 3", "marker": "triangle"},
     {"stroke": "#2f6b1f", "dash": "10 3 2 3", "marker": "diamond"},
 ]
+# The markers' shapes as the legend names them: "Dashed line, square markers: …".
+MARKER_NAMES = {
+    "circle": pgettext_lazy("marker shape", "circle"),
+    "square": pgettext_lazy("marker shape", "square"),
+    "triangle": pgettext_lazy("marker shape", "triangle"),
+    "diamond": pgettext_lazy("marker shape", "diamond"),
+}
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,9 @@ def line_chart(
 
     for i in range(5):
         value = lo + span * i / 4
-        chart.gridlines.append({"y": f"{y_of(value):.1f}", "label_y": f"{y_of(value) + 4:.1f}", "label": f"{value:g}"})
+        chart.gridlines.append(
+            {"y": f"{y_of(value):.1f}", "label_y": f"{y_of(value) + 4:.1f}", "label": number(value, 2)}
+        )
     first, last = min(p[0] for p in points), max(p[0] for p in points)
     if timezone.localdate(first) == timezone.localdate(last):
         # One day's check-ins: one date, under them, rather than the same date twice on top of itself.
@@ -211,6 +223,10 @@ def _label_place(text: str, y: float, segments, *, top: float, bottom: float) ->
 def legend(series: list[Series]) -> list[dict]:
     """What the template needs to draw a legend that matches each line's style."""
     return [
-        {"name": s.name, "marker": STYLES[i % len(STYLES)]["marker"], "dashed": bool(STYLES[i % len(STYLES)]["dash"])}
+        {
+            "name": s.name,
+            "marker": MARKER_NAMES[STYLES[i % len(STYLES)]["marker"]],
+            "dashed": bool(STYLES[i % len(STYLES)]["dash"]),
+        }
         for i, s in enumerate(series)
     ]

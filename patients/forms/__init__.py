@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Clinic, Clinician, Profession, Role, validate_no_direction_controls
@@ -218,6 +218,23 @@ class ClinicSettingsForm(forms.Form):
     alert_overdue_days = Clinic._meta.get_field("alert_overdue_days").formfield(min_value=1, max_value=30)
     review_every_sessions = Clinic._meta.get_field("review_every_sessions").formfield(min_value=2, max_value=20)
     urgent_help = Clinic._meta.get_field("urgent_help").formfield(widget=forms.Textarea(attrs={"rows": 9}))
+
+    def __init__(self, *args, **kwargs):
+        from patients.services import urgent_help_field, urgent_help_languages
+
+        super().__init__(*args, **kwargs)
+        for code in urgent_help_languages():
+            language = get_language_info(code)["name_translated"]
+            self.fields[urgent_help_field(code)] = forms.CharField(
+                label=gettext("Urgent help in %(language)s") % {"language": language},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 9, "lang": code}),
+                help_text=gettext(
+                    "For patients who read Alliance in %(language)s. Left empty, they see your text above and, "
+                    "in %(language)s, the general advice (999, 111, their GP)."
+                )
+                % {"language": language},
+            )
 
 
 class SecondFactorForm(forms.Form):

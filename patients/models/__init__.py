@@ -82,6 +82,9 @@ class Clinic(models.Model):
             "Left empty, they see general advice (999, 111, their GP)."
         ),
     )
+    # The same text in the other languages Alliance offers, {"es": "…"}: a patient reading in one of them
+    # sees it instead. Without one, they see the text above with, in their own language, the general advice.
+    urgent_help_translations = models.JSONField(default=dict, blank=True)
     urgent_help_reviewed_at = models.DateTimeField(null=True, blank=True)
     urgent_help_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,14 +6,16 @@ raises ``Http404``, exactly as something that does not exist, so nothing leaks b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, TextChoices
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import get_language, get_language_info, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -325,19 +327,50 @@ def second_factors_for(*, user: User) -> SecondFactors:
 @dataclass(frozen=True)
 class UrgentHelp:
     """What the urgent-help page shows: the clinic's own text (``own``) or, when it has written none,
-    the general advice; ``paragraphs`` are its lines cut into text and phone numbers."""
+    the general advice; ``paragraphs`` are its lines cut into text and phone numbers. When the clinic's
+    text is not in the reader's language, ``written_in`` names its language and ``general`` holds the
+    general advice in the reader's language, shown after it."""
 
     clinic: Clinic | None
     own: bool
     paragraphs: list[list[list[Piece]]]
+    written_in: str = ""
+    written_in_code: str = ""
+    general: list[list[list[Piece]]] = field(default_factory=list)
+
+
+# A language's name as it reads inside a sentence ("written in English", "escrito en inglés").
+IN_A_SENTENCE = {"en": pgettext_lazy("a language's name inside a sentence", "English")}
 
 
 def urgent_help_for(*, user: User) -> UrgentHelp:
-    """The urgent help for the person's own clinic (none for a site administrator without one)."""
+    """The urgent help for the person's own clinic (none for a site administrator without one), in the
+    language of the page: the clinic's text in that language if it wrote one, else its main text."""
     clinic = user.clinic
-    text = clinic.urgent_help.strip() if clinic is not None else ""
+    general = urgent_help_paragraphs(str(GENERAL_URGENT_HELP))
+    if clinic is None:
+        return UrgentHelp(clinic=None, own=False, paragraphs=general)
+    language = (get_language() or settings.LANGUAGE_CODE).lower()
+    translations = clinic.urgent_help_translations or {}
+    translated = (translations.get(language) or translations.get(language.split("-")[0]) or "").strip()
+    if translated:
+        return UrgentHelp(clinic=clinic, own=True, paragraphs=urgent_help_paragraphs(translated))
+    text = clinic.urgent_help.strip()
+    if not text:
+        return UrgentHelp(clinic=clinic, own=False, paragraphs=general)
+    if language.split("-")[0] == settings.LANGUAGE_CODE.split("-")[0]:
+        return UrgentHelp(clinic=clinic, own=True, paragraphs=urgent_help_paragraphs(text))
+    written_in = (
+        IN_A_SENTENCE.get(settings.LANGUAGE_CODE.split("-")[0])
+        or get_language_info(settings.LANGUAGE_CODE)["name_translated"]
+    )
     return UrgentHelp(
-        clinic=clinic, own=bool(text), paragraphs=urgent_help_paragraphs(text or str(GENERAL_URGENT_HELP))
+        clinic=clinic,
+        own=True,
+        paragraphs=urgent_help_paragraphs(text),
+        written_in=written_in,
+        written_in_code=settings.LANGUAGE_CODE,
+        general=general,
     )
 
 

@@ -452,7 +452,30 @@ def user_update_own_details(*, user: User, full_name: str, timezone_name: str, l
 
 CLINIC_SETTINGS = ("alert_overdue_days", "review_every_sessions")
 # Saved on the same page; saving it records who reviewed it and when.
-CLINIC_SETTINGS += ("urgent_help",)
+CLINIC_SETTINGS += ("urgent_help", "urgent_help_translations")
+
+
+def _urgent_help_clean(text: str | None, field: str) -> str:
+    text = "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").strip().split("\n"))
+    if len(text) > URGENT_HELP_LIMIT:
+        raise ValidationError(
+            {
+                field: gettext("Please keep this under %(limit)s characters.")
+                % {"limit": number_format(URGENT_HELP_LIMIT, force_grouping=True)}
+            }
+        )
+    return text
+
+
+def urgent_help_field(language: str) -> str:
+    """The clinic settings form's field for the urgent-help text in ``language``: "urgent_help_es"."""
+    return "urgent_help_" + language.replace("-", "_")
+
+
+def urgent_help_languages() -> list[str]:
+    """The languages a clinic may write its urgent-help text in besides its main one (``LANGUAGE_CODE``)."""
+    main = settings.LANGUAGE_CODE.split("-")[0]
+    return [code for code, _name in settings.LANGUAGES if code.split("-")[0] != main]
 
 
 def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
@@ -466,17 +489,15 @@ def clinic_settings_update(*, clinic: Clinic, by: User, **values) -> Clinic:
     unknown = set(values) - set(CLINIC_SETTINGS)
     if unknown:
         raise ValueError(f"Not clinic settings: {sorted(unknown)}")
+    if "urgent_help_translations" in values:
+        given = values["urgent_help_translations"] or {}
+        unknown = set(given) - set(urgent_help_languages())
+        if unknown:
+            raise ValueError(f"Not languages Alliance offers: {sorted(unknown)}")
+        texts = {code: _urgent_help_clean(text, urgent_help_field(code)) for code, text in given.items()}
+        values["urgent_help_translations"] = {code: text for code, text in texts.items() if text}
     if "urgent_help" in values:
-        values["urgent_help"] = "\n".join(
-            line.rstrip() for line in (values["urgent_help"] or "").replace("\r\n", "\n").strip().split("\n")
-        )
-        if len(values["urgent_help"]) > URGENT_HELP_LIMIT:
-            raise ValidationError(
-                {
-                    "urgent_help": gettext("Please keep this under %(limit)s characters.")
-                    % {"limit": number_format(URGENT_HELP_LIMIT, force_grouping=True)}
-                }
-            )
+        values["urgent_help"] = _urgent_help_clean(values["urgent_help"], "urgent_help")
         values["urgent_help_reviewed_at"], values["urgent_help_reviewed_by"] = timezone.now(), by
     for name, value in values.items():
         setattr(clinic, name, value)

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -106,10 +106,24 @@ RESET_NOT_SENT = gettext_lazy(
 class PasswordResetSetView(auth_views.PasswordResetConfirmView):
     """Choose the new password; doing so also lifts any pause on signing in to the account."""
 
+    def setup(self, request, *args, **kwargs):
+        # The link is the person's own: the page speaks their language, whatever the browser says. (In
+        # setup, not dispatch: Django's dispatch carries the "no sign-in needed" mark.)
+        super().setup(request, *args, **kwargs)
+        _speak_their_language(request, self.get_user(kwargs["uidb64"]))
+
     def form_valid(self, form):
         response = super().form_valid(form)
         services.sign_in_pause_lift(user=form.user)
         return response
+
+
+def _speak_their_language(request, person: User | None) -> None:
+    """Pages reached from a link emailed to someone (an invitation, a new password) are in the language on
+    their account, like the email was; without one, in their browser's."""
+    if person is not None and person.language:
+        translation.activate(person.language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 # --- Invitations (public: the person has no password yet) -------------------------------------
@@ -170,6 +184,7 @@ def invitation_accept(request, token):
     except services.InvitationUnusable as problem:
         return _invitation_unusable(request, problem.reason)
     person = invitation.user
+    _speak_their_language(request, person)
     form = AcceptInvitationForm(person, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -214,6 +229,8 @@ def account(request):
             ),
         )
     ):
+        # Said in the language just chosen (or, for "the same as my browser", the browser's).
+        translation.activate(user.language or translation.get_language_from_request(request))
         messages.success(request, _("Your details are saved."))
         return redirect("patients:account")
     return render(request, "patients/account.html", {"form": form}, status=form_status(form))
@@ -311,14 +328,17 @@ def email_change_confirm(request, token):
 @require_http_methods(["GET", "POST"])
 def clinic_settings(request):
     clinic = request.user.clinic
+    languages = services.urgent_help_languages()
     initial = {name: getattr(clinic, name) for name in services.CLINIC_SETTINGS}
+    initial |= {services.urgent_help_field(code): clinic.urgent_help_translations.get(code, "") for code in languages}
     form = ClinicSettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form_save(
-        form,
-        lambda data: services.clinic_settings_update(
-            clinic=clinic, by=request.user, **{name: data[name] for name in services.CLINIC_SETTINGS}
-        ),
-    ):
+
+    def save(data):
+        values = {name: data[name] for name in services.CLINIC_SETTINGS if name in data}
+        values["urgent_help_translations"] = {code: data[services.urgent_help_field(code)] for code in languages}
+        return services.clinic_settings_update(clinic=clinic, by=request.user, **values)
+
+    if request.method == "POST" and form_save(form, save):
         messages.success(request, _("The clinic's settings are saved."))
         return redirect("patients:clinic-settings")
     return render(request, "patients/clinic_settings.html", {"form": form, "clinic": clinic}, status=form_status(form))

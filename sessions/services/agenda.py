@@ -7,12 +7,14 @@ while no session is booked wait, and join the next session when one is booked.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from patients.models import Patient, Role, User
@@ -64,10 +66,17 @@ def _end_position(*, patient: Patient, care_session: CareSession | None) -> int:
     return 0 if last is None else last + 1
 
 
+@contextmanager
+def in_patients_language(patient: Patient) -> Iterator[None]:
+    """Translate into the patient's language: the one on their account, else the one in use now."""
+    with translation.override(patient.user.language or translation.get_language()):
+        yield
+
+
 def agenda_item_add(
     *,
     patient: Patient,
-    text: str,
+    text: str | Callable[[], str],
     source: str,
     raised_by: User | None,
     source_ref: str = "",
@@ -78,7 +87,13 @@ def agenda_item_add(
     This is how higher apps push record items (questions, story passages, explanations, setbacks,
     check-in notes, "how our sessions are going") onto the agenda. Items from the record carry a
     ``source_ref``; adding the same one again returns the existing item instead of a duplicate.
+
+    Words Alliance writes itself ("Still unclear: …") are given as a function making them: it is called
+    in the patient's language (``in_patients_language``), whoever's action put the item there.
     """
+    if callable(text):
+        with in_patients_language(patient):
+            text = text()
     if source not in (AgendaSource.PATIENT, AgendaSource.CLINICIAN):
         # A record item (a check-in note or question may be up to 2,000 characters) is never refused
         # for its length: the agenda shows the start, and the whole text stays in the record.

@@ -186,3 +186,49 @@ def test_emptying_the_text_brings_back_the_general_advice(client, cast):
     client.force_login(cast.alice.user)
     assert "If you are struggling to cope" in visible_text(client.get(URL))
     assert GENERAL_URGENT_HELP.startswith("If you are in danger now")
+
+
+# --- In the patient's language --------------------------------------------------------------------------
+
+SPANISH_TEXT = "Riverside: llama al 01632 960 123, de lunes a viernes, de 9 a 17 h."
+
+
+def test_a_spanish_reader_sees_the_clinics_spanish_text_when_it_wrote_one(client, cast):
+    cast.riverside.urgent_help = RIVERSIDE_TEXT
+    cast.riverside.urgent_help_translations = {"es": SPANISH_TEXT}
+    cast.riverside.save()
+    cast.alice.user.language = "es"
+    cast.alice.user.save()
+    client.force_login(cast.alice.user)
+    html = client.get(URL).content.decode()
+    assert 'llama al <a href="tel:01632960123">01632 960 123</a>' in html
+    assert "Monday to Friday" not in html
+    assert "Tu clínica" not in html
+
+
+def test_without_one_she_sees_the_clinics_text_marked_as_english_and_the_general_advice_in_spanish(client, cast):
+    cast.riverside.urgent_help = RIVERSIDE_TEXT
+    cast.riverside.save()
+    cast.alice.user.language = "es"
+    cast.alice.user.save()
+    client.force_login(cast.alice.user)
+    html = client.get(URL).content.decode()
+    assert '<div class="urgent-help-text" lang="en-gb"><p>Riverside: call' in html
+    assert "Tu clínica lo escribió en inglés. En cualquier caso:" in visible_text(client.get(URL))
+    assert "Si estás en peligro ahora" in html and 'llama al <a href="tel:999">999</a>' in html
+
+
+def test_an_admin_writes_the_text_in_spanish_beside_the_english_one(client, cast):
+    client.force_login(cast.dave.user)
+    form = client.get(SETTINGS).content.decode()
+    assert 'name="urgent_help_es"' in form and "Urgent help in Spanish" in form
+    too_long = client.post(SETTINGS, _settings(urgent_help_es="Llámanos. " * 400))
+    assert too_long.status_code == 400
+    assert too_long.context["form"].errors["urgent_help_es"] == ["Please keep this under 3,000 characters."]
+    assert "Llámanos. Llámanos." in page_text(too_long)
+    assert client.post(SETTINGS, _settings(urgent_help_es=f"  {SPANISH_TEXT}\r\n")).status_code == 302
+    cast.riverside.refresh_from_db()
+    assert cast.riverside.urgent_help_translations == {"es": SPANISH_TEXT}
+    assert client.post(SETTINGS, _settings(urgent_help_es="")).status_code == 302
+    cast.riverside.refresh_from_db()
+    assert cast.riverside.urgent_help_translations == {}

@@ -155,7 +155,7 @@ def decision_preference_record(
         if kind == PreferenceKind.UNSURE:
             agenda_item_add(
                 patient=decision.patient,
-                text=agenda_text(_("Talk through the options: %(title)s") % {"title": decision.title}),
+                text=lambda: agenda_text(_("Talk through the options: %(title)s") % {"title": decision.title}),
                 source=AgendaSource.DECISION,
                 source_ref=f"decision:{decision.pk}",
                 raised_by=by,
@@ -229,7 +229,9 @@ def decision_advice_ask(*, decision: Decision, by: User) -> Decision:
         save_fields(decision, "advice_asked_at", "last_activity_at", "last_activity_by")
         agenda_item_add(
             patient=decision.patient,
-            text=agenda_text(_("What would you advise a family member? About: %(title)s") % {"title": decision.title}),
+            text=lambda: agenda_text(
+                _("What would you advise a family member? About: %(title)s") % {"title": decision.title}
+            ),
             source=AgendaSource.DECISION,
             source_ref=f"decision:{decision.pk}:advice",
             raised_by=by,

@@ -70,13 +70,17 @@ def explanation_respond(*, version: ExplanationVersion, by: User, fit: str, word
             response = FitResponse.objects.create(version=version, fit=fit, words=words, responded_by=by)
             touch(explanation, by, response.responded_at)
             if fit != Fit.FITS:
-                if fit == Fit.PARTLY:
-                    said = _("The explanation “%(title)s” partly fits: %(words)s")
-                else:
-                    said = _("The explanation “%(title)s” doesn't fit: %(words)s")
+
+                def said() -> str:
+                    if fit == Fit.PARTLY:
+                        template = _("The explanation “%(title)s” partly fits: %(words)s")
+                    else:
+                        template = _("The explanation “%(title)s” doesn't fit: %(words)s")
+                    return agenda_text(template % {"title": explanation.title, "words": words})
+
                 agenda_item_add(
                     patient=explanation.patient,
-                    text=agenda_text(said % {"title": explanation.title, "words": words}),
+                    text=said,
                     source=AgendaSource.EXPLANATION,
                     source_ref=f"fit:{response.pk}",
                     raised_by=by,

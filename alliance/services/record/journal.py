@@ -80,7 +80,7 @@ def setback_add_to_agenda(*, setback: Setback, by: User) -> Setback:
     require_live(setback)
     agenda_item_add(
         patient=setback.patient,
-        text=agenda_text(_("A setback: %(what)s") % {"what": setback.what_happened}),
+        text=lambda: agenda_text(_("A setback: %(what)s") % {"what": setback.what_happened}),
         source=AgendaSource.SETBACK,
         source_ref=f"setback:{setback.pk}",
         raised_by=by,

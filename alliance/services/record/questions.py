@@ -92,7 +92,7 @@ def question_feedback(
         if not helped and raise_next_session:
             agenda_item_add(
                 patient=question.patient,
-                text=agenda_text(_("Still unclear: %(question)s") % {"question": question.text}),
+                text=lambda: agenda_text(_("Still unclear: %(question)s") % {"question": question.text}),
                 source=AgendaSource.QUESTION,
                 source_ref=f"question:{question.pk}:reply:{reply.pk}",
                 raised_by=by,

@@ -75,7 +75,7 @@ def story_passage_mark(*, entry: StoryEntry, by: User, quote: str, note: str = "
             first_name = entry.patient.user.get_short_name()
             agenda_item_add(
                 patient=entry.patient,
-                text=agenda_text(
+                text=lambda: agenda_text(
                     _("Let's talk about this, from %(name)s's story: “%(quote)s”")
                     % {"name": first_name, "quote": quote}
                 ),

@@ -21,3 +21,4 @@ WEEKDAY_DAY_TIME_FORMAT = "l j F, H:i"
 WEEKDAY_DAY_YEAR_TIME_FORMAT = "l j F Y, H:i"
 WEEKDAY_TIME_FORMAT = "l H:i"  # Tuesday 14:30
 MONTH_YEAR_FORMAT = "M Y"  # Dec 2026
+CHART_DAY_FORMAT = "d M Y"  # under a chart: 05 Dec 2026

@@ -112,7 +112,7 @@ def test_a_change_to_translations_alone_is_written_into_versions_with_the_same_w
     assert builtin_sync(Instrument, InstrumentVersion) == 0
     current.refresh_from_db()
     assert instrument.versions.count() == 1
-    assert current.definition["translations"]["es"]["name"] == "Control del dolor"
+    assert current.definition["translations"]["es"]["name"] == "Valoración del dolor"
 
 
 def test_the_instrument_page_lists_its_languages(client_for, cast):
