@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pyotp
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import CDPSession, Page, expect
 
@@ -261,6 +261,61 @@ def words_in(language: str) -> Callable[..., str]:
 def page_words(page: Page) -> Callable[..., str]:
     """``words_in`` the language the open page says it is in (``<html lang>``)."""
     return words_in(page.locator("html").get_attribute("lang") or "en-gb")
+
+
+def words_in_context(language: str) -> Callable[..., str]:
+    """As ``words_in``, for a string marked with a context: ``words("navigation", "Main")``."""
+
+    def words(context: str, text: str, **values) -> str:
+        with translation.override(language):
+            said = pgettext(context, text)
+        return said % values if values else said
+
+    return words
+
+
+_PLACEHOLDER = re.compile(r"%\(\w+\)s")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def words_pattern(said: str) -> re.Pattern[str]:
+    """The page's text for words still holding placeholders (``words(msgid)`` given no values), as a
+    pattern: each placeholder matches any words, and markup is dropped, as a page's text has none."""
+    return re.compile(".+?".join(re.escape(part) for part in _PLACEHOLDER.split(_TAG.sub("", said))))
+
+
+def inside(said: str, tag: str) -> str:
+    """The words inside the first ``<tag>`` of translated words with markup: a link's name in a
+    sentence, a phrase in bold. Placeholders are kept, for ``%`` or ``words_pattern``."""
+    found = re.search(rf"<{tag}\b[^>]*>(.*?)</{tag}>", said, re.DOTALL)
+    assert found, f"no <{tag}> in {said!r}"
+    return found.group(1)
+
+
+def expect_language(page: Page, language: str) -> None:
+    """The open page says it is in ``language`` (``<html lang>``), as a screen reader is told."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def open_menu_in_its_language(page: Page, *, keyboard: bool = False) -> None:
+    """``open_menu`` on a page in any language: the main navigation is found by its name in the
+    page's own language (``<html lang>``)."""
+    language = page.locator("html").get_attribute("lang") or "en-gb"
+    menu = page.locator("details.site-menu")
+    summary = menu.locator("> summary")
+    if not summary.is_visible() or menu.evaluate("el => el.open"):
+        return
+    if keyboard:
+        for _ in range(20):
+            if summary.evaluate("el => el === document.activeElement"):
+                break
+            page.keyboard.press("Tab")
+        expect(summary).to_be_focused()
+        page.keyboard.press("Enter")
+    else:
+        summary.click()
+    main = words_in_context(language)("navigation", "Main")
+    expect(page.get_by_role("navigation", name=main)).to_be_visible()
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:

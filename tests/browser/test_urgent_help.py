@@ -5,10 +5,21 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from playwright.sync_api import expect
 
 from alliance.services.checkins import checkin_submit
-from tests.browser.helpers import assert_accessible, assert_comfortable, log_in, open_menu
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_comfortable,
+    expect_language,
+    log_in,
+    open_menu,
+    open_menu_in_its_language,
+    words_in,
+    words_pattern,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,48 +31,67 @@ RIVERSIDE_TEXT = (
 )
 
 
-def test_a_patient_reaches_urgent_help_in_one_tap_by_keyboard_on_a_phone(open_page, cast):
+def alice_speaks(cast, language: str) -> None:
+    cast.alice.user.language = language
+    cast.alice.user.save()
+
+
+@pytest.mark.parametrize("language", ["en-gb", "es"])
+def test_a_patient_reaches_urgent_help_in_one_tap_by_keyboard_on_a_phone(open_page, cast, language):
+    alice_speaks(cast, language)
+    words = words_in(language)
     cast.riverside.urgent_help = RIVERSIDE_TEXT
     cast.riverside.save()
     page = open_page()
     log_in(page, "alice@example.org")
-    expect(page.get_by_role("heading", name="Hello, Alice")).to_be_visible()
+    expect(page.get_by_role("heading", name=words("Hello, %(name)s", name="Alice"))).to_be_visible()
+    expect_language(page, language)
 
     # The menu is folded away on a phone; the header stays one short line with urgent help in it.
-    urgent = page.get_by_role("link", name="Urgent help", exact=True)
+    urgent = page.get_by_role("link", name=words("Urgent help"), exact=True)
     expect(urgent).to_be_visible()
-    expect(page.get_by_role("link", name="My progress", exact=True)).to_be_hidden()
+    expect(page.get_by_role("link", name=words("My progress"), exact=True)).to_be_hidden()
     header = page.locator("header.site-header").bounding_box()
     assert header["height"] <= 90, f"the header takes {header['height']} px of an 812 px screen"
 
     page.keyboard.press("Tab")
-    expect(page.get_by_role("link", name="Skip to main content", exact=True)).to_be_focused()
+    expect(page.get_by_role("link", name=words("Skip to main content"), exact=True)).to_be_focused()
     page.keyboard.press("Tab")  # the brand
     page.keyboard.press("Tab")
     expect(urgent).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Urgent help", level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name="From Riverside Pain Service")).to_be_visible()
+    expect(page.get_by_role("heading", name=words("Urgent help"), level=1)).to_be_visible()
+    expect_language(page, language)
+    clinic = words("From %(clinic)s", clinic="Riverside Pain Service")
+    expect(page.get_by_role("heading", name=clinic)).to_be_visible()
     expect(page.get_by_role("link", name="01632 960 123")).to_have_attribute("href", "tel:01632960123")
-    expect(page.get_by_text("Nobody watches check-ins or notes as they arrive.")).to_be_visible()
+    when = words(
+        "Nobody watches check-ins or notes as they arrive. Your care team reads them during clinic hours, usually "
+        "by the end of their next working day, so please don't wait for a reply if you need help sooner."
+    )
+    expect(page.get_by_text(when)).to_be_visible()
     expect(urgent).to_have_attribute("aria-current", "page")
     assert_accessible(page)
 
     # Everything else is behind "Menu", opened with Enter and no script.
-    open_menu(page, keyboard=True)
-    progress = page.get_by_role("link", name="My progress", exact=True)
+    open_menu_in_its_language(page, keyboard=True)
+    progress = page.get_by_role("link", name=words("My progress"), exact=True)
     for _ in range(20):
         if progress.evaluate("el => el === document.activeElement"):
             break
         page.keyboard.press("Tab")
     expect(progress).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="My progress", level=1)).to_be_visible()
-    expect(page.get_by_role("link", name="My progress", exact=True)).to_be_hidden()
+    expect(page.get_by_role("heading", name=words("My progress"), level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=words("My progress"), exact=True)).to_be_hidden()
+    expect_language(page, language)
     assert_accessible(page)
 
 
-def test_after_a_very_low_check_in_the_thank_you_page_shows_the_clinics_help(open_page, cast):
+@pytest.mark.parametrize("language", ["en-gb", "es"])
+def test_after_a_very_low_check_in_the_thank_you_page_shows_the_clinics_help(open_page, cast, language):
+    alice_speaks(cast, language)
+    words = words_in(language)
     cast.riverside.urgent_help = RIVERSIDE_TEXT
     cast.riverside.save()
     result = checkin_submit(
@@ -73,10 +103,23 @@ def test_after_a_very_low_check_in_the_thank_you_page_shows_the_clinics_help(ope
     page = open_page()
     log_in(page, "alice@example.org")
     page.goto(reverse("alliance:checkin-done", kwargs={"pk": result.checkin.pk}))
-    expect(page.get_by_role("heading", name="If you need help before then")).to_be_visible()
-    # The appointment is tomorrow, no later than the next working day: that is the time it gives.
-    expect(page.get_by_text(re.compile(r"will read your answers before your appointment on \w+day"))).to_be_visible()
-    expect(page.get_by_text(re.compile(r"They will see this by the end of"))).to_have_count(0)
+    expect_language(page, language)
+    expect(page.get_by_role("heading", name=words("If you need help before then"))).to_be_visible()
+    # The appointment is tomorrow, no later than the next working day: that is the time it gives, the
+    # weekday and the time, written as alice's language writes them.
+    starts_at = timezone.localtime(cast.alice_session.starts_at, cast.alice.user.tzinfo)
+    with translation.override(language):
+        day = date_format(starts_at, "WEEKDAY_DAY_FORMAT")
+        time = date_format(starts_at, "CLOCK_FORMAT")
+    read = words(
+        "%(name)s will read your answers before your appointment on %(day)s at %(time)s.",
+        name=cast.bob.user.full_name,
+        day=day,
+        time=time,
+    )
+    expect(page.get_by_text(read)).to_be_visible()
+    later = words_pattern(words("They will see this by the end of %(day)s (their next working day)."))
+    expect(page.get_by_text(later)).to_have_count(0)
     expect(page.locator(".urgent-help-card").get_by_role("link", name="999")).to_have_attribute("href", "tel:999")
     assert_accessible(page)
 
