@@ -226,6 +226,7 @@ def assert_comfortable(page: Page) -> None:
 
 def open_menu(page: Page, *, keyboard: bool = False) -> None:
     """Open "Menu" where the main navigation is folded into it (a narrow screen); elsewhere do nothing.
+    The navigation is found by its name in the page's own language (``<html lang>``).
 
     With ``keyboard`` it is reached with Tab and opened with Enter, as a keyboard user would.
     """
@@ -242,7 +243,8 @@ def open_menu(page: Page, *, keyboard: bool = False) -> None:
         page.keyboard.press("Enter")
     else:
         summary.click()
-    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    language = page.locator("html").get_attribute("lang") or "en-gb"
+    expect(page.get_by_role("navigation", name=words_in_context(language)("navigation", "Main"))).to_be_visible()
 
 
 def words_in(language: str) -> Callable[..., str]:
@@ -295,27 +297,6 @@ def inside(said: str, tag: str) -> str:
 def expect_language(page: Page, language: str) -> None:
     """The open page says it is in ``language`` (``<html lang>``), as a screen reader is told."""
     expect(page.locator("html")).to_have_attribute("lang", language)
-
-
-def open_menu_in_its_language(page: Page, *, keyboard: bool = False) -> None:
-    """``open_menu`` on a page in any language: the main navigation is found by its name in the
-    page's own language (``<html lang>``)."""
-    language = page.locator("html").get_attribute("lang") or "en-gb"
-    menu = page.locator("details.site-menu")
-    summary = menu.locator("> summary")
-    if not summary.is_visible() or menu.evaluate("el => el.open"):
-        return
-    if keyboard:
-        for _ in range(20):
-            if summary.evaluate("el => el === document.activeElement"):
-                break
-            page.keyboard.press("Tab")
-        expect(summary).to_be_focused()
-        page.keyboard.press("Enter")
-    else:
-        summary.click()
-    main = words_in_context(language)("navigation", "Main")
-    expect(page.get_by_role("navigation", name=main)).to_be_visible()
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
