@@ -104,6 +104,7 @@ def test_a_clinic_imports_a_translated_questionnaire_and_each_person_reads_their
 def test_a_change_to_translations_alone_is_written_into_versions_with_the_same_wording(db):
     from alliance.instruments import _wording
 
+    builtin_sync(Instrument, InstrumentVersion)
     instrument = Instrument.objects.get(clinic=None, key="pain-check")
     current = instrument.versions.get()
     # As a database migrated before the translations existed holds it.
