@@ -242,3 +242,15 @@ def _an_empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _the_sites_language():
+    """Each test starts in the site's language, as each request does: a page asked for in Spanish by one
+    test (the test client leaves the language it used active) never decides the words of the next."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

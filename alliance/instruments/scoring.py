@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -257,10 +258,22 @@ def _translations_validate(raw, name: str, instructions: str, licence: str, item
         problems.append(_('"translations" must be an object of language code → texts, such as {"es": {…}}.'))
         return {}
     translations: dict[str, dict] = {}
+    offered = {code.split("-")[0] for code, _name in settings.LANGUAGES}
     for language, texts in raw.items():
+        if (
+            isinstance(language, str)
+            and LANGUAGE_RE.match(language.lower())
+            and language.split("-")[0].lower() not in offered
+        ):
+            problems.append(
+                _('"translations": Alliance does not offer "%(code)s"; it offers %(offered)s.')
+                % {"code": language, "offered": ", ".join(f'"{code}"' for code, _name in settings.LANGUAGES)}
+            )
+            continue
+        given, language = language, language.lower() if isinstance(language, str) else language
         if not isinstance(language, str) or not LANGUAGE_RE.match(language):
             problems.append(
-                _('"translations": "%(code)s" is not a language code such as "es" or "pt-br".') % {"code": language}
+                _('"translations": "%(code)s" is not a language code such as "es" or "pt-br".') % {"code": given}
             )
             continue
         where = f'"translations.{language}"'
@@ -329,7 +342,12 @@ def localised(definition: dict, language: str | None = None) -> dict:
     code = (language or get_language() or "").lower()
     if code.split("-")[0] == definition.get("language", "en").split("-")[0] and code not in translations:
         return definition
-    texts = translations.get(code) or translations.get(code.split("-")[0])
+    base = code.split("-")[0]
+    texts = (
+        translations.get(code)
+        or translations.get(base)
+        or next((text for key, text in translations.items() if key.split("-")[0] == base), None)
+    )
     if not texts:
         return definition
     items = [{**item, **texts["items"].get(item["key"], {})} for item in definition["items"]]

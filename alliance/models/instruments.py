@@ -5,21 +5,22 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language_info
+from django.utils.translation import get_language_info, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from alliance.instruments.scoring import localised
 from patients.models import Clinic, User, validate_no_direction_controls
 
 
 class Respondent(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
+    PATIENT = "patient", _("Patient")
+    CLINICIAN = "clinician", _("Clinician")
 
 
 class Purpose(models.TextChoices):
-    ALLIANCE = "alliance", "Alliance"
-    PAIN = "pain", "Pain"
-    OTHER = "other", "Other"
+    ALLIANCE = "alliance", pgettext_lazy("what a questionnaire measures", "Alliance")
+    PAIN = "pain", pgettext_lazy("what a questionnaire measures", "Pain")
+    OTHER = "other", pgettext_lazy("what a questionnaire measures", "Other")
 
 
 class Instrument(models.Model):
@@ -31,7 +32,7 @@ class Instrument(models.Model):
     respondent = models.CharField(max_length=16, choices=Respondent.choices)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     is_active = models.BooleanField(
-        default=True, help_text="For a clinic's own instrument: used instead of the built-in one of the same kind."
+        default=True, help_text=_("For a clinic's own instrument: used instead of the built-in one of the same kind.")
     )
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

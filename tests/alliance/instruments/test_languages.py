@@ -77,6 +77,7 @@ def test_a_definition_written_in_spanish_reads_as_written_in_spanish():
         (lambda d: d["translations"]["es"]["items"].pop("q2"), '"translations.es": "items.q2" is missing'),
         (lambda d: d["translations"]["es"]["items"].update(q9={"text": "¿?"}), "names items that do not exist: q9"),
         (lambda d: d["translations"].update({"Spanish!": {}}), '"Spanish!" is not a language code'),
+        (lambda d: d["translations"].update({"xx": {}}), 'Alliance does not offer "xx"; it offers "en-gb", "es"'),
         (lambda d: d["translations"]["es"]["items"]["q1"].pop("low_label"), '"items.q1": "low_label" is missing'),
         (lambda d: d["translations"]["es"].pop("name"), '"translations.es": "name" is missing'),
         (lambda d: d.update(translations=["es"]), '"translations" must be an object'),
@@ -120,3 +121,11 @@ def test_the_instrument_page_lists_its_languages(client_for, cast):
     page = client_for(cast.dave.user).get(f"/clinic/instruments/{Instrument.objects.get(key='pain-check').pk}/")
     assert page.status_code == 200
     assert "English, español" in page.content.decode()
+
+
+def test_a_regional_code_is_read_for_its_language():
+    regional = copy.deepcopy(OWN)
+    regional["translations"] = {"es-ES": regional["translations"]["es"]}
+    definition = definition_validate(regional)
+    assert list(definition["translations"]) == ["es-es"]
+    assert localised(definition, "es")["name"] == "Nuestro cuestionario de alianza"
