@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -258,18 +257,7 @@ def _translations_validate(raw, name: str, instructions: str, licence: str, item
         problems.append(_('"translations" must be an object of language code → texts, such as {"es": {…}}.'))
         return {}
     translations: dict[str, dict] = {}
-    offered = {code.split("-")[0] for code, _name in settings.LANGUAGES}
     for language, texts in raw.items():
-        if (
-            isinstance(language, str)
-            and LANGUAGE_RE.match(language.lower())
-            and language.split("-")[0].lower() not in offered
-        ):
-            problems.append(
-                _('"translations": Alliance does not offer "%(code)s"; it offers %(offered)s.')
-                % {"code": language, "offered": ", ".join(f'"{code}"' for code, _name in settings.LANGUAGES)}
-            )
-            continue
         given, language = language, language.lower() if isinstance(language, str) else language
         if not isinstance(language, str) or not LANGUAGE_RE.match(language):
             problems.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -32,6 +33,17 @@ def instrument_import(*, clinic: Clinic, by: User | None, text: str, activate: b
         definition = definition_validate(raw)
     except DefinitionError as exc:
         raise ValidationError({"definition": exc.problems}) from None
+    # Checked here, not in definition_validate: the built-in definitions must stay valid whatever a
+    # deployment lists in LANGUAGES.
+    offered = {code.split("-")[0] for code, _name in settings.LANGUAGES}
+    unoffered = [code for code in definition.get("translations", {}) if code.split("-")[0] not in offered]
+    if unoffered:
+        raise ValidationError(
+            {
+                "definition": _('"translations": Alliance does not offer "%(code)s"; it offers %(offered)s.')
+                % {"code": unoffered[0], "offered": ", ".join(f'"{code}"' for code, _name in settings.LANGUAGES)}
+            }
+        )
     if Instrument.objects.filter(clinic__isnull=True, key=definition["key"]).exists():
         raise ValidationError(
             {"definition": _('"%(key)s" is a built-in instrument; choose another key.') % {"key": definition["key"]}}

@@ -77,7 +77,6 @@ def test_a_definition_written_in_spanish_reads_as_written_in_spanish():
         (lambda d: d["translations"]["es"]["items"].pop("q2"), '"translations.es": "items.q2" is missing'),
         (lambda d: d["translations"]["es"]["items"].update(q9={"text": "¿?"}), "names items that do not exist: q9"),
         (lambda d: d["translations"].update({"Spanish!": {}}), '"Spanish!" is not a language code'),
-        (lambda d: d["translations"].update({"xx": {}}), 'Alliance does not offer "xx"; it offers "en-gb", "es"'),
         (lambda d: d["translations"]["es"]["items"]["q1"].pop("low_label"), '"items.q1": "low_label" is missing'),
         (lambda d: d["translations"]["es"].pop("name"), '"translations.es": "name" is missing'),
         (lambda d: d.update(translations=["es"]), '"translations" must be an object'),
@@ -129,3 +128,16 @@ def test_a_regional_code_is_read_for_its_language():
     definition = definition_validate(regional)
     assert list(definition["translations"]) == ["es-es"]
     assert localised(definition, "es")["name"] == "Nuestro cuestionario de alianza"
+
+
+def test_a_clinic_cannot_import_a_translation_for_a_language_alliance_does_not_offer(cast):
+    from django.core.exceptions import ValidationError
+
+    other = copy.deepcopy(OWN)
+    other["translations"]["xx"] = other["translations"]["es"]
+    with pytest.raises(ValidationError) as caught:
+        instrument_import(clinic=cast.riverside, by=cast.dave.user, text=json.dumps(other), activate=True)
+    assert caught.value.message_dict["definition"] == [
+        '"translations": Alliance does not offer "xx"; it offers "en-gb", "es".'
+    ]
+    assert not Instrument.objects.filter(key="our-alliance").exists()
