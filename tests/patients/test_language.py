@@ -14,14 +14,6 @@ from tests.helpers import page_text
 pytestmark = pytest.mark.django_db
 
 REQUIRED_ES = "Este campo es obligatorio."
-TWO_LANGUAGES = [("en-gb", "English"), ("es", "Español")]
-
-
-@pytest.fixture
-def two_languages(settings):
-    settings.LANGUAGES = TWO_LANGUAGES
-
-
 def _account(name="Alice Archer", language="es"):
     return {"full_name": name, "timezone": "", "language": language}
 
@@ -34,7 +26,7 @@ def test_with_one_language_there_is_nothing_to_choose(client, cast, settings):
     assert '<html lang="en-gb">' in response.content.decode()
 
 
-def test_a_chosen_language_is_kept_and_every_page_follows_it(client, cast, two_languages):
+def test_a_chosen_language_is_kept_and_every_page_follows_it(client, cast):
     client.force_login(cast.alice.user)
     assert client.post(reverse("patients:account"), _account()).status_code == 302
     cast.alice.user.refresh_from_db()
@@ -46,7 +38,7 @@ def test_a_chosen_language_is_kept_and_every_page_follows_it(client, cast, two_l
     assert REQUIRED_ES in response.context["form"].errors["full_name"]
 
 
-def test_without_a_choice_pages_follow_the_browser(client, cast, two_languages):
+def test_without_a_choice_pages_follow_the_browser(client, cast):
     client.force_login(cast.alice.user)
     response = client.post(reverse("patients:account"), _account(name="", language=""), HTTP_ACCEPT_LANGUAGE="es")
     assert REQUIRED_ES in response.context["form"].errors["full_name"]
@@ -54,7 +46,7 @@ def test_without_a_choice_pages_follow_the_browser(client, cast, two_languages):
     assert "This field is required." in response.context["form"].errors["full_name"]
 
 
-def test_a_language_not_on_the_list_is_refused_beside_its_field(client, cast, two_languages):
+def test_a_language_not_on_the_list_is_refused_beside_its_field(client, cast):
     client.force_login(cast.alice.user)
     response = client.post(reverse("patients:account"), _account(name="Alice A", language="xx"))
     assert response.status_code == 400
@@ -64,7 +56,7 @@ def test_a_language_not_on_the_list_is_refused_beside_its_field(client, cast, tw
     assert (cast.alice.user.full_name, cast.alice.user.language) == ("Alice Archer", "")
 
 
-def test_emails_are_written_in_the_recipients_language(cast, two_languages):
+def test_emails_are_written_in_the_recipients_language(cast):
     cast.alice.user.language = "es"
     with as_seen_by(cast.alice.user):
         assert gettext("This field is required.") == REQUIRED_ES
